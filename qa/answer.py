@@ -1,0 +1,62 @@
+"""Extractive answers: a short answer where one is evident, then the evidence quoted with [n] markers."""
+
+from __future__ import annotations
+
+import re
+
+from qa import text as tx
+from qa.models import Citation
+
+ABSTAIN_TEXT = "The articles don't say."
+
+
+def _proximity(sentence: str, start: int, end: int, q_terms: set[str]) -> float:
+    """How close a span sits to the question's words: the sum of 1 / (1 + words between)."""
+    score = 0.0
+    words = [(m.start(), m.group()) for m in re.finditer(r"\S+", sentence)]
+    first = next((i for i, (at, _) in enumerate(words) if at >= start), len(words))
+    last = max(first, next((i for i, (at, _) in enumerate(words) if at >= end), len(words)) - 1)
+    for i, (_, word) in enumerate(words):
+        if first <= i <= last:
+            continue
+        if tx.stem(word.strip(".,;:!?\"'“”’()").lower()) in q_terms:
+            gap = first - i if i < first else i - last
+            score += 1.0 / (1.0 + gap)
+    return score
+
+
+def short_answer(question: str, sentence: str) -> str | None:
+    """A number for 'how many', a date for 'when', a name for 'who'/'where' -- if the sentence has one."""
+    kind = tx.question_type(question)
+    q_terms = set(tx.terms(question))
+    q_words = set(tx.words(question))
+    spans: list[tuple[int, int, str]] = []
+    if kind == "number":
+        spans = [(m.start(), m.end(), m.group()) for m in tx.numbers(sentence)]
+    elif kind == "date":
+        spans = [(m.start(), m.end(), m.group()) for m in tx.dates(sentence)]
+    elif kind in ("person", "place"):
+        spans = tx.names(sentence)
+    # an answer is something the question doesn't already say
+    spans = [s for s in spans if not set(tx.words(s[2])) <= q_words and s[2].strip()]
+    if kind in ("person", "place"):
+        spans = [s for s in spans if not any(w in q_words for w in tx.words(s[2]))]
+        spans = [s for s in spans if s[0] > 0 or len(s[2].split()) > 1]
+    if not spans:
+        return None
+    multiword = 1.0 if kind == "person" else 0.0
+    start, end, value = max(
+        spans, key=lambda s: (multiword * (len(s[2].split()) > 1), _proximity(sentence, s[0], s[1], q_terms), -s[0])
+    )
+    return value.strip(" ,;:")
+
+
+def compose(question: str, citations: list[Citation], quote_limit: int) -> tuple[str, str | None]:
+    """Answer text and short answer from ranked citations (the first is the best)."""
+    if not citations:
+        return ABSTAIN_TEXT, None
+    short = short_answer(question, citations[0].sentence)
+    quoted = " ".join(f"“{c.sentence}” [{c.n}]" for c in citations[:quote_limit])
+    if short:
+        return f"{short} [1]\n\n{quoted}", short
+    return quoted, None

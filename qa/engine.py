@@ -1,0 +1,206 @@
+"""`QA`: the one object behind every front end. It keeps the model and indexes loaded between questions."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Sequence
+
+from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.ingest import ingest_articles, ingest_paths, tqdm_progress
+from index.loaders import parse_bytes
+from index.models import Article, IngestReport
+from index.store import ArticleInfo, Store
+from qa import answer as composer
+from qa.chat import contextualize
+from qa.errors import EmptyIndex, EmptyQuestion, QuestionTooLong
+from qa.models import Answer, Citation
+from qa.ranker import Ranker
+from qa.retrieval import Retriever, build_lexicon
+from qa.settings import Settings, chroma_url, index_dir
+
+REFRESH_EVERY_S = 1.0  # how often to look for commits made by other processes
+
+
+class QA:
+    """Question answering over an index directory (or a Chroma server)."""
+
+    def __init__(self, index: str | Path | None = None, *, chroma: str | None = None,
+                 embedder: Embedder | None = None, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.index_dir = index_dir(index)
+        self.chroma_url = chroma_url(chroma)
+        self.embedder: Any = embedder or SentenceTransformerEmbedder(self.settings.model)
+        self.store = Store(self.index_dir, chroma_url=self.chroma_url, model=self.embedder.name)
+        self.ranker = Ranker.load()
+        self._retriever: Retriever | None = None
+        self._checked_at = 0.0
+        self._lock = threading.RLock()
+        self._articles: OrderedDict[tuple[str, str], Article] = OrderedDict()
+
+    # --- ingestion -----------------------------------------------------------------
+
+    @property
+    def _lock_dir(self) -> Path | None:
+        return None if self.chroma_url else self.index_dir
+
+    def ingest(self, paths: Sequence[str | Path], *, progress: bool = False) -> IngestReport:
+        """Index files and folders; unchanged articles are skipped, edited ones replaced."""
+        update, close = tqdm_progress(progress)
+        try:
+            report = ingest_paths(list(paths), self.store, self.embedder, limits=self.settings.limits,
+                                  progress=update, lock_dir=self._lock_dir)
+        finally:
+            close()
+        self._invalidate()
+        return report
+
+    def ingest_bytes(self, files: Sequence[tuple[str, bytes]]) -> IngestReport:
+        """Index uploaded files given as (file name, content)."""
+        items = [item for name, data in files for item in parse_bytes(name, data, limits=self.settings.limits)]
+        report = ingest_articles(items, self.store, self.embedder, lock_dir=self._lock_dir)
+        self._invalidate()
+        return report
+
+    def remove(self, article_id: str) -> None:
+        """Delete one article and everything derived from it."""
+        from index.lock import writer_lock
+        from contextlib import nullcontext
+
+        with writer_lock(self._lock_dir) if self._lock_dir else nullcontext():
+            self.store.remove(article_id)
+        self._invalidate()
+
+    def check(self, *, repair: bool = False) -> list[str]:
+        """Integrity problems of the index (and, with `repair`, fix what can be fixed)."""
+        from index.lock import writer_lock
+        from contextlib import nullcontext
+
+        with writer_lock(self._lock_dir) if (repair and self._lock_dir) else nullcontext():
+            problems = self.store.check(repair=repair)
+        self._invalidate()
+        return problems
+
+    # --- reading ---------------------------------------------------------------------
+
+    def articles(self) -> list[ArticleInfo]:
+        """Indexed articles."""
+        return self.store.list_articles()
+
+    def article(self, article_id: str) -> Article | None:
+        """One indexed article with its text."""
+        return self.store.get_article(article_id)
+
+    def _invalidate(self) -> None:
+        with self._lock:
+            self._checked_at = 0.0
+
+    def retriever(self) -> Retriever:
+        """The retriever over the current generation of the store (rebuilt when it changed)."""
+        now = time.monotonic()
+        current = self._retriever
+        if current is not None and now - self._checked_at < REFRESH_EVERY_S:
+            return current
+        with self._lock:
+            current = self._retriever
+            if current is not None and time.monotonic() - self._checked_at < REFRESH_EVERY_S:
+                return current
+            generation = self.store.generation()
+            if current is None or current.corpus.generation != generation:
+                corpus = self.store.load_corpus()
+                current = Retriever(build_lexicon(corpus), self.store, self.ranker,
+                                    n_candidates=self.settings.n_candidates)
+                self._retriever = current
+            self._checked_at = time.monotonic()
+            return current
+
+    def _texts(self, article_ids: Sequence[str]) -> dict[str, Article]:
+        """Stored article texts, cached by (id, content hash)."""
+        retr = self._retriever
+        assert retr is not None
+        corpus = retr.corpus
+        out: dict[str, Article] = {}
+        missing = []
+        for aid in article_ids:
+            info = corpus.articles[corpus.article_row[aid]]
+            hit = self._articles.get((aid, info.content_hash))
+            if hit is not None:
+                out[aid] = hit
+            else:
+                missing.append(aid)
+        if missing:
+            for aid, art in self.store.get_articles(missing).items():
+                with self._lock:
+                    self._articles[(aid, art.content_hash)] = art
+                    while len(self._articles) > 256:
+                        self._articles.popitem(last=False)
+                out[aid] = art
+        return out
+
+    def ask(self, question: str, *, k: int | None = None, history: Sequence[object] | None = None,
+            filters: dict[str, Any] | None = None) -> Answer:
+        """Answer a question from the articles, citing exact sentences, or abstain."""
+        t0 = time.perf_counter()
+        if not isinstance(question, str) or not question.strip():
+            raise EmptyQuestion(EmptyQuestion.__doc__)
+        question = question.strip()
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise QuestionTooLong(f"The question is too long ({len(question):,} characters; the limit is {limit:,}).")
+        k = max(1, min(int(k or self.settings.k), 20))
+        retriever = self.retriever()
+        if retriever.corpus.empty:
+            raise EmptyIndex(EmptyIndex.__doc__)
+        t1 = time.perf_counter()
+        query = contextualize(question, history)
+        article_ids = self._filter(retriever, filters)
+        vector = self.embedder.encode_query(query) if hasattr(self.embedder, "encode_query") \
+            else self.embedder.encode([query])[0]
+        t2 = time.perf_counter()
+        evidence = retriever.search(query, vector, k=k, article_ids=article_ids)
+        t3 = time.perf_counter()
+        missing = retriever.missing_key_terms(question)
+        answerable = bool(evidence) and evidence[0].score >= self.ranker.threshold and not missing
+        citations = self._cite(retriever, evidence) if answerable else []
+        text, short = composer.compose(question, citations, self.settings.quote_limit)
+        t4 = time.perf_counter()
+        timings = {"load": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "search": (t3 - t2) * 1e3,
+                   "answer": (t4 - t3) * 1e3, "total": (t4 - t0) * 1e3}
+        return Answer(question=question, answer=text, abstained=not citations, citations=citations,
+                      short_answer=short, retrieval_query=query,
+                      timings_ms={name: round(v, 2) for name, v in timings.items()})
+
+    def _filter(self, retriever: Retriever, filters: dict[str, Any] | None) -> list[str] | None:
+        """Article ids allowed by filters {"article_ids": [...], "sources": [...]}, or None for all."""
+        if not filters:
+            return None
+        allowed = None
+        if filters.get("article_ids"):
+            allowed = set(filters["article_ids"])
+        if filters.get("sources"):
+            sources = set(filters["sources"])
+            by_source = {a.id for a in retriever.corpus.articles if a.source in sources or a.title in sources}
+            allowed = by_source if allowed is None else allowed & by_source
+        return None if allowed is None else sorted(allowed)
+
+    def _cite(self, retriever: Retriever, evidence: list[Any]) -> list[Citation]:
+        """Resolve evidence rows to citations, re-checked against the stored article text."""
+        corpus = retriever.corpus
+        ids = [corpus.articles[corpus.sentence_article[e.row]].id for e in evidence]
+        texts = self._texts(list(dict.fromkeys(ids)))
+        out: list[Citation] = []
+        for e, aid in zip(evidence, ids):
+            art = texts.get(aid)
+            start, end = int(corpus.sentence_start[e.row]), int(corpus.sentence_end[e.row])
+            sentence = corpus.sentence_text[e.row]
+            if art is None or art.text[start:end] != sentence:
+                continue  # the store changed under us or is damaged: never cite what isn't there
+            info = corpus.articles[corpus.article_row[aid]]
+            out.append(Citation(
+                n=len(out) + 1, key=corpus.sentence_key(e.row), article_id=aid, title=info.title,
+                source=info.source, sentence=sentence, start=start, end=end, score=round(e.score, 4),
+                url=info.url, published_at=info.published_at,
+            ))
+        return out

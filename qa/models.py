@@ -1,0 +1,57 @@
+"""What an answer is: text, whether it abstained, and citations to exact source sentences."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Sentence `key` of an article, at `text_of(article)[start:end] == sentence`."""
+
+    n: int
+    key: str
+    article_id: str
+    title: str
+    source: str
+    sentence: str
+    start: int
+    end: int
+    score: float
+    url: str = ""
+    published_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to one question."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    short_answer: str | None = None
+    retrieval_query: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the shape of `qa ask --json`)."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "short_answer": self.short_answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "retrieval_query": self.retrieval_query,
+            "timings_ms": dict(self.timings_ms),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """Serialise to JSON."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
