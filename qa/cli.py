@@ -1,0 +1,163 @@
+"""The `qa` command: a thin shell over `qa.engine.QA`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from qa.errors import QAError
+from index.errors import IndexError_
+
+
+def _engine(ctx: click.Context) -> Any:
+    """The QA engine for this invocation (created once, on first use)."""
+    obj = ctx.ensure_object(dict)
+    if "engine" not in obj:
+        from qa.engine import QA
+        from qa.settings import Settings
+
+        settings = Settings(model=obj["model"]) if obj.get("model") else Settings()
+        try:
+            obj["engine"] = QA(obj.get("index"), chroma=obj.get("chroma_url"), settings=settings)
+        except (QAError, IndexError_) as exc:
+            raise click.ClickException(str(exc)) from None
+    return obj["engine"]
+
+
+class _Group(click.Group):
+    """Turns the library's named errors into one clear line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (QAError, IndexError_) as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+index_option = click.option(
+    "--index", "index_dir", envvar="QA_INDEX_DIR", type=click.Path(file_okay=False),
+    help="Index directory (default $QA_INDEX_DIR or ./.sourced-index).",
+)
+chroma_option = click.option(
+    "--chroma-url", envvar="QA_CHROMA_URL", default=None,
+    help="Use a Chroma server (e.g. http://127.0.0.1:8000) instead of the embedded store.",
+)
+model_option = click.option("--model", default=None, help="sentence-transformers model name or local path.")
+
+
+def _common(f: Any) -> Any:
+    """--index, --chroma-url and --model on every command."""
+    f = model_option(chroma_option(index_option(f)))
+    return f
+
+
+def _setup(ctx: click.Context, index_dir: str | None, chroma_url: str | None, model: str | None) -> None:
+    obj = ctx.ensure_object(dict)
+    obj.update(index=index_dir, chroma_url=chroma_url, model=model)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="sourced")
+def main() -> None:
+    """Sourced: ask questions about news articles; every answer cites exact source sentences."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_common
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, index_dir: str | None,
+           chroma_url: str | None, model: str | None) -> None:
+    """Index article files and folders (.txt .md .html .json .jsonl), recursively."""
+    _setup(ctx, index_dir, chroma_url, model)
+    report = _engine(ctx).ingest(list(paths), progress=not quiet and sys.stderr.isatty())
+    for problem in report.problems:
+        click.echo(f"error: {problem}", err=True)
+    click.echo(
+        f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged, "
+        f"{len(report.problems)} failed ({report.sentences} sentences, {report.chunks} chunks written)"
+    )
+    if report.problems:
+        sys.exit(2)
+
+
+def _print_answer(answer: Any) -> None:
+    click.echo(answer.answer)
+    if answer.citations:
+        click.echo("")
+        for c in answer.citations:
+            click.echo(f"[{c.n}] {c.title} ({c.source}, chars {c.start}-{c.end})")
+            click.echo(f"    {c.sentence}")
+
+
+@main.command()
+@click.argument("question", nargs=-1, required=True)
+@click.option("-k", "k", type=click.IntRange(1, 20), default=None, help="Number of cited sentences (default 5).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@_common
+@click.pass_context
+def ask(ctx: click.Context, question: tuple[str, ...], k: int | None, as_json: bool, index_dir: str | None,
+        chroma_url: str | None, model: str | None) -> None:
+    """Answer a question from the indexed articles, with citations."""
+    _setup(ctx, index_dir, chroma_url, model)
+    answer = _engine(ctx).ask(" ".join(question), k=k)
+    if as_json:
+        click.echo(answer.to_json(indent=2))
+    else:
+        _print_answer(answer)
+
+
+@main.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@_common
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool, index_dir: str | None, chroma_url: str | None,
+          model: str | None) -> None:
+    """List indexed articles with their sentence and chunk counts."""
+    _setup(ctx, index_dir, chroma_url, model)
+    articles = _engine(ctx).articles()
+    if as_json:
+        click.echo(json.dumps([a.to_dict() for a in articles], indent=2, ensure_ascii=False))
+        return
+    if not articles:
+        click.echo("No articles indexed yet: run `qa ingest seeds/`.")
+        return
+    for a in articles:
+        click.echo(f"{a.id}  {a.n_sentences:>5} sentences {a.n_chunks:>4} chunks  {a.title}  ({a.source})")
+    click.echo(f"{len(articles)} articles, {sum(a.n_sentences for a in articles)} sentences, "
+               f"{sum(a.n_chunks for a in articles)} chunks")
+
+
+@main.command()
+@click.argument("article_id")
+@_common
+@click.pass_context
+def remove(ctx: click.Context, article_id: str, index_dir: str | None, chroma_url: str | None,
+           model: str | None) -> None:
+    """Delete one article (by the id `qa list` shows)."""
+    _setup(ctx, index_dir, chroma_url, model)
+    _engine(ctx).remove(article_id)
+    click.echo(f"removed {article_id}")
+
+
+@main.command(name="eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@_common
+@click.pass_context
+def eval_(ctx: click.Context, file: str, as_json: bool, index_dir: str | None, chroma_url: str | None,
+          model: str | None) -> None:
+    """Score answers against a question file (JSONL: question, answers, evidence)."""
+    from qa.evaluation import evaluate_jsonl, format_table
+
+    _setup(ctx, index_dir, chroma_url, model)
+    result = evaluate_jsonl(_engine(ctx), file)
+    click.echo(json.dumps(result, indent=2) if as_json else format_table(result))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

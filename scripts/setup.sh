@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up a virtual environment with everything Sourced needs (CPU torch first, from local disk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+# A plain `torch` requirement would pull a multi-GB CUDA build: install the CPU 2.13.0 first.
+.venv/bin/python -m pip install -q torch==2.13.0
+.venv/bin/python -m pip install -q -e ".[dev]"
+echo "set up: .venv (activate with: source .venv/bin/activate)"

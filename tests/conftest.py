@@ -1,0 +1,109 @@
+"""Shared fixtures: a fast fake embedder, and the real packaged model over a real on-disk Chroma."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+SEED_QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"
+SQUAD = SHARED / "eval" / "squad-dev-v1.1.json"
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-hashed-words vectors: similar words, similar vectors; no model."""
+
+    name = "fake-hash-embedder"
+    dim = 64
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                h = int(hashlib.md5(word.strip(".,?!\"'").encode()).hexdigest(), 16)
+                out[i, h % self.dim] += 1.0
+            out[i, 0] += 1e-3
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def fake_qa(tmp_path: Path, fake_embedder: FakeEmbedder):
+    """A QA engine with the fake embedder over a fresh Chroma in tmp_path."""
+    from qa.engine import QA
+
+    return QA(tmp_path / "index", embedder=fake_embedder)
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The real packaged all-MiniLM-L6-v2, loaded once per test session."""
+    from index.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def seeded_index_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
+    """An on-disk index of seeds/ built with the real model (built once per session)."""
+    from qa.engine import QA
+
+    path = tmp_path_factory.mktemp("seeded") / "index"
+    QA(path, embedder=real_embedder).ingest([SEEDS])
+    return path
+
+
+@pytest.fixture
+def seeded_qa(tmp_path: Path, seeded_index_dir: Path, real_embedder):
+    """A private copy of the seeded index, so a test may change it."""
+    from qa.engine import QA
+
+    path = tmp_path / "index"
+    shutil.copytree(seeded_index_dir, path)
+    return QA(path, embedder=real_embedder)
+
+
+@pytest.fixture(scope="session")
+def seeded_qa_shared(seeded_index_dir: Path, real_embedder):
+    """The seeded index itself, read-only: for tests that only ask."""
+    from qa.engine import QA
+
+    return QA(seeded_index_dir, embedder=real_embedder)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    old = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        yield tmp_path
+    finally:
+        os.chdir(old)
