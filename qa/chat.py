@@ -21,12 +21,14 @@ _ABOUT = re.compile(r"^\s*(and\s+)?(what|how)\s+about\b", re.IGNORECASE)
 
 
 def needs_context(question: str) -> bool:
-    """True when a question refers back to the conversation (pronoun, 'and ...', very short)."""
+    """True when a question leans on the conversation: 'what about ...', a pronoun and no name, or one word."""
     words = tx.words(question)
     if not words:
         return False
-    if _ABOUT.match(question) or any(w in _PRONOUNS for w in words):
+    if _ABOUT.match(question):
         return True
+    if any(w in _PRONOUNS for w in words) and not tx.key_terms(question):
+        return True  # "When did they arrive?"; but "France withdrew its troops" names its subject
     return len(tx.terms(question)) <= 1
 
 
