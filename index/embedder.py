@@ -75,9 +75,7 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:  # type: ignore[override]
         """Vector size."""
         if self._dim is None:
-            getter = getattr(self.model, "get_embedding_dimension", None) or getattr(
-                self.model, "get_sentence_embedding_dimension"
-            )
+            getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
             self._dim = int(getter())
         return self._dim
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from qa.errors import QAError
 from index.errors import IndexError_
+from qa.errors import QAError
 
 
 def _engine(ctx: click.Context) -> Any:

@@ -66,8 +66,9 @@ class QA:
 
     def remove(self, article_id: str) -> None:
         """Delete one article and everything derived from it."""
-        from index.lock import writer_lock
         from contextlib import nullcontext
+
+        from index.lock import writer_lock
 
         with writer_lock(self._lock_dir) if self._lock_dir else nullcontext():
             self.store.remove(article_id)
@@ -75,8 +76,9 @@ class QA:
 
     def check(self, *, repair: bool = False) -> list[str]:
         """Integrity problems of the index (and, with `repair`, fix what can be fixed)."""
-        from index.lock import writer_lock
         from contextlib import nullcontext
+
+        from index.lock import writer_lock
 
         with writer_lock(self._lock_dir) if (repair and self._lock_dir) else nullcontext():
             problems = self.store.check(repair=repair)

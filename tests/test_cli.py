@@ -73,9 +73,8 @@ def test_cli_end_to_end_on_the_seeds(tmp_path: Path):
 
 
 def test_bad_files_are_named_and_exit_code_says_so(tmp_path: Path, monkeypatch):
-    from tests.conftest import FakeEmbedder
-
     import qa.engine
+    from tests.conftest import FakeEmbedder
 
     monkeypatch.setattr(qa.engine, "SentenceTransformerEmbedder", lambda *a, **k: FakeEmbedder())
     d = tmp_path / "in"

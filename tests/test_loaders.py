@@ -16,7 +16,7 @@ def _one(name: str, data: bytes) -> Article | LoadProblem:
 
 
 def test_plain_text_gets_a_derived_title_and_keeps_its_file_name():
-    art = _one("story.txt", "Troops arrived in Niamey on Wednesday. More followed.".encode())
+    art = _one("story.txt", b"Troops arrived in Niamey on Wednesday. More followed.")
     assert isinstance(art, Article)
     assert art.title == "Troops arrived in Niamey on Wednesday."
     assert art.source == "story.txt"
