@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -54,11 +53,17 @@ def _write_batch(batch: list[Article], store: Store, embedder: Embedder, report:
 
 
 def ingest_articles(items: Iterable[Article | LoadProblem], store: Store, embedder: Embedder, *,
-                    progress: Progress | None = None, lock_dir: Path | None = None) -> IngestReport:
-    """Index articles (skipping unchanged ones and exact duplicates); collect problems."""
+                    progress: Progress | None = None, lock_dir: Path | None = None,
+                    lock_wait_s: float = 30.0) -> IngestReport:
+    """Index articles (skipping unchanged ones and exact duplicates); collect problems.
+
+    Holds the writer lock throughout: the file lock in `lock_dir` if given, else the store's own
+    (a file lock beside an embedded store, a lease in a Chroma server).
+    """
     report = IngestReport()
-    lock = writer_lock(lock_dir) if lock_dir is not None else nullcontext()
+    lock = writer_lock(lock_dir, wait_s=lock_wait_s) if lock_dir is not None else store.writer_lock(wait_s=lock_wait_s)
     with lock:
+        store.recover()
         known = {a.id: a.content_hash for a in store.list_articles()}
         by_hash = {h: i for i, h in known.items()}
         batch: list[Article] = []
@@ -105,6 +110,8 @@ def tqdm_progress(enabled: bool = True) -> tuple[Progress | None, Callable[[], N
 
 
 def ingest_paths(paths: list[str | Path], store: Store, embedder: Embedder, *, limits: Limits = Limits(),
-                 progress: Progress | None = None, lock_dir: Path | None = None) -> IngestReport:
+                 progress: Progress | None = None, lock_dir: Path | None = None,
+                 lock_wait_s: float = 30.0) -> IngestReport:
     """Load files and folders and index every article in them."""
-    return ingest_articles(load(paths, limits), store, embedder, progress=progress, lock_dir=lock_dir)
+    return ingest_articles(load(paths, limits), store, embedder, progress=progress, lock_dir=lock_dir,
+                           lock_wait_s=lock_wait_s)

@@ -1,20 +1,32 @@
-"""One writer at a time per index directory (an advisory file lock)."""
+"""One writer at a time per index: a file lock beside an embedded store, a lease inside a Chroma server.
+
+Readers never lock. Writers (ingest, remove, check --repair) hold the lock for the whole
+operation; a second writer waits up to `wait_s` and then gets `IndexBusy`.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import socket
+import threading
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from index.errors import IndexBusy
+
+LEASE_S = 30.0  # a crashed writer's lease on a Chroma server frees itself after this long
 
 
 @contextmanager
 def writer_lock(directory: Path, *, wait_s: float = 30.0, poll_s: float = 0.1) -> Iterator[None]:
-    """Hold the index's writer lock; wait up to `wait_s`, then raise `IndexBusy`."""
+    """Hold the index directory's writer lock; wait up to `wait_s`, then raise `IndexBusy`.
+
+    An advisory `flock`: the kernel drops it when the holder dies, even by SIGKILL.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     fd = os.open(directory / "writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -35,3 +47,58 @@ def writer_lock(directory: Path, *, wait_s: float = 30.0, poll_s: float = 0.1) -
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _holder(collection: Any, name: str) -> dict[str, Any] | None:
+    got = collection.get(ids=[name], include=["metadatas"])
+    return dict(got["metadatas"][0] or {}) if got["ids"] else None
+
+
+@contextmanager
+def lease_lock(collection: Any, *, name: str = "writer", wait_s: float = 30.0, lease_s: float = LEASE_S,
+               poll_s: float = 0.2) -> Iterator[None]:
+    """Hold a writer lease stored as a record in a Chroma collection (shared by every app server).
+
+    Chroma keeps the first `add` of an id and ignores later ones, so of several writers adding
+    the lease record at once exactly one finds its own token there. The holder renews the lease
+    every `lease_s / 3` seconds; a holder that died stops renewing and its lease expires.
+    """
+    token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+    deadline = time.monotonic() + wait_s
+    while True:
+        now = time.time()
+        collection.add(ids=[name], embeddings=[[1.0]], metadatas=[{"owner": token, "expires": now + lease_s}])
+        holder = _holder(collection, name)
+        if holder is not None and holder.get("owner") == token:
+            break
+        if holder is not None and float(holder.get("expires", 0.0)) < now:
+            # Expired: delete it only if it is still that holder's (another waiter may have won).
+            collection.delete(ids=[name], where={"owner": str(holder.get("owner"))})
+            continue
+        if time.monotonic() >= deadline:
+            raise IndexBusy(IndexBusy.__doc__)
+        time.sleep(poll_s)
+
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(lease_s / 3):
+            try:
+                holder = _holder(collection, name)
+                if holder is None or holder.get("owner") != token:
+                    return
+                collection.update(ids=[name], metadatas=[{"owner": token, "expires": time.time() + lease_s}])
+            except Exception:  # the server is gone: the lease will lapse by itself
+                return
+
+    renewer = threading.Thread(target=renew, name="sourced-lease", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join(timeout=5)
+        try:
+            collection.delete(ids=[name], where={"owner": token})
+        except Exception:  # unreachable server: the lease expires on its own
+            pass

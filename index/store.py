@@ -6,6 +6,11 @@ article's sentences and chunks are written first, under ids that include the art
 content hash, and become visible only when its article record (naming that hash) is
 written. A crash at any point leaves either the old version or the new one whole.
 Leftovers of an interrupted write are invisible and `check(repair=True)` deletes them.
+
+The articles collection's metadata holds a `generation` token that every commit changes, so
+readers in other processes (app servers sharing a Chroma server) know when to reload, and a
+`pending` mark set while an article is being written: a writer killed between its commit and
+the generation change leaves the mark, and the next writer announces the commit for it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from index.errors import ModelMismatch, StoreUnavailable, UnknownArticle
+from index.lock import lease_lock, writer_lock
 from index.models import Article, Chunk, Sentence
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -41,6 +47,28 @@ class ArticleInfo:
     n_sentences: int
     n_chunks: int
     n_chars: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing `Store.check` found wrong.
+
+    `kind` is "leftover" (parts of no committed article: invisible, they only take space),
+    "incomplete" (a committed article misses sentences or chunks) or "offsets" (a stored
+    sentence is not at its offsets in the article text). `visible` says whether readers see it.
+    """
+
+    kind: str
+    message: str
+    article_id: str = ""
+    visible: bool = True
+
+    def __str__(self) -> str:
+        return self.message
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -159,7 +187,25 @@ class Store:
         return str((col.metadata or {}).get("generation", "0"))
 
     def _bump(self) -> None:
-        self._set_meta(generation=uuid.uuid4().hex)
+        self._set_meta(generation=uuid.uuid4().hex, pending="")
+
+    def recover(self) -> bool:
+        """Announce a commit whose writer died before changing the generation; True if there was one.
+
+        Call it holding the writer lock (a live writer's mark is not a leftover).
+        """
+        col = self._client.get_collection(f"{PREFIX}-articles", embedding_function=None)
+        if (col.metadata or {}).get("pending"):
+            self._bump()
+            return True
+        return False
+
+    def writer_lock(self, *, wait_s: float = 30.0) -> Any:
+        """The lock every writer holds: a file lock beside an embedded store, a lease in a Chroma server."""
+        if self.chroma_url or self.path is None:
+            locks = self._client.get_or_create_collection(f"{PREFIX}-locks", embedding_function=None)
+            return lease_lock(locks, wait_s=wait_s)
+        return writer_lock(self.path, wait_s=wait_s)
 
     # --- reading ------------------------------------------------------------------
 
@@ -319,6 +365,7 @@ class Store:
         """Write one article whole; return the content hash it replaced, if any."""
         version = article.content_hash
         previous = self.get_info(article.id)
+        self._set_meta(pending=f"{article.id}.{version}")
         self._upsert(
             self.sentences_col,
             [sentence_id(article.id, version, s.index) for s in sentences],
@@ -363,40 +410,74 @@ class Store:
         self._bump()
         self._delete_parts(article_id)
 
-    def check(self, *, repair: bool = False) -> list[str]:
-        """Problems that break the all-or-nothing rule; with `repair`, delete leftovers."""
-        problems = []
+    def check(self, *, repair: bool = False) -> list[Problem]:
+        """Problems that break the all-or-nothing rule or the offsets; with `repair`, fix them.
+
+        Repair deletes leftovers and removes damaged articles (re-ingest them). Run it holding the
+        writer lock: a live writer's parts look like leftovers until it commits.
+        """
+        problems: list[Problem] = []
         infos = {a.id: a for a in self.list_articles()}
-        counts: dict[tuple[str, str], list[int]] = {}
+        sentences: dict[str, list[tuple[int, int, int, str]]] = {}
+        chunks: dict[str, list[tuple[int, int, int]]] = {}
         orphans: dict[str, list[str]] = {"sentences": [], "chunks": []}
-        for name, col, slot in (("sentences", self.sentences_col, 0), ("chunks", self.chunks_col, 1)):
-            for r in self._all(col, ["metadatas"]):
-                m = r["metadatas"] or {}
-                aid, version = m.get("article_id"), m.get("version")
-                info = infos.get(aid)
-                if info is None or info.content_hash != version:
-                    orphans[name].append(r["id"])
-                    continue
-                counts.setdefault((aid, version), [0, 0])[slot] += 1
+        for r in self._all(self.sentences_col, ["metadatas", "documents"]):
+            m = r["metadatas"] or {}
+            info = infos.get(m.get("article_id"))
+            if info is None or info.content_hash != m.get("version"):
+                orphans["sentences"].append(r["id"])
+                continue
+            sentences.setdefault(info.id, []).append(
+                (int(m.get("index", -1)), int(m.get("start", -1)), int(m.get("end", -1)), r["documents"] or "")
+            )
+        for r in self._all(self.chunks_col, ["metadatas"]):
+            m = r["metadatas"] or {}
+            info = infos.get(m.get("article_id"))
+            if info is None or info.content_hash != m.get("version"):
+                orphans["chunks"].append(r["id"])
+                continue
+            chunks.setdefault(info.id, []).append(
+                (int(m.get("index", -1)), int(m.get("first", -1)), int(m.get("last", -1)))
+            )
         for name, ids in orphans.items():
             if ids:
-                problems.append(f"{len(ids)} {name} belong to no committed article (an interrupted write)")
-        for aid, info in infos.items():
-            n_s, n_c = counts.get((aid, info.content_hash), [0, 0])
-            if n_s != info.n_sentences or n_c != info.n_chunks:
-                problems.append(
-                    f"article {aid} ('{info.title}') has {n_s}/{info.n_sentences} sentences and "
-                    f"{n_c}/{info.n_chunks} chunks; re-ingest it"
-                )
+                problems.append(Problem("leftover", f"{len(ids)} {name} belong to no committed article "
+                                        "(an interrupted write; invisible to readers)", visible=False))
+        damaged: list[str] = []
+        ids = sorted(infos)
+        for i in range(0, len(ids), 100):
+            for aid, article in self.get_articles(ids[i : i + 100]).items():
+                problem = self._check_article(infos[aid], article.text, sorted(sentences.get(aid, [])),
+                                              sorted(chunks.get(aid, [])))
+                if problem is not None:
+                    problems.append(problem)
+                    damaged.append(aid)
         if repair:
             for name, col in (("sentences", self.sentences_col), ("chunks", self.chunks_col)):
-                ids = orphans[name]
-                for i in range(0, len(ids), 1000):
-                    col.delete(ids=ids[i : i + 1000])
-            for aid, info in infos.items():
-                n_s, n_c = counts.get((aid, info.content_hash), [0, 0])
-                if n_s != info.n_sentences or n_c != info.n_chunks:
-                    self.remove(aid)
-            if any(orphans.values()):
+                found = orphans[name]
+                for i in range(0, len(found), 1000):
+                    col.delete(ids=found[i : i + 1000])
+            for aid in damaged:
+                self.remove(aid)
+            if not self.recover() and any(orphans.values()):
                 self._bump()
         return problems
+
+    @staticmethod
+    def _check_article(info: ArticleInfo, text: str, sentences: list[tuple[int, int, int, str]],
+                       chunks: list[tuple[int, int, int]]) -> Problem | None:
+        """The one problem of a committed article, or None when it is whole and its offsets hold."""
+        where = f"article {info.id} ('{info.title}')"
+        if [s[0] for s in sentences] != list(range(info.n_sentences)) or \
+                [c[0] for c in chunks] != list(range(info.n_chunks)):
+            return Problem("incomplete", f"{where} has {len(sentences)}/{info.n_sentences} sentences and "
+                           f"{len(chunks)}/{info.n_chunks} chunks; repair removes it, then re-ingest it", info.id)
+        for index, start, end, sentence in sentences:
+            if not 0 <= start < end <= len(text) or text[start:end] != sentence:
+                return Problem("offsets", f"{where}: sentence {index} is not at characters {start}-{end} of "
+                               "the stored text; repair removes it, then re-ingest it", info.id)
+        for index, first, last in chunks:
+            if not 0 <= first <= last < info.n_sentences:
+                return Problem("incomplete", f"{where}: chunk {index} spans sentences {first}-{last} of "
+                               f"{info.n_sentences}; repair removes it, then re-ingest it", info.id)
+        return None

@@ -19,7 +19,10 @@ def _engine(ctx: click.Context) -> Any:
         from qa.engine import QA
         from qa.settings import Settings
 
-        settings = Settings(model=obj["model"]) if obj.get("model") else Settings()
+        options: dict[str, Any] = {"model": obj["model"]} if obj.get("model") else {}
+        if obj.get("wait") is not None:
+            options["lock_wait_s"] = obj["wait"]
+        settings = Settings(**options)
         try:
             obj["engine"] = QA(obj.get("index"), chroma=obj.get("chroma_url"), settings=settings)
         except (QAError, IndexError_) as exc:
@@ -68,12 +71,15 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--wait", type=click.FloatRange(0), default=None,
+              help="Seconds to wait while another process writes to the index (default 30).")
 @_common
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, index_dir: str | None,
+def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, wait: float | None, index_dir: str | None,
            chroma_url: str | None, model: str | None) -> None:
     """Index article files and folders (.txt .md .html .json .jsonl), recursively."""
     _setup(ctx, index_dir, chroma_url, model)
+    ctx.obj["wait"] = wait
     report = _engine(ctx).ingest(list(paths), progress=not quiet and sys.stderr.isatty())
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
@@ -142,6 +148,35 @@ def remove(ctx: click.Context, article_id: str, index_dir: str | None, chroma_ur
     _setup(ctx, index_dir, chroma_url, model)
     _engine(ctx).remove(article_id)
     click.echo(f"removed {article_id}")
+
+
+@main.command()
+@click.option("--repair", is_flag=True, help="Delete leftovers of interrupted writes; remove damaged articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_common
+@click.pass_context
+def check(ctx: click.Context, repair: bool, as_json: bool, index_dir: str | None, chroma_url: str | None,
+          model: str | None) -> None:
+    """Verify the index: every article whole, every sentence at its offsets. Exit 1 if problems remain."""
+    _setup(ctx, index_dir, chroma_url, model)
+    engine = _engine(ctx)
+    problems = engine.check(repair=repair)
+    remaining = engine.check() if repair and problems else problems
+    if as_json:
+        click.echo(json.dumps({"ok": not remaining, "articles": len(engine.articles()),
+                               "problems": [p.to_dict() for p in problems], "repaired": repair and bool(problems),
+                               "remaining": [p.to_dict() for p in remaining]}, indent=2, ensure_ascii=False))
+    else:
+        for p in problems:
+            click.echo(f"{'fixed' if repair and p not in remaining else 'problem'}: {p}")
+        if not problems:
+            click.echo(f"ok: {len(engine.articles())} articles, all whole, every sentence at its offsets")
+        elif not remaining:
+            click.echo(f"repaired {len(problems)} problem(s); re-ingest any article named above")
+        elif not repair:
+            click.echo("run `qa check --repair` to fix them")
+    if remaining:
+        sys.exit(1)
 
 
 @main.command(name="eval")

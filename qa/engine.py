@@ -12,7 +12,7 @@ from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.ingest import ingest_articles, ingest_paths, tqdm_progress
 from index.loaders import parse_bytes
 from index.models import Article, IngestReport
-from index.store import ArticleInfo, Store
+from index.store import ArticleInfo, Problem, Store
 from qa import answer as composer
 from qa.chat import contextualize
 from qa.errors import EmptyIndex, EmptyQuestion, QuestionTooLong
@@ -51,7 +51,8 @@ class QA:
         update, close = tqdm_progress(progress)
         try:
             report = ingest_paths(list(paths), self.store, self.embedder, limits=self.settings.limits,
-                                  progress=update, lock_dir=self._lock_dir)
+                                  progress=update, lock_dir=self._lock_dir,
+                                  lock_wait_s=self.settings.lock_wait_s)
         finally:
             close()
         self._invalidate()
@@ -60,27 +61,23 @@ class QA:
     def ingest_bytes(self, files: Sequence[tuple[str, bytes]]) -> IngestReport:
         """Index uploaded files given as (file name, content)."""
         items = [item for name, data in files for item in parse_bytes(name, data, limits=self.settings.limits)]
-        report = ingest_articles(items, self.store, self.embedder, lock_dir=self._lock_dir)
+        report = ingest_articles(items, self.store, self.embedder, lock_dir=self._lock_dir,
+                                 lock_wait_s=self.settings.lock_wait_s)
         self._invalidate()
         return report
 
     def remove(self, article_id: str) -> None:
         """Delete one article and everything derived from it."""
-        from contextlib import nullcontext
-
-        from index.lock import writer_lock
-
-        with writer_lock(self._lock_dir) if self._lock_dir else nullcontext():
+        with self.store.writer_lock(wait_s=self.settings.lock_wait_s):
             self.store.remove(article_id)
         self._invalidate()
 
-    def check(self, *, repair: bool = False) -> list[str]:
-        """Integrity problems of the index (and, with `repair`, fix what can be fixed)."""
-        from contextlib import nullcontext
+    def check(self, *, repair: bool = False) -> list[Problem]:
+        """Integrity problems of the index (and, with `repair`, fix what can be fixed).
 
-        from index.lock import writer_lock
-
-        with writer_lock(self._lock_dir) if (repair and self._lock_dir) else nullcontext():
+        Holds the writer lock, so it never mistakes a running ingest's parts for leftovers.
+        """
+        with self.store.writer_lock(wait_s=self.settings.lock_wait_s):
             problems = self.store.check(repair=repair)
         self._invalidate()
         return problems

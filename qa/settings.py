@@ -31,4 +31,5 @@ class Settings:
     n_candidates: int = 30
     max_question_chars: int = 2000
     quote_limit: int = 2  # evidence sentences quoted in the answer text
-    limits: Limits = field(default_factory=Limits)
+    limits: Limits = field(default_factory=Limits)  # file size, article length, file count
+    lock_wait_s: float = 30.0  # a second writer waits this long for the first, then gets IndexBusy
