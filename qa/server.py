@@ -121,6 +121,8 @@ def create_app(engine: Any, token: str | None = None, *, ui: bool = True) -> Fas
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            return _error(400, "The request body is not valid JSON.")  # FastAPI's words for undecodable bytes
         return _error(exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
