@@ -1,0 +1,181 @@
+"""The chat page in a real browser: Debian's chromium driven by Playwright, the real server, model and Chroma."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.real]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+AGADEZ = "How many US troops are in Agadez?"
+AGADEZ_SENTENCE = "Currently, there are approximately 1,100 American soldiers stationed in Agadez."
+WAIT_MS = 30_000
+
+if not Path(CHROMIUM).exists():  # pragma: no cover
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory, seeded_index_dir: Path, real_embedder):
+    from qa.engine import QA
+    from qa.server import ServerThread, create_app
+
+    path = tmp_path_factory.mktemp("browser") / "index"
+    shutil.copytree(seeded_index_dir, path)
+    with ServerThread(create_app(QA(path, embedder=real_embedder)), free_port()) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, url):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.dialogs = []  # type: ignore[attr-defined]
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+    page.goto(url)
+    page.locator("#question textarea").wait_for()
+    yield page
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    """Type a question, press Enter, and wait until its answer is complete (its sources are listed)."""
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.locator("#sources .head", has_text=f"“{question}”").wait_for()
+
+
+def in_viewport(page, selector: str) -> bool:
+    return page.locator(selector).evaluate(
+        "el => { const r = el.getBoundingClientRect(); return r.height > 0 && r.top >= 0 && "
+        "r.bottom <= window.innerHeight; }")
+
+
+def upload(page, files: list[dict]) -> None:
+    page.locator("#upload input[type=file]").set_input_files(files)
+    page.locator("#upload-status li").first.wait_for()
+
+
+def test_agadez_answer_cites_and_highlights_the_sentence(page):
+    ask(page, AGADEZ)
+    chat = page.locator("#chat")
+    assert "1,100" in chat.inner_text()
+    first = page.locator("#sources details.src").first
+    assert AGADEZ_SENTENCE in first.locator("summary").inner_text()
+    assert "000_65a6ef4f3cd5ad81.txt" in first.locator("summary").inner_text()  # the source
+    assert not first.evaluate("d => d.open")
+
+    page.locator("#chat a[href$='#src-0-1']").first.click()  # the [1] marker in the answer
+    page.wait_for_function("document.getElementById('src-0-1').open")
+    mark = page.locator("#src-0-1 .ctx mark")
+    assert mark.inner_text() == AGADEZ_SENTENCE
+    assert "Niamey" in page.locator("#src-0-1 .ctx").inner_text()  # in its context
+    page.wait_for_function("(() => { const r = document.querySelector('#src-0-1 mark').getBoundingClientRect();"
+                           " return r.top >= 0 && r.bottom <= window.innerHeight; })()")
+    assert in_viewport(page, "#src-0-1 .ctx mark")
+
+    page.locator("#src-0-2 summary").click()  # expanding a citation directly works too
+    page.wait_for_function("document.getElementById('src-0-2').open")
+    assert "American soldiers in Agadez" in page.locator("#src-0-2 mark").inner_text()
+
+    page.locator("#src-0-2 summary").click()  # close [2] again: the screenshot shows [1] open
+    page.wait_for_function("!document.getElementById('src-0-2').open")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ROOT / "docs" / "chat.png"), full_page=True)
+
+
+def test_follow_ups_use_the_conversation(page):
+    ask(page, AGADEZ)
+    ask(page, "When did they arrive?")
+    head = page.locator("#sources .head").inner_text()
+    assert "follow-up, searched as" in head and "Agadez" in head  # the pronoun is resolved by the previous turn
+    ask(page, "And how many Russian instructors arrived?")
+    assert "100" in page.locator("#chat").inner_text().split("instructors arrived?")[-1]
+    assert "100 Russian military instructors" in page.locator("#src-2-1 .sentence").inner_text()
+    ask(page, "When did France withdraw?")
+    assert "2023" in page.locator("#chat").inner_text().split("France withdraw?")[-1]
+
+    # selecting an earlier answer shows its sources again
+    page.locator("#chat").get_by_text("approximately 1,100", exact=False).first.click()
+    page.locator("#sources .head", has_text=AGADEZ).wait_for()
+
+
+def test_abstention_looks_different(page):
+    ask(page, "What is the capital of Peru?")
+    assert "don't say" in page.locator("#chat blockquote").inner_text()
+    assert page.locator("#sources .abstained").is_visible()
+    assert page.locator("#sources details.src").count() == 0
+
+
+def test_example_question_on_the_empty_chat(page):
+    page.locator("#chat").get_by_text(AGADEZ).first.click()
+    page.locator("#sources .head", has_text=AGADEZ).wait_for()
+    assert "1,100" in page.locator("#chat").inner_text()
+
+
+def test_number_of_sources_control(page):
+    page.locator("#k input[type=number]").fill("2")
+    page.locator("#k input[type=number]").press("Enter")
+    ask(page, AGADEZ)
+    assert page.locator("#sources details.src").count() == 2
+
+
+def test_upload_then_ask_then_remove(page):
+    fact = b"The Zorbian parliament approved 4,321 new bicycles for the capital Quillon on Tuesday.\n" \
+           b"Cycling groups welcomed the decision."
+    upload(page, [{"name": "zorbia.txt", "mimeType": "text/plain", "buffer": fact},
+                  {"name": "broken.json", "mimeType": "application/json", "buffer": b'{"text": '}])
+    page.locator("#upload-status li.upload-error").wait_for()
+    status = page.locator("#upload-status").inner_text()
+    assert "zorbia.txt: added" in status
+    assert "broken.json" in status and "not valid JSON" in status
+    page.locator("#articles", has_text="Zorbian parliament").wait_for()
+
+    ask(page, "How many bicycles did the Zorbian parliament approve?")
+    assert "4,321" in page.locator("#chat").inner_text()
+    assert "Zorbian parliament approved 4,321" in page.locator("#src-0-1 .sentence").inner_text()
+
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name="Zorbian", exact=False).first.click()
+    page.locator("#remove").click()
+    page.locator("#upload-status", has_text="Removed").wait_for()
+    page.wait_for_function("!document.querySelector('#articles').innerText.includes('Zorbian')")
+
+
+def test_article_markup_is_shown_as_text(page):
+    hostile = (b'<script>window.__owned = 1; alert("owned")</script> The Vantor dam holds 777 tonnes of water. '
+               b'<img src=x onerror="window.__owned = 2; alert(2)"> It was built in 1950.\n'
+               b"**bold** and [a link](javascript:alert(3)) stay as typed.")
+    upload(page, [{"name": "hostile.txt", "mimeType": "text/plain", "buffer": hostile}])
+    page.locator("#articles", has_text="Vantor").wait_for()
+    assert "<script>" in page.locator("#articles").inner_text()  # its title starts with the markup, as text
+
+    ask(page, "How many tonnes of water does the Vantor dam hold?")
+    page.locator("#src-0-1 summary").click()
+    page.wait_for_function("document.getElementById('src-0-1').open")
+    context = page.locator("#src-0-1 .ctx").inner_text()
+    assert '<script>window.__owned = 1; alert("owned")</script>' in context
+    assert '<img src=x onerror="window.__owned = 2; alert(2)">' in context
+    assert "**bold** and [a link](javascript:alert(3))" in context
+    assert "777" in page.locator("#chat").inner_text()
+    assert page.evaluate("window.__owned") is None
+    assert page.locator("img[onerror], #sources script, #chat script, #articles script").count() == 0
+    assert page.dialogs == []  # type: ignore[attr-defined]
