@@ -9,13 +9,16 @@ import os
 import secrets
 import threading
 import time
-from typing import Any
+from typing import Any, Callable, Coroutine
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import IndexBusy, IndexError_, ModelMismatch, StoreUnavailable, UnknownArticle
@@ -52,6 +55,16 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     question: str = Field(..., description="The question.", examples=["How many US troops are in Agadez?"])
+
+    @field_validator("question")
+    @classmethod
+    def _unicode(cls, value: str) -> str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("is not valid Unicode text (it holds a lone surrogate)") from None
+        return value
+
     history: list[dict[str, Any] | list[Any] | str] | None = Field(
         None, description='Earlier turns: {"role": "user"|"assistant", "content": ...} dicts, '
                           "or [question, answer] pairs, oldest first. Follow-ups are searched with them.")
@@ -68,16 +81,62 @@ def _field(loc: Any) -> str:
     return ".".join(parts) or "body"
 
 
-def _token_of(request: Request) -> str | None:
+def _same(given: str | None, expected: str) -> bool:
+    return bool(given) and secrets.compare_digest(str(given).encode(), expected.encode())
+
+
+def _cookie_value(token: str) -> str:
+    """What the page's cookie holds: a digest of the token, not the token."""
+    return hashlib.sha256(f"sourced:{token}".encode()).hexdigest()
+
+
+def _authorized(request: Request, token: str) -> bool:
+    """The token in `Authorization: Bearer`, `X-API-Token`, `?token=`, or (its digest) the page's cookie."""
     auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    return request.headers.get("x-api-token") or request.cookies.get(TOKEN_COOKIE) or \
-        request.query_params.get("token")
+    bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+    return (_same(bearer, token) or _same(request.headers.get("x-api-token"), token)
+            or _same(request.query_params.get("token"), token)
+            or _same(request.cookies.get(TOKEN_COOKIE), _cookie_value(token)))
 
 
-def _valid(token: str | None, expected: str) -> bool:
-    return token is not None and secrets.compare_digest(token.encode(), expected.encode())
+class _TokenCookie:
+    """ASGI middleware: a request that brings the right `?token=` gets the page's cookie."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app, self.token = app, token
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])[0] \
+            if scope["type"] == "http" else None
+        if not _same(given, self.token):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append(
+                    "set-cookie", f"{TOKEN_COOKIE}={_cookie_value(self.token)}; HttpOnly; Path=/; SameSite=Strict")
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+class _GuardedRoute(APIRoute):
+    """An API route whose unexpected failures become a JSON 500 without details (logged on the server)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (ApiError, StarletteHTTPException, RequestValidationError):
+                raise
+            except Exception:  # noqa: BLE001 - the client gets a clean message, the log gets the traceback
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                return _error(500, "Internal server error; the server log has the details.")
+
+        return guarded
 
 
 def _article_dict(article: Any) -> dict[str, Any]:
@@ -95,7 +154,7 @@ def create_app(engine: Any, token: str | None = None, *, ui: bool = True) -> Fas
     max_files = 100
 
     def check_token(request: Request) -> None:
-        if token and not _valid(_token_of(request), token):
+        if token and not _authorized(request, token):
             raise ApiError(401, "Missing or wrong API token: send 'Authorization: Bearer <token>'.")
 
     app = FastAPI(
@@ -113,7 +172,8 @@ def create_app(engine: Any, token: str | None = None, *, ui: bool = True) -> Fas
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
+        errors = [{"field": _field(e.get("loc", ())), "message": str(e.get("msg", "invalid")).removeprefix("Value error, ")}
+                  for e in exc.errors()]
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             return _error(400, "The request body is not valid JSON.")
         first = errors[0] if errors else {"field": "body", "message": "invalid"}
@@ -125,16 +185,11 @@ def create_app(engine: Any, token: str | None = None, *, ui: bool = True) -> Fas
             return _error(400, "The request body is not valid JSON.")  # FastAPI's words for undecodable bytes
         return _error(exc.status_code, str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error(500, "Internal server error; the server log has the details.")
-
     def translate(exc: Exception) -> ApiError:
         status = next(code for kind, code in _STATUS if isinstance(exc, kind))
         return ApiError(status, str(exc))
 
-    api = APIRouter(prefix="/api", dependencies=[Depends(check_token)])
+    api = APIRouter(prefix="/api", dependencies=[Depends(check_token)], route_class=_GuardedRoute)
 
     @api.get("/health", summary="Liveness and index size")
     def health() -> dict[str, Any]:
@@ -253,7 +308,10 @@ def create_app(engine: Any, token: str | None = None, *, ui: bool = True) -> Fas
             raise ApiError(422, "No articles in the request.")
         items = []
         for i, record in enumerate(records, start=1):
-            raw = json.dumps(record, ensure_ascii=False).encode()
+            try:
+                raw = json.dumps(record, ensure_ascii=False).encode()
+            except UnicodeEncodeError:
+                raise ApiError(422, f"Article {i} is not valid Unicode text (it holds a lone surrogate).") from None
             ident = record.get("id") if isinstance(record, dict) else None
             name = f"{ident}.json" if isinstance(ident, str) and ident else \
                 f"article-{hashlib.sha1(raw).hexdigest()[:12]}.json"
@@ -272,6 +330,15 @@ def create_app(engine: Any, token: str | None = None, *, ui: bool = True) -> Fas
                     for aid in ids]
         errors = [str(p) for p in report.problems]
         return {"file": name, "ok": bool(articles) and not errors, "articles": articles, "errors": errors}
+
+    @api.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown(path: str, request: Request) -> None:
+        known = [r for r in api.routes if isinstance(r, APIRoute) and r.endpoint is not unknown
+                 and r.path_regex.match(request.url.path)]
+        if known:
+            allowed = sorted({m for r in known for m in r.methods or ()})
+            raise ApiError(405, f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}.")
+        raise ApiError(404, f"No such endpoint: {request.url.path} (see /docs).")
 
     app.include_router(api)
     _document_article_schema(app)
@@ -305,16 +372,10 @@ def _mount_ui(app: FastAPI, engine: Any, token: str | None, limit: int) -> FastA
     from qa.ui import CSS, JS, build_ui
 
     def user(request: Request) -> str | None:
-        return "user" if _valid(_token_of(request), token or "") else None
+        return "user" if token and _authorized(request, token) else None
 
     if token:
-        @app.middleware("http")
-        async def remember_token(request: Request, call_next: Any) -> Any:
-            response = await call_next(request)
-            given = request.query_params.get("token")
-            if given and _valid(given, token):
-                response.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="strict")
-            return response
+        app.add_middleware(_TokenCookie, token=token)
 
     return gr.mount_gradio_app(
         app, build_ui(engine), path="/", auth_dependency=user if token else None, max_file_size=limit,

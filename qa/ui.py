@@ -233,7 +233,7 @@ def build_ui(engine: Any) -> gr.Blocks:
                 time.sleep(0.03)
         yield "", _messages(turns), turns, sources_html(engine, answer, turn)
 
-    def show_turn(turns: list[dict[str, Any]], evt: gr.SelectData) -> str:
+    def show_turn(turns: list[dict[str, Any]], evt: gr.SelectData) -> Any:
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         turn = int(index or 0) // 2
         return sources_html(engine, turns[turn], turn) if 0 <= turn < len(turns) else gr.update()

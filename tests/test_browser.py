@@ -57,6 +57,7 @@ def page(browser, url):
 
 def ask(page, question: str) -> None:
     """Type a question, press Enter, and wait until its answer is complete (its sources are listed)."""
+    page.evaluate("document.querySelectorAll('#sources .head').forEach(h => h.remove())")  # the old answer's
     box = page.locator("#question textarea")
     box.fill(question)
     box.press("Enter")
@@ -118,6 +119,20 @@ def test_follow_ups_use_the_conversation(page):
     page.locator("#sources .head", has_text=AGADEZ).wait_for()
 
 
+def test_answers_stream_in(page):
+    page.evaluate("""() => {
+        window.__lengths = [];
+        new MutationObserver(() => {
+            const bots = document.querySelectorAll('#chat .bot, #chat [data-testid="bot"]');
+            if (bots.length) window.__lengths.push(bots[bots.length - 1].innerText.length);
+        }).observe(document.querySelector('#chat'), {childList: true, subtree: true, characterData: true});
+    }""")
+    ask(page, AGADEZ)
+    lengths = [n for n in page.evaluate("window.__lengths") if n > 5]
+    assert len(set(lengths)) >= 3, lengths  # the answer grew in several steps
+    assert lengths == sorted(lengths)
+
+
 def test_abstention_looks_different(page):
     ask(page, "What is the capital of Peru?")
     assert "don't say" in page.locator("#chat blockquote").inner_text()
@@ -153,6 +168,14 @@ def test_upload_then_ask_then_remove(page):
     assert "4,321" in page.locator("#chat").inner_text()
     assert "Zorbian parliament approved 4,321" in page.locator("#src-0-1 .sentence").inner_text()
 
+    # filtered to the seed article, the new one is out of reach
+    page.locator("#article-filter input").click()
+    page.get_by_role("option", name="Russia has sent", exact=False).first.click()
+    page.keyboard.press("Escape")
+    ask(page, "How many Zorbian bicycles were approved?")
+    cited = page.locator("#sources").inner_text()
+    assert "zorbia.txt" not in cited and "4,321" not in cited
+
     page.locator("#remove-choice input").click()
     page.get_by_role("option", name="Zorbian", exact=False).first.click()
     page.locator("#remove").click()
@@ -179,3 +202,17 @@ def test_article_markup_is_shown_as_text(page):
     assert page.evaluate("window.__owned") is None
     assert page.locator("img[onerror], #sources script, #chat script, #articles script").count() == 0
     assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_token_protects_the_page(browser, seeded_qa_shared):
+    from qa.server import ServerThread, create_app
+
+    with ServerThread(create_app(seeded_qa_shared, token="page-token"), free_port()) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        assert page.goto(server.url).status == 401
+        page.goto(f"{server.url}/?token=page-token")
+        ask(page, AGADEZ)  # the page's own calls (config, queue, stream) pass with the cookie
+        assert "1,100" in page.locator("#chat").inner_text()
+        context.close()
