@@ -194,5 +194,26 @@ def eval_(ctx: click.Context, file: str, as_json: bool, index_dir: str | None, c
     click.echo(json.dumps(result, indent=2) if as_json else format_table(result))
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 for all).")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, envvar="PORT",
+              help="Port (or $PORT).")
+@_common
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, index_dir: str | None, chroma_url: str | None,
+          model: str | None) -> None:
+    """Serve the chat page at http://HOST:PORT/ and the HTTP API under /api (docs at /docs).
+
+    Set QA_API_TOKEN to require `Authorization: Bearer TOKEN` on the API and `?token=TOKEN` on the page.
+    """
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from qa.server import serve as run
+
+    _setup(ctx, index_dir, chroma_url, model)
+    run(_engine(ctx), host=host, port=port)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
