@@ -31,11 +31,17 @@ def chunk_vectors(sentence_vectors: np.ndarray, spans: list[tuple[int, int]]) ->
 
 
 def _write_batch(batch: list[Article], store: Store, embedder: Embedder, report: IngestReport,
-                 progress: Progress | None, done: list[int]) -> None:
+                 progress: Progress | None, done: list[int], limits: Limits) -> None:
     prepared = []
     texts: list[str] = []
     for article in batch:
         sentences = split_sentences(article.id, article.text)
+        if len(sentences) > limits.max_article_sentences:
+            report.problems.append(LoadProblem(
+                article.source or article.id,
+                f"has too many sentences ({len(sentences):,}; the limit is {limits.max_article_sentences:,})",
+            ))
+            continue
         chunks = make_chunks(article.text, sentences)
         prepared.append((article, sentences, chunks, len(texts)))
         texts.extend(s.text for s in sentences)
@@ -54,7 +60,7 @@ def _write_batch(batch: list[Article], store: Store, embedder: Embedder, report:
 
 def ingest_articles(items: Iterable[Article | LoadProblem], store: Store, embedder: Embedder, *,
                     progress: Progress | None = None, lock_dir: Path | None = None,
-                    lock_wait_s: float = 30.0) -> IngestReport:
+                    lock_wait_s: float = 30.0, limits: Limits = Limits()) -> IngestReport:
     """Index articles (skipping unchanged ones and exact duplicates); collect problems.
 
     Holds the writer lock throughout: the file lock in `lock_dir` if given, else the store's own
@@ -86,10 +92,10 @@ def ingest_articles(items: Iterable[Article | LoadProblem], store: Store, embedd
             queued += item.text.count(".") + 1
             done[1] += item.text.count(".") + 1
             if queued >= BATCH_SENTENCES:
-                _write_batch(batch, store, embedder, report, progress, done)
+                _write_batch(batch, store, embedder, report, progress, done, limits)
                 batch, queued = [], 0
         if batch:
-            _write_batch(batch, store, embedder, report, progress, done)
+            _write_batch(batch, store, embedder, report, progress, done, limits)
     return report
 
 
@@ -114,4 +120,4 @@ def ingest_paths(paths: list[str | Path], store: Store, embedder: Embedder, *, l
                  lock_wait_s: float = 30.0) -> IngestReport:
     """Load files and folders and index every article in them."""
     return ingest_articles(load(paths, limits), store, embedder, progress=progress, lock_dir=lock_dir,
-                           lock_wait_s=lock_wait_s)
+                           lock_wait_s=lock_wait_s, limits=limits)

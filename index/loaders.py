@@ -17,6 +17,7 @@ SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
 _SAFE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _BLANKS = re.compile(r"[ \t\f\v\r\u00a0]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")  # control characters but tab and newline
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Limits:
 
     max_file_bytes: int = 20_000_000
     max_article_chars: int = 2_000_000
+    max_article_sentences: int = 20_000  # bounds one article's splitting, embedding and storage work
     max_files: int = 100_000
 
 
@@ -76,7 +78,7 @@ def decode(data: bytes) -> str:
 def normalise(text: str) -> str:
     """Unify line ends and drop control characters; keep everything a reader sees."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or ch >= " " or ch == "\u200b")
+    text = _CONTROL.sub("", text)
     return text.strip()
 
 

@@ -16,8 +16,10 @@ from typing import Any
 from index.models import Sentence
 
 MAX_SENTENCE_CHARS = 1500  # longer runs (tables, run-on text) are cut at spaces
+PUNKT_WINDOW = 20_000  # punkt sees at most this much at once: its regexes slow down (and time out) on huge lines
 _LINE = re.compile(r"[^\n]+")
 _SPACE = re.compile(r"\s")
+_END = re.compile(r"[.?!][\"')\]\u2019\u201d]*\s")
 
 
 def _nltk_data_dir() -> Path:
@@ -54,20 +56,46 @@ def _cut_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut text[start:end] into pieces of at most PUNKT_WINDOW characters, preferring sentence ends,
+    then white space."""
+    pieces = []
+    while end - start > PUNKT_WINDOW:
+        limit = start + PUNKT_WINDOW
+        cut = -1
+        for match in _END.finditer(text, max(start, limit - PUNKT_WINDOW // 4), limit):
+            cut = match.end()
+        if cut <= start:
+            cut = max(text.rfind(" ", start, limit), text.rfind("\t", start, limit)) + 1
+        if cut <= start:
+            cut = limit
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Return (start, end) offsets of each sentence; spans hold no outer white space."""
     tokenizer = _punkt()
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
-        base = line.start()
-        for s, e in tokenizer.span_tokenize(line.group()):
-            start, end = base + s, base + e
-            while start < end and text[start].isspace():
-                start += 1
-            while end > start and text[end - 1].isspace():
-                end -= 1
-            if start < end:
-                spans.extend(_cut_long(text, start, end))
+        for base, stop in _windows(text, line.start(), line.end()):
+            spans.extend(_line_spans(tokenizer, text, base, stop))
+    return spans
+
+
+def _line_spans(tokenizer: Any, text: str, base: int, stop: int) -> list[tuple[int, int]]:
+    """Punkt's sentences of text[base:stop] (one line or a window of one), trimmed and cut to size."""
+    spans: list[tuple[int, int]] = []
+    for s, e in tokenizer.span_tokenize(text[base:stop]):
+        start, end = base + s, base + e
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            spans.extend(_cut_long(text, start, end))
     return spans
 
 

@@ -62,7 +62,7 @@ class QA:
         """Index uploaded files given as (file name, content)."""
         items = [item for name, data in files for item in parse_bytes(name, data, limits=self.settings.limits)]
         report = ingest_articles(items, self.store, self.embedder, lock_dir=self._lock_dir,
-                                 lock_wait_s=self.settings.lock_wait_s)
+                                 lock_wait_s=self.settings.lock_wait_s, limits=self.settings.limits)
         self._invalidate()
         return report
 
