@@ -89,7 +89,8 @@ class _TextExtractor(HTMLParser):
         "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
         "section", "article", "header", "footer", "blockquote", "pre", "figcaption", "dd", "dt", "hr",
     }
-    _HIDDEN = {"script", "style", "noscript", "template", "head", "svg", "iframe"}
+    _HIDDEN = {"script", "style", "noscript", "template", "svg", "iframe"}
+    _HEAD_ONLY = {"head", "title", "meta", "link", "style", "script", "base", "noscript", "template"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -99,8 +100,15 @@ class _TextExtractor(HTMLParser):
         self._hidden = 0
         self._in_title = False
         self._in_h1 = False
+        self._in_head = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "title":
+            self._in_title = False  # a title holds no tags: an unclosed one ends at the next tag
+        if tag == "head":
+            self._in_head = True
+        elif tag not in self._HEAD_ONLY:
+            self._in_head = False  # as browsers do: <body> or any body element closes an unclosed <head>
         if tag == "title":
             self._in_title = True
         elif tag in self._HIDDEN:
@@ -111,6 +119,8 @@ class _TextExtractor(HTMLParser):
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self._in_head = False
         if tag == "title":
             self._in_title = False
         elif tag in self._HIDDEN:
@@ -123,7 +133,7 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._in_title:
             self.title += data
-        elif not self._hidden:
+        elif not self._hidden and not self._in_head:
             if self._in_h1:
                 self.h1 += data
             self.parts.append(data)
