@@ -380,6 +380,7 @@ def _mount_ui(app: FastAPI, engine: Any, token: str | None, limit: int) -> FastA
     return gr.mount_gradio_app(
         app, build_ui(engine), path="/", auth_dependency=user if token else None, max_file_size=limit,
         css=CSS, js=JS, footer_links=["api"], ssr_mode=False, mcp_server=False, run_history=False,
+        show_error=False,  # gr.Error messages still show; anything else stays in the server log
     )
 
 

@@ -26,7 +26,8 @@ EXAMPLES = (
 )
 CONTEXT_CHARS = 1500  # article text shown on each side of a cited sentence
 _MARKER = re.compile(r"\[(\d+)\]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+_MD_INLINE = re.compile(r"([\\`*_\[\]~|])")  # markdown syntax anywhere in a line
+_MD_LINE_START = re.compile(r"^(\s*|\s*\d+)([#+=\-]|(?<=\d)[.)])", re.MULTILINE)  # headings, lists
 
 CSS = """
 #sources .src { border: 1px solid var(--border-color-primary); border-radius: 8px; margin: 6px 0; padding: 6px 10px; }
@@ -80,8 +81,9 @@ def esc(text: Any) -> str:
 
 
 def md_escape(text: str) -> str:
-    """Plain text as markdown that renders as exactly that text."""
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
+    """Plain text as markdown that renders as exactly that text (markup and HTML inert)."""
+    text = _MD_LINE_START.sub(r"\1\\\2", _MD_INLINE.sub(r"\\\1", text))
+    return html.escape(text, quote=False)
 
 
 def answer_markdown(answer: dict[str, Any], turn: int) -> str:
@@ -324,4 +326,5 @@ def build_ui(engine: Any) -> gr.Blocks:
         remove_btn.click(remove, to_remove, [status, *lists], api_visibility="private")
         demo.load(refresh, None, lists, api_visibility="private")
         gr.api(ask, api_name="ask")
+    demo.queue(default_concurrency_limit=4)  # QA answers concurrent questions; don't serialise users
     return demo

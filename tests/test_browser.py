@@ -198,7 +198,8 @@ def test_article_markup_is_shown_as_text(page):
     assert '<script>window.__owned = 1; alert("owned")</script>' in context
     assert '<img src=x onerror="window.__owned = 2; alert(2)">' in context
     assert "**bold** and [a link](javascript:alert(3))" in context
-    assert "777" in page.locator("#chat").inner_text()
+    chat = page.locator("#chat").inner_text()
+    assert "777" in chat and '<script>window.__owned = 1; alert("owned")</script>' in chat  # quoted as text
     assert page.evaluate("window.__owned") is None
     assert page.locator("img[onerror], #sources script, #chat script, #articles script").count() == 0
     assert page.dialogs == []  # type: ignore[attr-defined]
