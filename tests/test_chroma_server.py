@@ -1,0 +1,173 @@
+"""Chroma in client/server mode: a real `chroma run` on 127.0.0.1, shared by two QA engines ("app servers").
+
+Everything but Chroma (BM25, sentence rows, the answer cache) lives in each engine's memory and is
+rebuilt from the server whenever its generation changes, so nothing is written beside the app.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from index.errors import IndexBusy, StoreUnavailable
+from qa.settings import Settings
+from tests.conftest import SEED_QUESTIONS, SEEDS, FakeEmbedder, free_port
+
+pytestmark = pytest.mark.timeout(300)
+
+CHROMA = Path(sys.executable).parent / "chroma"
+STORIES = {
+    "bridge.txt": "Flooding closed the Lindqvist Bridge in Tromsø on Tuesday. Officials moved 1,200 residents.",
+    "port.txt": "The port of Valparaíso reopened on Friday after a strike. Dockworkers won a 9% raise.",
+    "rail.txt": "A new rail link between Kraków and Gdańsk opened in March. Tickets cost 80 złoty.",
+}
+
+
+@pytest.fixture
+def chroma_url(tmp_path: Path) -> Iterator[str]:
+    """A real Chroma server on a free 127.0.0.1 port, with its data in tmp_path; stopped afterwards."""
+    port = free_port()
+    log = (tmp_path / "chroma.log").open("w")
+    proc = subprocess.Popen([CHROMA, "run", "--path", str(tmp_path / "chroma-data"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "chroma.log").read_text()
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _docs(tmp_path: Path, stories: dict[str, str]) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir(exist_ok=True)
+    for name, text in stories.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_two_app_servers_share_one_chroma_server(chroma_url: str, tmp_path: Path):
+    from qa.engine import QA
+
+    one = QA(tmp_path / "app1", chroma=chroma_url, embedder=FakeEmbedder())
+    two = QA(tmp_path / "app2", chroma=chroma_url, embedder=FakeEmbedder())
+    report = one.ingest([_docs(tmp_path, STORIES)])
+    assert len(report.added) == 3 and report.ok
+    assert {a.title for a in two.articles()} == {a.title for a in one.articles()}
+
+    answer = two.ask("How many residents were moved?")  # BM25 and sentences rebuilt from the server
+    assert answer.citations and "1,200 residents" in answer.citations[0].sentence
+    citation = answer.citations[0]
+    assert two.article(citation.article_id).text[citation.start : citation.end] == citation.sentence
+
+    one.remove(citation.article_id)
+    time.sleep(1.1)  # the engines look for other processes' commits at most once a second
+    again = two.ask("How many residents were moved?")
+    assert all(c.article_id != citation.article_id for c in again.citations)
+    assert one.check() == [] and two.check() == []
+    assert not (tmp_path / "app1").exists() and not (tmp_path / "app2").exists()  # nothing beside the app
+
+    fresh = QA(tmp_path / "app3", chroma=chroma_url, embedder=FakeEmbedder())
+    assert len(fresh.articles()) == 2
+
+
+def test_writers_on_two_app_servers_take_turns(chroma_url: str, tmp_path: Path):
+    from qa.engine import QA
+
+    one = QA(tmp_path / "app1", chroma=chroma_url, embedder=FakeEmbedder())
+    two = QA(tmp_path / "app2", chroma=chroma_url, embedder=FakeEmbedder(), settings=Settings(lock_wait_s=0.5))
+    with one.store.writer_lock():  # a lease held in the Chroma server itself
+        with pytest.raises(IndexBusy, match="Another process is writing"):
+            two.ingest_bytes([("a.txt", b"A story about Niamey.")])
+    assert two.ingest_bytes([("a.txt", b"A story about Niamey.")]).added
+
+    batches = [[(f"{who}{i}.txt", f"Story {who}{i}: the {who} council met on day {i}. It voted.".encode())
+                for i in range(8)] for who in ("north", "south")]
+    errors: list[BaseException] = []
+
+    def ingest(engine: QA, files: list[tuple[str, bytes]]) -> None:
+        try:
+            engine.ingest_bytes(files)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ingest, args=(e, b)) for e, b in zip((one, one.__class__(
+        tmp_path / "app3", chroma=chroma_url, embedder=FakeEmbedder())), batches)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert len(two.articles()) == 17
+    assert two.check() == []
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path):
+    from qa.cli import main
+    from qa.engine import QA
+
+    with pytest.raises(StoreUnavailable, match="could not be reached"):
+        QA(tmp_path / "x", chroma=f"http://127.0.0.1:{free_port()}", embedder=FakeEmbedder())
+    result = CliRunner().invoke(main, ["list", "--chroma-url", f"http://127.0.0.1:{free_port()}"])
+    assert result.exit_code == 1 and "could not be reached" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.real
+def test_cli_flows_against_a_chroma_server_match_the_embedded_store(chroma_url: str, tmp_path: Path, monkeypatch,
+                                                                   real_embedder, seeded_qa_shared):
+    import qa.engine
+    from qa.cli import main
+    from qa.evaluation import evaluate_jsonl
+
+    monkeypatch.setattr(qa.engine, "SentenceTransformerEmbedder", lambda *a, **k: real_embedder)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def run(*args: str, env: dict[str, str] | None = None) -> str:
+        result = runner.invoke(main, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert run("ingest", "--quiet", "--chroma-url", chroma_url, str(SEEDS)).startswith("1 added")
+    env = {"QA_CHROMA_URL": chroma_url}  # the environment variable works as well as the option
+    assert "1 unchanged" in run("ingest", "--quiet", str(SEEDS), env=env)
+    asked = json.loads(run("ask", "--json", "How many US troops are in Agadez?", env=env))
+    embedded = seeded_qa_shared.ask("How many US troops are in Agadez?")
+    assert asked["answer"] == embedded.answer
+    assert [c["key"] for c in asked["citations"]] == [c.key for c in embedded.citations]
+    listed = json.loads(run("list", "--json", env=env))
+    assert len(listed) == 1 and listed[0]["n_sentences"] == 21
+    assert run("check", env=env).startswith("ok:")
+
+    served = json.loads(run("eval", "--json", str(SEED_QUESTIONS), env=env))
+    local = evaluate_jsonl(seeded_qa_shared, SEED_QUESTIONS)
+    assert [r["answer"] for r in served["rows"]] == [r["answer"] for r in local["rows"]]
+    assert served["evidence_first"] == local["evidence_first"]
+
+    assert run("remove", listed[0]["id"], env=env).startswith("removed")
+    assert json.loads(run("list", "--json", env=env)) == []
+    assert not (tmp_path / ".sourced-index").exists()
