@@ -8,6 +8,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
+
 from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.ingest import ingest_articles, ingest_paths, tqdm_progress
 from index.loaders import parse_bytes
@@ -15,7 +17,7 @@ from index.models import Article, IngestReport
 from index.store import ArticleInfo, Problem, Store
 from qa import answer as composer
 from qa.chat import contextualize
-from qa.errors import EmptyIndex, EmptyQuestion, QuestionTooLong
+from qa.errors import EmptyIndex, EmptyQuestion, QAError, QuestionTooLong
 from qa.models import Answer, Citation
 from qa.ranker import Ranker
 from qa.retrieval import Retriever, build_lexicon
@@ -145,6 +147,10 @@ class QA:
         if not isinstance(question, str) or not question.strip():
             raise EmptyQuestion(EmptyQuestion.__doc__)
         question = question.strip()
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError:
+            raise QAError("The question holds characters that are not valid text (lone surrogates).") from None
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise QuestionTooLong(f"The question is too long ({len(question):,} characters; the limit is {limit:,}).")
@@ -161,6 +167,8 @@ class QA:
         evidence = retriever.search(query, vector, k=k, article_ids=article_ids)
         t3 = time.perf_counter()
         missing = retriever.missing_key_terms(question)
+        if article_ids is not None and not missing:
+            missing = self._missing_in(retriever, question, article_ids)
         answerable = bool(evidence) and evidence[0].score >= self.ranker.threshold and not missing
         citations = self._cite(retriever, evidence) if answerable else []
         text, short = composer.compose(question, citations, self.settings.quote_limit)
@@ -183,6 +191,20 @@ class QA:
             by_source = {a.id for a in retriever.corpus.articles if a.source in sources or a.title in sources}
             allowed = by_source if allowed is None else allowed & by_source
         return None if allowed is None else sorted(allowed)
+
+    @staticmethod
+    def _missing_in(retriever: Retriever, question: str, article_ids: Sequence[str]) -> list[str]:
+        """Names and numbers of the question that the allowed articles never mention."""
+        from qa import text as tx
+
+        corpus = retriever.corpus
+        rows = {corpus.article_row[a] for a in article_ids if a in corpus.article_row}
+        seen: set[str] = set()
+        for r in rows:
+            seen.update(tx.words(corpus.articles[r].title))
+        for row in np.flatnonzero(np.isin(corpus.sentence_article, list(rows))):
+            seen.update(tx.words(corpus.sentence_text[row]))
+        return [w for w in tx.key_terms(question) if w not in seen]
 
     def _cite(self, retriever: Retriever, evidence: list[Any]) -> list[Citation]:
         """Resolve evidence rows to citations, re-checked against the stored article text."""

@@ -82,3 +82,21 @@ def test_filters_restrict_to_chosen_articles(seeded_qa, tmp_path):
     assert all(c.article_id == seed_id for c in answer.citations)
     only_other = seeded_qa.ask("How many troops are in Agadez?", filters={"sources": ["other.txt"]})
     assert only_other.citations and all(c.source == "other.txt" for c in only_other.citations)
+
+
+def test_filtered_question_naming_only_an_excluded_article_abstains(seeded_qa, tmp_path):
+    other = tmp_path / "quake.txt"
+    other.write_text("A magnitude 6 earthquake struck Valparaiso on Monday.", encoding="utf-8")
+    seeded_qa.ingest([other])
+    seed_id = next(a.id for a in seeded_qa.articles() if a.source.startswith("000_"))
+    unfiltered = seeded_qa.ask("When did the earthquake strike Valparaiso?")
+    assert not unfiltered.abstained and "Valparaiso" in unfiltered.citations[0].sentence
+    filtered = seeded_qa.ask("When did the earthquake strike Valparaiso?", filters={"article_ids": [seed_id]})
+    assert filtered.abstained and filtered.citations == []
+
+
+def test_a_question_that_is_not_valid_text_is_refused(seeded_qa_shared):
+    from qa.errors import QAError
+
+    with pytest.raises(QAError, match="not valid text"):
+        seeded_qa_shared.ask("How many troops \ud800?")
