@@ -2,9 +2,9 @@
 
 Candidates come from three lists fused by reciprocal rank: chunks nearest the question in
 Chroma, chunks by BM25, sentences by BM25. Each sentence of a candidate chunk is then scored
-on features that say whether it holds the answer (dense and lexical match of the sentence
-and its context, the answer type the question wants, its article's fused rank), combined by
-a linear model (`qa/ranker.py`).
+on features that say whether it holds the answer (dense and lexical match of the sentence,
+its neighbours, its chunk, its article and title; the answer type the question wants; its
+ranks among the candidates), combined by a model learned on SQuAD (`qa/ranker.py`, `qa train`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class DenseSearch(Protocol):
 
 @dataclass
 class Lexicon:
-    """Lexical indexes over one corpus generation."""
+    """Lexical indexes and per-article aggregates over one corpus generation."""
 
     corpus: Corpus
     sentence_terms: list[list[str]]
@@ -42,6 +42,10 @@ class Lexicon:
     bm25_chunks: Any
     sentence_len: np.ndarray
     avg_len: float
+    article_terms: list[frozenset[str]]
+    title_terms: list[frozenset[str]]
+    article_vectors: np.ndarray
+    sentence_chunks: np.ndarray  # (n_sentences, 2): the (up to two) chunks holding each sentence
 
     def idf_of(self, term: str) -> float:
         """IDF of a stemmed term over sentences (unknown terms get the largest)."""
@@ -49,6 +53,11 @@ class Lexicon:
 
     def __post_init__(self) -> None:
         self.max_idf = max(self.idf.values(), default=1.0)
+
+
+def _normalised(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 
 
 def build_lexicon(corpus: Corpus) -> Lexicon:
@@ -81,6 +90,20 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
         for f, l in zip(corpus.chunk_first, corpus.chunk_last)
     ]
     lengths = np.asarray([len(t) for t in sentence_terms], dtype=np.float32)
+    n_articles = len(corpus.articles)
+    article_sets: list[set[str]] = [set() for _ in range(n_articles)]
+    for row, terms in enumerate(term_sets):
+        article_sets[int(corpus.sentence_article[row])].update(terms)
+    dim = corpus.sentence_vectors.shape[1] if corpus.sentence_vectors.ndim == 2 else 0
+    article_vectors = np.zeros((n_articles, dim), np.float32)
+    if len(corpus.sentence_ids):
+        np.add.at(article_vectors, corpus.sentence_article, corpus.sentence_vectors)
+    sentence_chunks = np.full((len(corpus.sentence_ids), 2), -1, np.int64)
+    for c, (f, l) in enumerate(zip(corpus.chunk_first, corpus.chunk_last)):
+        for row in range(int(f), int(l) + 1):
+            slot = 0 if sentence_chunks[row, 0] < 0 else 1
+            sentence_chunks[row, slot] = c
+    sentence_chunks[:, 1] = np.where(sentence_chunks[:, 1] < 0, sentence_chunks[:, 0], sentence_chunks[:, 1])
     return Lexicon(
         corpus=corpus,
         sentence_terms=sentence_terms,
@@ -91,6 +114,10 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
         bm25_chunks=index(chunk_terms),
         sentence_len=lengths,
         avg_len=float(lengths.mean()) if len(lengths) else 1.0,
+        article_terms=[frozenset(s) for s in article_sets],
+        title_terms=[frozenset(tx.terms(a.title)) for a in corpus.articles],
+        article_vectors=_normalised(article_vectors),
+        sentence_chunks=sentence_chunks,
     )
 
 
@@ -103,6 +130,14 @@ class Evidence:
     features: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """Every candidate sentence of one question with its feature row."""
+
+    rows: np.ndarray
+    features: np.ndarray
+
+
 def _top(scores: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[int]:
     if allowed is not None:
         scores = np.where(allowed, scores, 0.0)
@@ -112,6 +147,18 @@ def _top(scores: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[
     idx = np.argpartition(-scores, n - 1)[:n]
     idx = idx[np.argsort(-scores[idx])]
     return [int(i) for i in idx if scores[i] > 0]
+
+
+def _rank_score(values: np.ndarray) -> np.ndarray:
+    """1 / (1 + rank) of each value among all (rank 0 = largest)."""
+    order = np.argsort(-values, kind="stable")
+    ranks = np.empty(len(values), np.float32)
+    ranks[order] = np.arange(len(values), dtype=np.float32)
+    return 1.0 / (1.0 + ranks)
+
+
+def _bigrams(terms: list[str]) -> set[tuple[str, str]]:
+    return set(zip(terms, terms[1:]))
 
 
 @dataclass
@@ -135,9 +182,23 @@ class Retriever:
     def search(self, question: str, vector: np.ndarray, *, k: int = 5,
                article_ids: list[str] | None = None) -> list[Evidence]:
         """The `k` best evidence sentences for a question, best first."""
+        found = self.candidates(question, vector, article_ids=article_ids)
+        if found is None:
+            return []
+        scores = self.ranker.score(found.features)
+        order = np.argsort(-scores, kind="stable")[: max(k, 1)]
+        return [
+            Evidence(int(found.rows[i]), float(scores[i]),
+                     {name: float(found.features[i, j]) for j, name in enumerate(FEATURES)})
+            for i in order
+        ]
+
+    def candidates(self, question: str, vector: np.ndarray, *,
+                   article_ids: list[str] | None = None) -> Candidates | None:
+        """Candidate sentences of a question and their features (None when there are none)."""
         corpus, lex = self.corpus, self.lexicon
         if corpus.empty or not len(corpus.sentence_ids):
-            return []
+            return None
         allowed_articles = None
         if article_ids is not None:
             allowed_articles = np.zeros(len(corpus.articles), dtype=bool)
@@ -145,7 +206,7 @@ class Retriever:
                 if aid in corpus.article_row:
                     allowed_articles[corpus.article_row[aid]] = True
             if not allowed_articles.any():
-                return []
+                return None
         q_terms = list(dict.fromkeys(tx.terms(question)))
         n = self.n_candidates
 
@@ -178,17 +239,10 @@ class Retriever:
             article_rrf[a] = article_rrf.get(a, 0.0) + 0.5 / (RRF_K + rank)
             sentence_rrf[row] = sentence_rrf.get(row, 0.0) + 1.0 / (RRF_K + rank)
         if not sentence_rrf:
-            return []
+            return None
         rows = np.fromiter(sentence_rrf.keys(), dtype=np.int64)
-
-        # 3. features of every candidate sentence
         feats = self._features(question, q_terms, vector, rows, sentence_rrf, article_rrf, sent_bm, chunk_bm)
-        scores = self.ranker.score(feats)
-        order = np.argsort(-scores)[: max(k, 1)]
-        return [
-            Evidence(int(rows[i]), float(scores[i]), {name: float(feats[i, j]) for j, name in enumerate(FEATURES)})
-            for i in order
-        ]
+        return Candidates(rows, feats)
 
     def _features(self, question: str, q_terms: list[str], vector: np.ndarray, rows: np.ndarray,
                   sentence_rrf: dict[int, float], article_rrf: dict[int, float],
@@ -198,7 +252,9 @@ class Retriever:
         q_idf = np.asarray([lex.idf_of(t) for t in q_terms], np.float32)
         q_mass = float(q_idf.sum()) or 1.0
         q_set = frozenset(q_terms)
-        dense_s = corpus.sentence_vectors[rows] @ vector
+        q_bigrams = _bigrams(q_terms)
+        vecs = corpus.sentence_vectors
+        dense_s = vecs[rows] @ vector
         # dense score of the neighbourhood (previous, this, next sentence of the same article)
         art = corpus.sentence_article
         n_sent = len(corpus.sentence_ids)
@@ -206,15 +262,34 @@ class Retriever:
         next_rows = np.clip(rows + 1, 0, n_sent - 1)
         same_prev = (rows > 0) & (art[prev_rows] == art[rows])
         same_next = (rows + 1 < n_sent) & (art[next_rows] == art[rows])
-        ctx_vec = corpus.sentence_vectors[rows] + np.where(same_prev[:, None], corpus.sentence_vectors[prev_rows], 0) \
-            + np.where(same_next[:, None], corpus.sentence_vectors[next_rows], 0)
+        ctx_vec = vecs[rows] + np.where(same_prev[:, None], vecs[prev_rows], 0) \
+            + np.where(same_next[:, None], vecs[next_rows], 0)
         ctx_vec /= np.maximum(np.linalg.norm(ctx_vec, axis=1, keepdims=True), 1e-9)
         dense_ctx = ctx_vec @ vector
+        dense_prev = np.where(same_prev, vecs[prev_rows] @ vector, 0.0)
+        dense_next = np.where(same_next, vecs[next_rows] @ vector, 0.0)
+        chunks = lex.sentence_chunks[rows]
+        has_chunk = chunks[:, 0] >= 0
+        safe = np.where(chunks < 0, 0, chunks)
+        dense_chunk = np.where(has_chunk, np.maximum(corpus.chunk_vectors[safe[:, 0]] @ vector,
+                                                     corpus.chunk_vectors[safe[:, 1]] @ vector), 0.0)
+        bm_chunk = np.where(has_chunk, np.maximum(chunk_bm[safe[:, 0]], chunk_bm[safe[:, 1]]), 0.0)
+        arts = art[rows]
+        dense_art = lex.article_vectors[arts] @ vector
         best_rrf = max(article_rrf.values()) if article_rrf else 1.0
         best_srrf = max(sentence_rrf.values())
         bm_s = sent_bm[rows]
         bm_s_max = float(bm_s.max()) or 1.0
-        out = np.zeros((len(rows), len(FEATURES)), np.float32)
+        bm_c_max = float(bm_chunk.max()) or 1.0
+        m = len(rows)
+        overlap = np.zeros(m, np.float32)
+        ctx_overlap = np.zeros(m, np.float32)
+        art_overlap = np.zeros(m, np.float32)
+        title_overlap = np.zeros(m, np.float32)
+        bigram = np.zeros(m, np.float32)
+        typed = np.zeros(m, np.float32)
+        novel = np.zeros(m, np.float32)
+        article_cache: dict[int, tuple[float, float]] = {}
         for i, row in enumerate(rows):
             row = int(row)
             terms = lex.sentence_term_sets[row]
@@ -223,25 +298,79 @@ class Retriever:
                 ctx_terms |= lex.sentence_term_sets[row - 1]
             if same_next[i]:
                 ctx_terms |= lex.sentence_term_sets[row + 1]
-            overlap = sum(w for t, w in zip(q_terms, q_idf) if t in terms) / q_mass
-            ctx_overlap = sum(w for t, w in zip(q_terms, q_idf) if t in ctx_terms) / q_mass
-            novel = len(terms - q_set) / max(len(terms), 1)
-            text = corpus.sentence_text[row]
-            typed = 1.0 if qtype != "other" and tx.has_type(_strip_question_words(text, q_set), qtype) else 0.0
+            overlap[i] = sum(w for t, w in zip(q_terms, q_idf) if t in terms) / q_mass
+            ctx_overlap[i] = sum(w for t, w in zip(q_terms, q_idf) if t in ctx_terms) / q_mass
             a = int(art[row])
-            out[i] = (
-                dense_s[i],
-                dense_ctx[i],
-                bm_s[i] / bm_s_max,
-                overlap,
-                ctx_overlap,
-                article_rrf.get(a, 0.0) / best_rrf,
-                sentence_rrf.get(row, 0.0) / best_srrf,
-                typed,
-                novel,
-                math.log1p(float(lex.sentence_len[row])),
-            )
-        return out
+            if a not in article_cache:
+                at, tt = lex.article_terms[a], lex.title_terms[a]
+                article_cache[a] = (sum(w for t, w in zip(q_terms, q_idf) if t in at) / q_mass,
+                                    sum(w for t, w in zip(q_terms, q_idf) if t in tt) / q_mass)
+            art_overlap[i], title_overlap[i] = article_cache[a]
+            if q_bigrams:
+                bigram[i] = len(q_bigrams & _bigrams(lex.sentence_terms[row])) / len(q_bigrams)
+            novel[i] = len(terms - q_set) / max(len(terms), 1)
+            if qtype != "other":
+                typed[i] = 1.0 if tx.has_type(_strip_question_words(corpus.sentence_text[row], q_set), qtype) else 0.0
+        max_idf = np.zeros(m, np.float32)
+        q_top = float(q_idf.max()) if len(q_idf) else 1.0
+        for i, row in enumerate(rows):
+            terms = lex.sentence_term_sets[int(row)]
+            max_idf[i] = max((w for t, w in zip(q_terms, q_idf) if t in terms), default=0.0) / q_top
+        # the same signals aggregated over each article's candidates: which article, then which sentence
+        _, inv = np.unique(arts, return_inverse=True)
+        n_art = int(inv.max()) + 1
+
+        def art_max(values: np.ndarray) -> np.ndarray:
+            out = np.full(n_art, -np.inf, np.float32)
+            np.maximum.at(out, inv, values.astype(np.float32))
+            return out[inv]
+
+        art_dense = art_max(dense_s)
+        art_overlap = art_max(overlap)
+        art_bm = art_max(bm_s / bm_s_max)
+        art_count = np.bincount(inv, minlength=n_art)[inv].astype(np.float32)
+        a_rrf = np.asarray([article_rrf.get(int(a), 0.0) for a in arts], np.float32) / best_rrf
+        s_rrf = np.asarray([sentence_rrf.get(int(r), 0.0) for r in rows], np.float32) / best_srrf
+        cols = {
+            "dense_sentence": dense_s,
+            "dense_context": dense_ctx,
+            "dense_neighbours": np.maximum(dense_prev, dense_next),
+            "dense_chunk": dense_chunk,
+            "dense_article": dense_art,
+            "dense_gap": dense_s - dense_s.max(),
+            "dense_context_gap": dense_ctx - dense_ctx.max(),
+            "dense_rank": _rank_score(dense_s),
+            "bm25_sentence": bm_s / bm_s_max,
+            "bm25_chunk": bm_chunk / bm_c_max,
+            "bm25_sentence_log": np.log1p(bm_s),
+            "overlap": overlap,
+            "overlap_gap": overlap - overlap.max(),
+            "overlap_rank": _rank_score(overlap + 1e-3 * dense_s),
+            "context_overlap": ctx_overlap,
+            "article_overlap": art_overlap,
+            "title_overlap": title_overlap,
+            "bigram_overlap": bigram,
+            "article_rrf": a_rrf,
+            "sentence_rrf": s_rrf,
+            "answer_type": typed,
+            "wants_type": np.full(m, 1.0 if qtype != "other" else 0.0, np.float32),
+            "novelty": novel,
+            "log_length": np.log1p(lex.sentence_len[rows]),
+            "position": np.log1p(corpus.sentence_index[rows].astype(np.float32)),
+            "n_candidates": np.full(m, math.log(m), np.float32),
+            "max_idf_match": max_idf,
+            "question_terms": np.full(m, math.log1p(len(q_terms)), np.float32),
+            "art_max_dense": art_dense,
+            "art_max_overlap": art_overlap,
+            "art_max_bm25": art_bm,
+            "art_candidates": np.log1p(art_count),
+            "dense_art_gap": dense_s - art_dense,
+            "overlap_art_gap": overlap - art_overlap,
+            "art_dense_rank": _rank_score(art_dense + 1e-4 * dense_art),
+            "art_overlap_rank": _rank_score(art_overlap + 1e-4 * art_dense),
+            "dense_article_rank": _rank_score(dense_art),
+        }
+        return np.stack([np.asarray(cols[name], np.float32) for name in FEATURES], axis=1)
 
 
 def _strip_question_words(text: str, q_terms: frozenset[str]) -> str:

@@ -1,0 +1,34 @@
+"""`qa bench --quick` runs end to end and reports every documented key (no timing thresholds)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from qa.cli import main
+from tests.conftest import SQUAD
+
+pytestmark = pytest.mark.real
+
+
+def test_quick_bench_reports_every_key():
+    got = CliRunner().invoke(main, ["bench", "--quick", "--sizes", "60,120", "--json", "--squad", str(SQUAD)])
+    assert got.exit_code == 0, got.output
+    data = json.loads(got.stdout)
+    assert data["ingest_ratio"] > 0
+    assert set(data["query_ms"]) == {"60", "120"}
+    for figures in data["query_ms"].values():
+        assert figures["p95"] >= figures["p50"] > 0
+    assert data["cold_start_s"] > 0 and data["peak_rss_mb"] > 0
+    base = data["baseline"]
+    for key in ("article_hit@1", "article_hit@5", "answer_in_first_citation", "latency_ms"):
+        assert key in base and key in data["ours"]
+    assert base["n_questions"] == data["ours"]["n_questions"] > 0
+    assert data["ingest"]["raw_encoder"]["sentences_per_s"] > 0 and data["ingest"]["ours"]["tokens_per_s"] > 0
+
+
+def test_bench_rejects_bad_sizes():
+    got = CliRunner().invoke(main, ["bench", "--sizes", "ten"])
+    assert got.exit_code != 0 and "--sizes" in got.output

@@ -1,0 +1,156 @@
+"""Metrics on hand examples, the SQuAD loader, and `qa eval` (jsonl and squad) through click's runner."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa import metrics as m
+from qa.cli import main
+from qa.evaluation import evaluate_squad, summarize_squad
+from qa.squad import load_squad, sample, split_titles
+from tests.conftest import SEED_QUESTIONS, SQUAD
+
+JSON_KEYS = {"n_questions", "article_hit@1", "article_hit@5", "article_hit@10", "mrr@10",
+             "answer_in_first_citation", "answer_in_any_citation", "exact_match", "f1", "abstention_precision",
+             "abstention_recall", "false_abstention_rate", "latency_ms"}
+
+
+def test_squad_normalisation_follows_the_official_script():
+    assert m.squad_normalize("The  Denver Broncos!") == "denver broncos"
+    assert m.squad_normalize("an apple, a pear") == "apple pear"
+    assert m.exact_match("the Broncos", ["Denver Broncos", "Broncos"]) == 1.0
+    assert m.exact_match("Broncos win", ["Broncos"]) == 0.0
+
+
+def test_f1_is_token_overlap_against_the_best_gold():
+    assert m.f1_score("Denver Broncos", ["Denver Broncos"]) == 1.0
+    assert m.f1_score("the Denver team", ["Denver Broncos", "x"]) == pytest.approx(0.5)
+    assert m.f1_score("nothing", ["Denver"]) == 0.0
+
+
+def test_contains_answer_ignores_case_and_spacing():
+    assert m.contains_answer("It began in  October\n1973.", ["october 1973"])
+    assert not m.contains_answer("It began in 1974.", ["October 1973"])
+    assert not m.contains_answer("anything", [""])
+
+
+def test_ranks_hits_and_mrr():
+    assert m.first_rank(["a", "b", "b", "c"], "c") == 3
+    assert m.first_rank(["a"], "z") is None
+    assert m.hit_at(3, 5) == 1.0 and m.hit_at(6, 5) == 0.0 and m.hit_at(None, 10) == 0.0
+    assert m.reciprocal_rank(4) == 0.25 and m.reciprocal_rank(11) == 0.0
+
+
+def test_abstention_precision_recall_and_false_rate():
+    got = m.abstention([True, True, False, False, True], [False, True, False, True, True])
+    assert got["abstention_precision"] == pytest.approx(1 / 3)
+    assert got["abstention_recall"] == pytest.approx(1 / 2)
+    assert got["false_abstention_rate"] == pytest.approx(2 / 3)
+    assert m.abstention([False], [True])["abstention_precision"] is None
+
+
+def test_percentiles_nearest_rank():
+    values = list(range(1, 101))
+    assert m.percentiles(values) == {"p50": 50, "p95": 95, "p99": 99}
+    assert m.percentiles([])["p50"] == 0.0
+
+
+def test_summary_of_hand_rows():
+    rows = [
+        {"answerable": True, "article_rank": 1, "answer_in_first_citation": True, "answer_in_any_citation": True,
+         "exact_match": 1.0, "f1": 1.0, "abstained": False, "latency_ms": 10.0},
+        {"answerable": True, "article_rank": 4, "answer_in_first_citation": False, "answer_in_any_citation": True,
+         "exact_match": None, "f1": None, "abstained": False, "latency_ms": 30.0},
+        {"answerable": False, "article_rank": None, "answer_in_first_citation": False,
+         "answer_in_any_citation": False, "exact_match": None, "f1": None, "abstained": True, "latency_ms": 20.0},
+    ]
+    got = summarize_squad(rows)
+    assert got["article_hit@1"] == 0.5 and got["article_hit@5"] == 1.0
+    assert got["mrr@10"] == pytest.approx((1 + 0.25) / 2)
+    assert got["answer_in_first_citation"] == 0.5 and got["answer_in_any_citation"] == 1.0
+    assert got["exact_match"] == 1.0 and got["short_answer_rate"] == 0.5
+    assert got["abstention_precision"] == 1.0 and got["abstention_recall"] == 1.0
+    assert got["false_abstention_rate"] == 0.0
+    assert JSON_KEYS <= set(got)
+
+
+def _mini_squad(tmp_path: Path, *, titles: int = 2, paragraphs: int = 3, impossible: bool = False) -> Path:
+    data = json.loads(SQUAD.read_text(encoding="utf-8"))
+    entries = []
+    for entry in data["data"][:titles]:
+        paras = [dict(p) for p in entry["paragraphs"][:paragraphs]]
+        entries.append({"title": entry["title"], "paragraphs": paras})
+    if impossible:
+        entries[0]["paragraphs"][0]["qas"] = entries[0]["paragraphs"][0]["qas"] + [
+            {"id": "imp-1", "question": "How many moons does Zorbulon Krastivec have?", "answers": [],
+             "is_impossible": True}]
+    path = tmp_path / "mini-squad.json"
+    path.write_text(json.dumps({"version": "v2.0", "data": entries}), encoding="utf-8")
+    return path
+
+
+def test_squad_loader_one_article_per_paragraph(tmp_path):
+    data = load_squad(_mini_squad(tmp_path, impossible=True))
+    assert len(data.articles) == 6
+    titles = [e["title"].replace("_", " ") for e in json.loads(SQUAD.read_text(encoding="utf-8"))["data"][:2]]
+    assert data.articles[0].title == titles[0]
+    assert all(q.article_id in {a.id for a in data.articles} for q in data.questions)
+    assert [q for q in data.questions if not q.answerable][0].id == "imp-1"
+    assert sample(data.questions, 5) == sample(data.questions, 5)
+    train, test = split_titles(data.questions)
+    assert train.isdisjoint(test) and train | test == set(titles)
+
+
+def test_squad_loader_names_a_bad_file(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.json"):
+        load_squad(bad)
+
+
+@pytest.mark.real
+def test_squad_runner_on_a_small_sample(tmp_path, real_embedder):
+    from qa.engine import QA
+
+    engine = QA(tmp_path / "index", embedder=real_embedder)
+    result = evaluate_squad(engine, _mini_squad(tmp_path, impossible=True), limit=12)
+    assert JSON_KEYS <= set(result) and result["n_questions"] == 12
+    assert result["n_articles"] == 6
+    assert result["article_hit@10"] >= result["article_hit@5"] >= result["article_hit@1"] > 0.3
+    assert result["answer_in_any_citation"] >= result["answer_in_first_citation"] > 0.3
+    for row in result["rows"]:
+        for c in row["citations"]:
+            article = engine.article(c["article_id"])
+            assert c["sentence"] in article.text
+
+
+@pytest.mark.real
+def test_qa_eval_squad_json_and_report(tmp_path):
+    squad = _mini_squad(tmp_path, titles=1, paragraphs=2, impossible=True)
+    out = tmp_path / "report"
+    got = CliRunner().invoke(main, ["eval", "--format", "squad", str(squad), "--limit", "6", "--json",
+                                    "--report", str(out), "--squad-index", str(tmp_path / "sq")])
+    assert got.exit_code == 0, got.output
+    data = json.loads(got.stdout)
+    assert JSON_KEYS <= set(data) and set(data["latency_ms"]) == {"p50", "p95", "p99"}
+    assert data["n_questions"] == 6 and "rows" not in data
+    assert (out / "report.md").read_text().startswith("# SQuAD open evaluation")
+    assert (out / "plots.png").read_bytes()[:4] == b"\x89PNG"
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 6 and {"question", "answer", "citations", "gold_answers", "hit"} <= set(rows[0])
+    again = CliRunner().invoke(main, ["eval", "--format", "squad", str(squad), "--limit", "6",
+                                      "--squad-index", str(tmp_path / "sq")])
+    assert again.exit_code == 0 and "answer in first citation" in again.stdout
+
+
+@pytest.mark.real
+def test_qa_eval_seed_file_still_prints_the_seed_counts(seeded_index_dir):
+    got = CliRunner().invoke(main, ["eval", str(SEED_QUESTIONS), "--index", str(seeded_index_dir)])
+    assert got.exit_code == 0, got.output
+    assert re.search(r"evidence sentence cited first\s+\d+/11", got.stdout)
+    assert re.search(r"unanswerable abstained\s+2/2", got.stdout)
