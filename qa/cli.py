@@ -181,17 +181,83 @@ def check(ctx: click.Context, repair: bool, as_json: bool, index_dir: str | None
 
 @main.command(name="eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "squad"]), default="jsonl", show_default=True,
+              help="jsonl: our question file against the current index. squad: SQuAD JSON, every paragraph "
+                   "indexed as an article in a fresh index, every question asked open.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="squad: a fixed random sample of N questions.")
+@click.option("--squad-index", type=click.Path(file_okay=False), default=None,
+              help="squad: keep the SQuAD index in this directory and reuse it (default: a fresh temporary one).")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
+              help="squad: write report.md, results.jsonl and plots.png here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @_common
 @click.pass_context
-def eval_(ctx: click.Context, file: str, as_json: bool, index_dir: str | None, chroma_url: str | None,
+def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_index: str | None,
+          report_dir: str | None, as_json: bool, index_dir: str | None, chroma_url: str | None,
           model: str | None) -> None:
-    """Score answers against a question file (JSONL: question, answers, evidence)."""
-    from qa.evaluation import evaluate_jsonl, format_table
+    """Score answers against a question file (JSONL: question, answers, evidence; or SQuAD JSON)."""
+    from qa import evaluation as ev
 
-    _setup(ctx, index_dir, chroma_url, model)
-    result = evaluate_jsonl(_engine(ctx), file)
-    click.echo(json.dumps(result, indent=2) if as_json else format_table(result))
+    if fmt == "jsonl":
+        _setup(ctx, index_dir, chroma_url, model)
+        result = ev.evaluate_jsonl(_engine(ctx), file)
+        click.echo(json.dumps(result, indent=2) if as_json else ev.format_table(result))
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="sourced-squad-") as tmp:
+        _setup(ctx, squad_index or tmp, None, model)
+        try:
+            result = ev.evaluate_squad(_engine(ctx), file, limit=limit, progress=sys.stderr.isatty())
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        if report_dir:
+            path = ev.write_report(result, report_dir)
+            click.echo(f"report written to {path}", err=True)
+        click.echo(json.dumps(ev.public_metrics(result), indent=2) if as_json else ev.format_squad_table(result))
+
+
+@main.command()
+@click.option("--squad", "squad_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="SQuAD JSON the sample and synthetic articles come from (default ../shared/eval/squad-dev-v1.1.json).")
+@click.option("--sizes", default="1000,10000,50000", show_default=True,
+              help="Index sizes (articles) to time queries at, comma-separated.")
+@click.option("--quick", is_flag=True, help="A tiny run for CI: seconds to a minute, figures meaningless.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+def bench(squad_file: str | None, sizes: str, quick: bool, as_json: bool) -> None:
+    """Benchmark ingest throughput, query latency by index size, cold start, memory; llama-index side by side."""
+    from qa import bench as b
+
+    try:
+        wanted = tuple(int(x) for x in sizes.split(",") if x.strip())
+    except ValueError:
+        raise click.ClickException(f"--sizes must be comma-separated integers, not '{sizes}'") from None
+    if quick and sizes == "1000,10000,50000":
+        wanted = (200,)
+    result = b.run_bench(squad_file or b.DEFAULT_SQUAD, sizes=wanted, quick=quick,
+                         log=lambda msg: click.echo(msg, err=True))
+    click.echo(b.to_json(result) if as_json else b.format_bench(result))
+
+
+@main.command()
+@click.argument("squad_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--squad-index", type=click.Path(file_okay=False), required=True,
+              help="Directory for the SQuAD index (built once, reused).")
+@click.option("--features", type=click.Path(dir_okay=False), default=None,
+              help="Cache of candidate features (.npz): written once, reused while the features are unchanged.")
+@click.option("--hidden", type=click.IntRange(0), default=0, show_default=True,
+              help="Hidden units (0: logistic regression).")
+@click.option("--dry-run", is_flag=True, help="Report, but don't write qa/ranker_weights.json.")
+@click.pass_context
+def train(ctx: click.Context, squad_file: str, squad_index: str, features: str | None, hidden: int,
+          dry_run: bool) -> None:
+    """Learn the evidence ranker on half of SQuAD's titles; report the held-out half."""
+    from qa.train import train as run
+
+    _setup(ctx, squad_index, None, None)
+    result = run(_engine(ctx), squad_file, features=features, hidden=hidden, save=not dry_run,
+                 progress=sys.stderr.isatty())
+    click.echo(json.dumps(result, indent=2))
 
 
 @main.command()
