@@ -69,6 +69,7 @@ def ingest_articles(items: Iterable[Article | LoadProblem], store: Store, embedd
     report = IngestReport()
     lock = writer_lock(lock_dir, wait_s=lock_wait_s) if lock_dir is not None else store.writer_lock(wait_s=lock_wait_s)
     with lock:
+        store.refresh()
         store.recover()
         known = {a.id: a.content_hash for a in store.list_articles()}
         by_hash = {h: i for i, h in known.items()}

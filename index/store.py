@@ -149,22 +149,15 @@ class Store:
         self.path = Path(path) if path is not None else None
         self.chroma_url = chroma_url
         self._client = _client(self.path, chroma_url)
-        cosine = {"hnsw": {"space": "cosine"}}
         try:
-            self.articles_col = self._client.get_or_create_collection(
-                f"{PREFIX}-articles", embedding_function=None, metadata={"model": model or "", "dim": dim}
-            )
-            self.sentences_col = self._client.get_or_create_collection(
-                f"{PREFIX}-sentences", embedding_function=None, configuration=cosine
-            )
-            self.chunks_col = self._client.get_or_create_collection(
-                f"{PREFIX}-chunks", embedding_function=None, configuration=cosine
-            )
+            self._open_collections(model, dim)
         except Exception as exc:
             if chroma_url:
                 raise StoreUnavailable(f"Chroma server at {chroma_url} could not be reached: {exc}") from None
             raise
         meta = self.articles_col.metadata or {}
+        self._seen = str(meta.get("generation", "0"))  # the generation our client state reflects
+        self._pending = ""  # the pending mark of our own write in progress
         if model and meta.get("model") and meta["model"] != model:
             raise ModelMismatch(
                 f"this index was built with the embedding model '{meta['model']}', not '{model}'; "
@@ -173,6 +166,47 @@ class Store:
         if model and not meta.get("model"):
             self._set_meta(model=model, dim=dim)
         self.model = str((self.articles_col.metadata or {}).get("model") or model)
+
+    def _open_collections(self, model: str = "", dim: int = 0) -> None:
+        cosine = {"hnsw": {"space": "cosine"}}
+        self.articles_col = self._client.get_or_create_collection(
+            f"{PREFIX}-articles", embedding_function=None, metadata={"model": model or "", "dim": dim}
+        )
+        self.sentences_col = self._client.get_or_create_collection(
+            f"{PREFIX}-sentences", embedding_function=None, configuration=cosine
+        )
+        self.chunks_col = self._client.get_or_create_collection(
+            f"{PREFIX}-chunks", embedding_function=None, configuration=cosine
+        )
+
+    def refresh(self) -> bool:
+        """Embedded store only: reopen Chroma if another process wrote since we looked; True if reopened.
+
+        An embedded Chroma client keeps its vector index in memory and does not notice another
+        process's writes (reads then fail with "Error finding id", and a write from the stale view
+        could overwrite the other's index files). Readers call this when the generation changed;
+        writers call it after taking the writer lock. A Chroma server has no such problem.
+        """
+        if self.chroma_url or self.path is None:
+            return False
+        col = self._client.get_collection(f"{PREFIX}-articles", embedding_function=None)
+        meta = col.metadata or {}
+        generation = str(meta.get("generation", "0"))
+        if generation == self._seen and meta.get("pending", "") in ("", self._pending):
+            return False  # nothing new, or only our own write in progress
+        try:  # chromadb shares one client state per path in a process: drop it to get a fresh one
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            identifier = self._client._identifier
+            SharedSystemClient._identifier_to_system.pop(identifier, None)
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+        except (ImportError, AttributeError):  # pragma: no cover - another chromadb layout
+            pass
+        # The old client is not closed: threads of this process may still be reading through it.
+        self._client = _client(self.path, None)
+        self._open_collections()
+        self._seen = generation
+        return True
 
     # --- generation: changes whenever committed content changes -------------------
 
@@ -187,7 +221,9 @@ class Store:
         return str((col.metadata or {}).get("generation", "0"))
 
     def _bump(self) -> None:
-        self._set_meta(generation=uuid.uuid4().hex, pending="")
+        generation = uuid.uuid4().hex
+        self._set_meta(generation=generation, pending="")
+        self._seen, self._pending = generation, ""
 
     def recover(self) -> bool:
         """Announce a commit whose writer died before changing the generation; True if there was one.
@@ -287,6 +323,7 @@ class Store:
 
     def load_corpus(self) -> Corpus:
         """Read all committed sentences and chunks (with vectors) into memory."""
+        self.refresh()
         generation = self.generation()
         infos = self.list_articles()
         version = {a.id: a.content_hash for a in infos}
@@ -365,7 +402,8 @@ class Store:
         """Write one article whole; return the content hash it replaced, if any."""
         version = article.content_hash
         previous = self.get_info(article.id)
-        self._set_meta(pending=f"{article.id}.{version}")
+        self._pending = f"{article.id}.{version}.{uuid.uuid4().hex[:8]}"
+        self._set_meta(pending=self._pending)
         self._upsert(
             self.sentences_col,
             [sentence_id(article.id, version, s.index) for s in sentences],
@@ -404,8 +442,11 @@ class Store:
 
     def remove(self, article_id: str) -> None:
         """Delete one article: its record first (it vanishes at once), then its parts."""
+        self.refresh()
         if self.get_info(article_id) is None:
             raise UnknownArticle(f"no article with id '{article_id}' is in the index (see `qa list`)")
+        self._pending = f"{article_id}.removed.{uuid.uuid4().hex[:8]}"
+        self._set_meta(pending=self._pending)
         self.articles_col.delete(ids=[article_id])
         self._bump()
         self._delete_parts(article_id)
@@ -416,6 +457,7 @@ class Store:
         Repair deletes leftovers and removes damaged articles (re-ingest them). Run it holding the
         writer lock: a live writer's parts look like leftovers until it commits.
         """
+        self.refresh()
         problems: list[Problem] = []
         infos = {a.id: a for a in self.list_articles()}
         sentences: dict[str, list[tuple[int, int, int, str]]] = {}

@@ -283,3 +283,41 @@ def test_two_ingests_at_once_both_land_whole(forks: ForkServer, tmp_path: Path):
     assert len(report["articles"]) == 12
     assert report["visible_problems"] == report["leftover_problems"] == []
     assert report["sentences_in_chroma"] == report["sentences_visible"]
+
+
+def test_a_running_app_and_cli_writers_share_an_embedded_index(forks: ForkServer, tmp_path: Path, real_embedder):
+    """`qa serve` stays up while `qa ingest` / `qa remove` run in other processes: it sees their commits
+    and its own uploads never clobber theirs."""
+    from qa.engine import QA
+
+    index = tmp_path / "index"
+    a = tmp_path / "a"
+    a.mkdir()
+    (a / "bridge.txt").write_text("Flooding closed the Lindqvist Bridge in Tromsø on Tuesday. "
+                                  "Officials moved 1,200 residents to the sports hall.", encoding="utf-8")
+    assert forks.run("ingest", "--quiet", "--index", index, a)[0] == 0
+    app = QA(index, embedder=real_embedder)  # the long-running app
+    assert "1,200" in app.ask("How many residents were moved?").answer
+
+    b = tmp_path / "b"
+    b.mkdir()
+    (b / "port.txt").write_text("The port of Valparaíso reopened on Friday after a strike. "
+                                "Dockworkers won a 9% raise.", encoding="utf-8")
+    assert forks.run("ingest", "--quiet", "--index", index, b)[0] == 0  # another process writes
+    time.sleep(1.1)
+    answer = app.ask("What raise did the dockworkers win?")
+    assert answer.citations and "9% raise" in answer.citations[0].sentence
+    port_id = answer.citations[0].article_id
+
+    report = app.ingest_bytes([("rail.txt", "A rail link between Kraków and Gdańsk opened in March. "
+                                            "Tickets cost 80 złoty.".encode())])  # the app writes too
+    assert report.added
+    status, out = forks.run("remove", "--index", index, port_id)
+    assert status == 0, out
+    time.sleep(1.1)
+    assert all(c.article_id != port_id for c in app.ask("What raise did the dockworkers win?").citations)
+    assert "80 złoty" in app.ask("How much do rail tickets cost?").citations[0].sentence
+    report = forks.verify(index)
+    assert len(report["articles"]) == 2 and report["visible_problems"] == []
+    assert report["sentences_in_chroma"] - report["sentences_visible"] == 0
+    assert app.check() == []
