@@ -465,7 +465,7 @@ class Store:
         orphans: dict[str, list[str]] = {"sentences": [], "chunks": []}
         for r in self._all(self.sentences_col, ["metadatas", "documents"]):
             m = r["metadatas"] or {}
-            info = infos.get(m.get("article_id"))
+            info = infos.get(str(m.get("article_id")))
             if info is None or info.content_hash != m.get("version"):
                 orphans["sentences"].append(r["id"])
                 continue
@@ -474,7 +474,7 @@ class Store:
             )
         for r in self._all(self.chunks_col, ["metadatas"]):
             m = r["metadatas"] or {}
-            info = infos.get(m.get("article_id"))
+            info = infos.get(str(m.get("article_id")))
             if info is None or info.content_hash != m.get("version"):
                 orphans["chunks"].append(r["id"])
                 continue
