@@ -171,3 +171,22 @@ def test_cli_flows_against_a_chroma_server_match_the_embedded_store(chroma_url: 
     assert run("remove", listed[0]["id"], env=env).startswith("removed")
     assert json.loads(run("list", "--json", env=env)) == []
     assert not (tmp_path / ".sourced-index").exists()
+
+
+def test_http_api_and_ui_of_two_app_servers_on_one_chroma_server(chroma_url: str, tmp_path: Path):
+    from qa.engine import QA
+    from qa.server import ServerThread, create_app
+
+    apps = [QA(tmp_path / f"app{i}", chroma=chroma_url, embedder=FakeEmbedder()) for i in (1, 2)]
+    with ServerThread(create_app(apps[0]), free_port()) as one, \
+            ServerThread(create_app(apps[1], ui=False), free_port()) as two:
+        files = [("files", (name, text.encode(), "text/plain")) for name, text in STORIES.items()]
+        r = httpx.post(f"{one.url}/api/articles", files=files, timeout=60)
+        assert r.status_code == 200, r.text
+        time.sleep(1.1)
+        asked = httpx.post(f"{two.url}/api/ask", json={"question": "What raise did the dockworkers win?"},
+                           timeout=60).json()
+        assert "9% raise" in asked["citations"][0]["sentence"]
+        assert httpx.get(f"{one.url}/", timeout=60).status_code == 200  # the chat page
+        listed = httpx.get(f"{two.url}/api/articles", timeout=60).json()["articles"]
+        assert len(listed) == 3
