@@ -49,6 +49,21 @@ def writer_lock(directory: Path, *, wait_s: float = 30.0, poll_s: float = 0.1) -
         os.close(fd)
 
 
+def _dead(owner: str) -> bool:
+    """True when a lease owner ("host:pid:nonce") is a process on this host that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _holder(collection: Any, name: str) -> dict[str, Any] | None:
     got = collection.get(ids=[name], include=["metadatas"])
     return dict(got["metadatas"][0] or {}) if got["ids"] else None
@@ -61,7 +76,8 @@ def lease_lock(collection: Any, *, name: str = "writer", wait_s: float = 30.0, l
 
     Chroma keeps the first `add` of an id and ignores later ones, so of several writers adding
     the lease record at once exactly one finds its own token there. The holder renews the lease
-    every `lease_s / 3` seconds; a holder that died stops renewing and its lease expires.
+    every `lease_s / 3` seconds; a holder that died stops renewing and its lease expires (at once
+    when it ran on this host and its process is gone).
     """
     token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
     deadline = time.monotonic() + wait_s
@@ -71,8 +87,9 @@ def lease_lock(collection: Any, *, name: str = "writer", wait_s: float = 30.0, l
         holder = _holder(collection, name)
         if holder is not None and holder.get("owner") == token:
             break
-        if holder is not None and float(holder.get("expires", 0.0)) < now:
-            # Expired: delete it only if it is still that holder's (another waiter may have won).
+        if holder is not None and (float(holder.get("expires", 0.0)) < now or _dead(str(holder.get("owner")))):
+            # Expired, or its process on this host died: delete it only if it is still that holder's
+            # (another waiter may have won meanwhile).
             collection.delete(ids=[name], where={"owner": str(holder.get("owner"))})
             continue
         if time.monotonic() >= deadline:

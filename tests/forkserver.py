@@ -7,7 +7,7 @@ the fork (no model, no Chroma client, no threads), so each child starts clean.
 Protocol: one JSON object per line on stdin, one JSON reply per line on stdout.
   {"cli": [...argv], "log": PATH, "beacon": PATH?} -> {"pid": N}  child runs `qa argv`, output to PATH
                                        (with a beacon file, one byte is appended as each article write begins)
-  {"verify": INDEX, "out": PATH, "question": Q?} -> {"pid": N}  child writes an integrity report
+  {"verify": INDEX, "out": PATH, "question": Q?, "chroma": URL?} -> {"pid": N}  child writes an integrity report
   {"reap": N}                          -> {"status": S, "signal": G}  waits for child N
 """
 
@@ -24,12 +24,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-def verify(index: str, question: str | None = None) -> dict[str, Any]:
-    """Everything a reader could see in `index`, checked independently of `Store.check`."""
+def verify(index: str, question: str | None = None, chroma: str | None = None) -> dict[str, Any]:
+    """Everything a reader could see in `index` (or the Chroma server), checked independently of `Store.check`."""
     from index.loaders import content_hash
     from index.store import Store
 
-    store = Store(index)
+    store = Store(index, chroma_url=chroma)
     problems = store.check()
     infos = store.list_articles()
     corpus = store.load_corpus()
@@ -61,7 +61,7 @@ def verify(index: str, question: str | None = None) -> dict[str, Any]:
     if question:
         from qa.engine import QA
 
-        answer = QA(index).ask(question)
+        answer = QA(index, chroma=chroma).ask(question)
         report["citations"] = len(answer.citations)
         report["bad_citations"] = sum(
             1 for c in answer.citations if texts[c.article_id].text[c.start : c.end] != c.sentence
@@ -101,7 +101,7 @@ def _child(command: dict[str, Any]) -> int:
             sys.stderr.flush()
             return code if isinstance(code, int) else (0 if code is None else 1)
         return 0
-    report = verify(command["verify"], command.get("question"))
+    report = verify(command["verify"], command.get("question"), command.get("chroma"))
     with open(command["out"], "w", encoding="utf-8") as f:
         json.dump(report, f)
     return 0

@@ -190,3 +190,30 @@ def test_http_api_and_ui_of_two_app_servers_on_one_chroma_server(chroma_url: str
         assert httpx.get(f"{one.url}/", timeout=60).status_code == 200  # the chat page
         listed = httpx.get(f"{two.url}/api/articles", timeout=60).json()["articles"]
         assert len(listed) == 3
+
+
+def test_writer_lease_expires_renews_and_frees_dead_holders(chroma_url: str, tmp_path: Path):
+    import socket
+
+    from index.lock import lease_lock
+    from index.store import Store
+
+    locks = Store(chroma_url=chroma_url)._client.get_or_create_collection("sourced-locks", embedding_function=None)
+    # A holder on another host that stopped renewing: its lease lapses.
+    locks.add(ids=["writer"], embeddings=[[1.0]], metadatas=[{"owner": "elsewhere:1:x", "expires": time.time() + 1}])
+    t0 = time.monotonic()
+    with lease_lock(locks, wait_s=10, poll_s=0.05):
+        assert time.monotonic() - t0 >= 0.5
+    # A holder on this host whose process is gone: freed at once.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    owner = f"{socket.gethostname()}:{dead.stdout.strip()}:x"
+    locks.add(ids=["writer"], embeddings=[[1.0]], metadatas=[{"owner": owner, "expires": time.time() + 60}])
+    t0 = time.monotonic()
+    with lease_lock(locks, wait_s=10, poll_s=0.05):
+        assert time.monotonic() - t0 < 5
+    # A live holder renews its short lease, so a waiter gives up rather than take it over.
+    with lease_lock(locks, lease_s=0.6):
+        with pytest.raises(IndexBusy):
+            with lease_lock(locks, wait_s=1.5, poll_s=0.05):
+                pass  # pragma: no cover
+    assert locks.get(ids=["writer"])["ids"] == []  # released on exit

@@ -21,10 +21,12 @@ from typing import Any
 import pytest
 
 from index.loaders import article_id_for, content_hash
+from tests.test_chroma_server import chroma_url  # noqa: F401  (a fixture: a real `chroma run`)
 
 ROOT = Path(__file__).resolve().parent.parent
 QA_BIN = Path(sys.executable).parent / "qa"
 KILLS = 15
+KILLS_SERVER = 6
 N_ARTICLES = 14
 
 pytestmark = [pytest.mark.real, pytest.mark.timeout(300)]
@@ -97,10 +99,11 @@ class ForkServer:
         status = self.reap(pid)
         return status["status"], log.read_text()
 
-    def verify(self, index: Path, question: str | None = None) -> dict[str, Any]:
+    def verify(self, index: Path, question: str | None = None, chroma: str | None = None) -> dict[str, Any]:
         self.n += 1
         out = self.logs / f"verify{self.n}.json"
-        pid = int(self._call({"verify": str(index), "out": str(out), "question": question})["pid"])
+        command = {"verify": str(index), "out": str(out), "question": question, "chroma": chroma}
+        pid = int(self._call(command)["pid"])
         assert self.reap(pid)["status"] == 0, f"verification crashed; see {out}"
         return json.loads(out.read_text())
 
@@ -138,10 +141,15 @@ def _wait_for_bytes(beacon: Path, n: int, timeout_s: float) -> None:
         time.sleep(0.002)
 
 
-def test_sigkill_at_random_moments_never_leaves_a_half_visible_article(forks: ForkServer, tmp_path: Path):
+@pytest.mark.parametrize("mode,kills", [("embedded", KILLS), ("chroma-server", KILLS_SERVER)])
+def test_sigkill_at_random_moments_never_leaves_a_half_visible_article(forks: ForkServer, tmp_path: Path,
+                                                                       request: pytest.FixtureRequest,
+                                                                       mode: str, kills: int):
     rng = random.Random(20261124)
     docs, index = tmp_path / "docs", tmp_path / "index"
     docs.mkdir()
+    chroma = request.getfixturevalue("chroma_url") if mode == "chroma-server" else None
+    where: list[str | Path] = ["--chroma-url", chroma] if chroma else ["--index", index]
     versions: dict[str, set[str]] = {}
     current: dict[str, str] = {}
 
@@ -159,34 +167,34 @@ def test_sigkill_at_random_moments_never_leaves_a_half_visible_article(forks: Fo
     # Calibrate on this machine: a full ingest, then one with a single changed article (start-up and
     # model load), so the kills below spread over the whole run, writes included.
     t0 = time.monotonic()
-    status, out = forks.run("ingest", "--quiet", "--index", index, docs)
+    status, out = forks.run("ingest", "--quiet", *where, docs)
     full_s = time.monotonic() - t0
     assert status == 0, out
     write("story 00 – ünïcode.txt", article_text(rng, 0, 1))
     t0 = time.monotonic()
-    status, out = forks.run("ingest", "--quiet", "--index", index, docs)
+    status, out = forks.run("ingest", "--quiet", *where, docs)
     one_s = time.monotonic() - t0
     assert status == 0 and "1 replaced" in out, out
     per_article_s = max(full_s - one_s, 0.1) / N_ARTICLES
 
     landed = committed = mid_write = 0
-    before = forks.verify(index)
-    for round_ in range(1, KILLS + 1):
+    before = forks.verify(index, chroma=chroma)
+    for round_ in range(1, kills + 1):
         for topic in rng.sample(range(N_ARTICLES), 4):
             write(f"story {topic:02d} – ünïcode.txt", article_text(rng, topic, round_))
         write(f"new {round_:02d}.txt", article_text(rng, 100 + round_, 0))
         stale = sum(1 for aid, h in current.items() if before["articles"].get(aid) != h)
         beacon = tmp_path / f"beacon{round_}"
-        pid, log = forks.start("ingest", "--quiet", "--index", index, docs, beacon=beacon)
+        pid, log = forks.start("ingest", "--quiet", *where, docs, beacon=beacon)
         expected_s = one_s + per_article_s * stale
         if round_ % 2:  # anywhere in the run: start-up, model load, embedding, writing
-            time.sleep(rng.uniform(0.3 * one_s, expected_s))
+            time.sleep(rng.uniform(0.3 * one_s, 0.85 * expected_s))
         else:  # inside the writes: once the k-th article write has begun, within 0-150 ms
             _wait_for_bytes(beacon, rng.randint(1, max(1, stale - 1)), 3 * expected_s)
             time.sleep(rng.uniform(0.0, 0.15))
         os.kill(pid, signal.SIGKILL)
         reaped = forks.reap(pid)
-        report = forks.verify(index)
+        report = forks.verify(index, chroma=chroma)
         _assert_whole(report, versions)
         leftovers = report["sentences_in_chroma"] + report["chunks_in_chroma"] \
             - report["sentences_visible"] - report["chunks_visible"]
@@ -203,33 +211,33 @@ def test_sigkill_at_random_moments_never_leaves_a_half_visible_article(forks: Fo
         before = report
 
     # Re-running completes the interrupted work.
-    status, out = forks.run("ingest", "--quiet", "--index", index, docs)
+    status, out = forks.run("ingest", "--quiet", *where, docs)
     assert status == 0, out
-    report = forks.verify(index, question="What budget did the Harbor Council approve for the Lindqvist Bridge?")
+    report = forks.verify(index, question="What budget did the Harbor Council approve for the Lindqvist Bridge?",
+                          chroma=chroma)
     _assert_whole(report, versions)
     assert report["articles"] == current
     assert report["pending"] == ""
     assert report["citations"] >= 1 and report["bad_citations"] == 0
 
     # `qa check` (the installed command) names leftovers; `--repair` deletes them.
-    checked = subprocess.run([QA_BIN, "check", "--json", "--index", index], capture_output=True, text=True,
-                             timeout=120)
+    checked = subprocess.run([QA_BIN, "check", "--json", *where], capture_output=True, text=True, timeout=120)
     result = json.loads(checked.stdout)
     assert checked.returncode == (1 if report["leftover_problems"] else 0), checked.stderr
     assert all(not p["visible"] for p in result["problems"])
-    status, out = forks.run("check", "--repair", "--json", "--index", index)
+    status, out = forks.run("check", "--repair", "--json", *where)
     assert status == 0 and json.loads(out)["ok"], out
-    status, out = forks.run("check", "--index", index)
+    status, out = forks.run("check", *where)
     assert status == 0 and out.startswith("ok:"), out
-    final = forks.verify(index)
+    final = forks.verify(index, chroma=chroma)
     assert final["leftover_problems"] == [] and final["sentences_in_chroma"] == final["sentences_visible"]
     assert final["articles"] == current
 
-    print(f"\ncrash test: {landed} of {KILLS} SIGKILLs landed during `qa ingest`: {committed} after at least one "
+    print(f"\ncrash test ({mode}): {landed} of {kills} SIGKILLs landed during `qa ingest`: {committed} after at least one "
           f"commit, {mid_write} in the middle of writing an article; 0 half-visible articles, 0 bad offsets; "
           f"a re-run completed all {len(current)} articles; `qa check --repair` then cleared the leftovers "
           f"(full ingest {full_s:.1f}s, one-article ingest {one_s:.1f}s)")
-    assert landed >= KILLS // 2
+    assert landed >= kills // 2
     assert committed >= 1 and mid_write >= 1
 
 
