@@ -188,10 +188,10 @@ def test_sigkill_at_random_moments_never_leaves_a_half_visible_article(forks: Fo
         pid, log = forks.start("ingest", "--quiet", *where, docs, beacon=beacon)
         expected_s = one_s + per_article_s * stale
         if round_ % 2:  # anywhere in the run: start-up, model load, embedding, writing
-            time.sleep(rng.uniform(0.3 * one_s, 0.85 * expected_s))
-        else:  # inside the writes: once the k-th article write has begun, within 0-150 ms
-            _wait_for_bytes(beacon, rng.randint(1, max(1, stale - 1)), 3 * expected_s)
-            time.sleep(rng.uniform(0.0, 0.15))
+            time.sleep(rng.uniform(0.3 * one_s, 0.7 * expected_s))
+        else:  # inside the writes: once the k-th article write has begun, within 0-80 ms
+            _wait_for_bytes(beacon, rng.randint(1, max(1, stale - 2)), 3 * expected_s)
+            time.sleep(rng.uniform(0.0, 0.08))
         os.kill(pid, signal.SIGKILL)
         reaped = forks.reap(pid)
         report = forks.verify(index, chroma=chroma)
