@@ -88,6 +88,28 @@ class SentenceTransformerEmbedder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def _encode_one(self, text: str) -> np.ndarray:
+        """One text through tokenizer and transformer directly (mean pooling, normalised): the same vector
+        as `encode`, without its batching overhead. Falls back to `encode` for other pipelines."""
+        model = self.model
+        modules = [type(m).__name__ for m in model]
+        mean = False
+        if len(modules) == 3:
+            config = model[1].get_config_dict()
+            mean = config.get("pooling_mode") == "mean" or bool(config.get("pooling_mode_mean_tokens"))
+        if modules != ["Transformer", "Pooling", "Normalize"] or not mean:
+            return self.encode([text])[0]
+        import torch
+
+        tokenizer, transformer = model.tokenizer, model[0].auto_model
+        with torch.inference_mode():
+            batch = tokenizer([text], return_tensors="pt", truncation=True, max_length=model.max_seq_length)
+            hidden = transformer(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            pooled = torch.nn.functional.normalize(pooled, dim=1)
+        return np.asarray(pooled[0].numpy(), dtype=np.float32)
+
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one question, cached: repeated questions cost nothing."""
         with self._lock:
@@ -95,7 +117,7 @@ class SentenceTransformerEmbedder:
             if hit is not None:
                 self._cache.move_to_end(text)
                 return hit
-        vector = self.encode([text])[0]
+        vector = self._encode_one(text)
         with self._lock:
             self._cache[text] = vector
             if len(self._cache) > self._cache_size:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -30,9 +31,13 @@ def chunk_vectors(sentence_vectors: np.ndarray, spans: list[tuple[int, int]]) ->
     return out / np.where(norms == 0, 1.0, norms)
 
 
-def _write_batch(batch: list[Article], store: Store, embedder: Embedder, report: IngestReport,
-                 progress: Progress | None, done: list[int], limits: Limits) -> None:
-    prepared = []
+Prepared = list[tuple[Article, list, list, int]]
+
+
+def _prepare_batch(batch: list[Article], embedder: Embedder, report: IngestReport,
+                   limits: Limits) -> tuple[Prepared, np.ndarray]:
+    """Split, chunk and encode a batch (the encoder's one pass over its sentences)."""
+    prepared: Prepared = []
     texts: list[str] = []
     for article in batch:
         sentences = split_sentences(article.id, article.text)
@@ -45,7 +50,12 @@ def _write_batch(batch: list[Article], store: Store, embedder: Embedder, report:
         chunks = make_chunks(article.text, sentences)
         prepared.append((article, sentences, chunks, len(texts)))
         texts.extend(s.text for s in sentences)
-    vectors = embedder.encode(texts)
+    return prepared, embedder.encode(texts)
+
+
+def _store_batch(prepared: Prepared, vectors: np.ndarray, store: Store, report: IngestReport,
+                 progress: Progress | None, done: list[int]) -> None:
+    """Write a prepared batch, article by article (each one all-or-nothing)."""
     for article, sentences, chunks, offset in prepared:
         own = vectors[offset : offset + len(sentences)]
         cvec = chunk_vectors(own, [(c.first_sentence, c.last_sentence) for c in chunks])
@@ -73,31 +83,57 @@ def ingest_articles(items: Iterable[Article | LoadProblem], store: Store, embedd
         store.recover()
         known = {a.id: a.content_hash for a in store.list_articles()}
         by_hash = {h: i for i, h in known.items()}
-        batch: list[Article] = []
-        queued = 0
         done = [0, 0]
-        for item in items:
-            if isinstance(item, LoadProblem):
-                report.problems.append(item)
-                continue
-            if known.get(item.id) == item.content_hash:
-                report.unchanged.append(item.id)
-                continue
-            twin = by_hash.get(item.content_hash)
-            if twin is not None and twin != item.id:
-                report.unchanged.append(twin)
-                continue
-            known[item.id] = item.content_hash
-            by_hash[item.content_hash] = item.id
-            batch.append(item)
-            queued += item.text.count(".") + 1
-            done[1] += item.text.count(".") + 1
-            if queued >= BATCH_SENTENCES:
-                _write_batch(batch, store, embedder, report, progress, done, limits)
-                batch, queued = [], 0
-        if batch:
-            _write_batch(batch, store, embedder, report, progress, done, limits)
+        # One writer thread stores batch n while this thread encodes batch n + 1: ingest costs about
+        # one encoder pass, not an encoder pass plus the store's writes. Writes stay in order.
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        pending: Future[None] | None = None
+
+        def flush(articles: list[Article]) -> None:
+            nonlocal pending
+            prepared, vectors = _prepare_batch(articles, embedder, report, limits)
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(_store_batch, prepared, vectors, store, report, progress, done)
+
+        try:
+            _queue(items, report, known, by_hash, done, flush)
+        finally:
+            try:
+                if pending is not None:
+                    pending.result()
+            finally:
+                writer.shutdown(wait=True)
     return report
+
+
+def _queue(items: Iterable[Article | LoadProblem], report: IngestReport, known: dict[str, str],
+           by_hash: dict[str, str], done: list[int], flush: Callable[[list[Article]], None]) -> None:
+    """Skip unchanged articles and duplicates; hand the rest to `flush` in batches of about BATCH_SENTENCES."""
+    batch: list[Article] = []
+    queued = 0
+    for item in items:
+        if isinstance(item, LoadProblem):
+            report.problems.append(item)
+            continue
+        if known.get(item.id) == item.content_hash:
+            report.unchanged.append(item.id)
+            continue
+        twin = by_hash.get(item.content_hash)
+        if twin is not None and twin != item.id:
+            report.unchanged.append(twin)
+            continue
+        known[item.id] = item.content_hash
+        by_hash[item.content_hash] = item.id
+        batch.append(item)
+        queued += item.text.count(".") + 1
+        done[1] += item.text.count(".") + 1
+        if queued >= BATCH_SENTENCES:
+            flush(list(batch))
+            batch.clear()
+            queued = 0
+    if batch:
+        flush(list(batch))
 
 
 def tqdm_progress(enabled: bool = True) -> tuple[Progress | None, Callable[[], None]]:

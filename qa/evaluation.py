@@ -173,8 +173,20 @@ def evaluate_questions(engine: Any, articles: list[Any], questions: list[Any], *
             bar.update(1)
     if bar is not None:
         bar.close()
-    return summarize_squad(rows, engine=engine, n_articles=len(articles), ingest_s=ingest_s,
-                           added=len(report.added))
+    result = summarize_squad(rows, engine=engine, n_articles=len(articles), ingest_s=ingest_s,
+                             added=len(report.added))
+    trained = set(getattr(getattr(engine, "ranker", None), "info", {}).get("train_titles", []))
+    if trained:  # the ranker learned on these titles: report both halves apart
+        for name, part in (("ranker_training_half", [r for r in rows if r["title"] in trained]),
+                           ("held_out_half", [r for r in rows if r["title"] not in trained])):
+            if part:
+                sub = summarize_squad(part)
+                result[name] = {k: sub[k] for k in _HALF_KEYS}
+    return result
+
+
+_HALF_KEYS = ("n_questions", "article_hit@1", "article_hit@5", "article_hit@10", "mrr@10", "answer_in_first_citation",
+              "answer_in_any_citation", "exact_match", "f1", "false_abstention_rate")
 
 
 def summarize_squad(rows: list[dict[str, Any]], *, engine: Any = None, n_articles: int = 0, ingest_s: float = 0.0,
@@ -247,6 +259,12 @@ def format_squad_table(result: dict[str, Any]) -> str:
     if result.get("index_mb") is not None:
         lines.append(f"{'index size (MB)':<32}{result['index_mb']}")
     lines.append(f"{'peak memory (MB)':<32}{result['peak_rss_mb']}")
+    for name, label in (("held_out_half", "held-out titles"), ("ranker_training_half", "ranker's training titles")):
+        half = result.get(name)
+        if half:
+            lines.append(f"{label:<32}{half['n_questions']} questions: first citation "
+                         f"{half['answer_in_first_citation']:.3f}, any {half['answer_in_any_citation']:.3f}, "
+                         f"hit@5 {half['article_hit@5']:.3f}")
     return "\n".join(lines)
 
 

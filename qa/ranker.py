@@ -53,6 +53,22 @@ FEATURES = (
     "art_dense_rank",
     "art_overlap_rank",
     "dense_article_rank",
+    "prev_overlap",
+    "next_overlap",
+    "raw_bigram",
+    "raw_trigram",
+    "term_density",
+    "new_names",
+    "has_digit",
+    "has_year",
+    "bm25_article",
+    "asks_what",
+    "asks_which",
+    "asks_who",
+    "asks_when",
+    "asks_where",
+    "asks_how",
+    "asks_why",
 )
 WEIGHTS_FILE = Path(__file__).with_name("ranker_weights.json")
 

@@ -10,6 +10,7 @@ ranks among the candidates), combined by a model learned on SQuAD (`qa/ranker.py
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,6 +21,10 @@ from qa import text as tx
 from qa.ranker import FEATURES, Ranker
 
 RRF_K = 60
+_DIGIT = re.compile(r"\d")
+_YEAR = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b")
+_QUESTION_WORDS = ("what", "which", "who", "when", "where", "how", "why")
+_NAMEISH = re.compile(r"\b(?:[A-Z][\w'’-]+|\d[\d,.]*)")
 
 
 class DenseSearch(Protocol):
@@ -46,6 +51,7 @@ class Lexicon:
     title_terms: list[frozenset[str]]
     article_vectors: np.ndarray
     sentence_chunks: np.ndarray  # (n_sentences, 2): the (up to two) chunks holding each sentence
+    bm25_articles: Any = None
 
     def idf_of(self, term: str) -> float:
         """IDF of a stemmed term over sentences (unknown terms get the largest)."""
@@ -77,6 +83,7 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
         raw.update(tx.words(t))
     for a in corpus.articles:
         raw.update(tx.words(a.title))
+    raw.update([tx.strip_possessive(w) for w in raw if w.endswith("'s")])
 
     def index(docs: list[list[str]]) -> Any:
         if not docs:
@@ -86,21 +93,23 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
         return bm
 
     chunk_terms = [
-        [t for row in range(int(f), int(l) + 1) for t in sentence_terms[row]]
-        for f, l in zip(corpus.chunk_first, corpus.chunk_last)
+        [t for row in range(int(first), int(last) + 1) for t in sentence_terms[row]]
+        for first, last in zip(corpus.chunk_first, corpus.chunk_last)
     ]
     lengths = np.asarray([len(t) for t in sentence_terms], dtype=np.float32)
     n_articles = len(corpus.articles)
     article_sets: list[set[str]] = [set() for _ in range(n_articles)]
+    article_docs: list[list[str]] = [[] for _ in range(n_articles)]
     for row, terms in enumerate(term_sets):
         article_sets[int(corpus.sentence_article[row])].update(terms)
+        article_docs[int(corpus.sentence_article[row])].extend(sentence_terms[row])
     dim = corpus.sentence_vectors.shape[1] if corpus.sentence_vectors.ndim == 2 else 0
     article_vectors = np.zeros((n_articles, dim), np.float32)
     if len(corpus.sentence_ids):
         np.add.at(article_vectors, corpus.sentence_article, corpus.sentence_vectors)
     sentence_chunks = np.full((len(corpus.sentence_ids), 2), -1, np.int64)
-    for c, (f, l) in enumerate(zip(corpus.chunk_first, corpus.chunk_last)):
-        for row in range(int(f), int(l) + 1):
+    for c, (first, last) in enumerate(zip(corpus.chunk_first, corpus.chunk_last)):
+        for row in range(int(first), int(last) + 1):
             slot = 0 if sentence_chunks[row, 0] < 0 else 1
             sentence_chunks[row, slot] = c
     sentence_chunks[:, 1] = np.where(sentence_chunks[:, 1] < 0, sentence_chunks[:, 0], sentence_chunks[:, 1])
@@ -118,6 +127,7 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
         title_terms=[frozenset(tx.terms(a.title)) for a in corpus.articles],
         article_vectors=_normalised(article_vectors),
         sentence_chunks=sentence_chunks,
+        bm25_articles=index(article_docs),
     )
 
 
@@ -241,12 +251,15 @@ class Retriever:
         if not sentence_rrf:
             return None
         rows = np.fromiter(sentence_rrf.keys(), dtype=np.int64)
-        feats = self._features(question, q_terms, vector, rows, sentence_rrf, article_rrf, sent_bm, chunk_bm)
+        art_bm = np.zeros(len(corpus.articles), np.float32)
+        if q_terms and lex.bm25_articles is not None:
+            art_bm = np.asarray(lex.bm25_articles.get_scores(q_terms), np.float32)
+        feats = self._features(question, q_terms, vector, rows, sentence_rrf, article_rrf, sent_bm, chunk_bm, art_bm)
         return Candidates(rows, feats)
 
     def _features(self, question: str, q_terms: list[str], vector: np.ndarray, rows: np.ndarray,
                   sentence_rrf: dict[int, float], article_rrf: dict[int, float],
-                  sent_bm: np.ndarray, chunk_bm: np.ndarray) -> np.ndarray:
+                  sent_bm: np.ndarray, chunk_bm: np.ndarray, article_bm: np.ndarray) -> np.ndarray:
         corpus, lex = self.corpus, self.lexicon
         qtype = tx.question_type(question)
         q_idf = np.asarray([lex.idf_of(t) for t in q_terms], np.float32)
@@ -312,10 +325,40 @@ class Retriever:
             if qtype != "other":
                 typed[i] = 1.0 if tx.has_type(_strip_question_words(corpus.sentence_text[row], q_set), qtype) else 0.0
         max_idf = np.zeros(m, np.float32)
+        prev_overlap = np.zeros(m, np.float32)
+        next_overlap = np.zeros(m, np.float32)
+        raw_bigram = np.zeros(m, np.float32)
+        raw_trigram = np.zeros(m, np.float32)
+        density = np.zeros(m, np.float32)
+        new_names = np.zeros(m, np.float32)
+        has_digit = np.zeros(m, np.float32)
+        has_year = np.zeros(m, np.float32)
         q_top = float(q_idf.max()) if len(q_idf) else 1.0
+        q_weight = dict(zip(q_terms, q_idf))
+        q_words = tx.words(question)
+        q_word_set = set(q_words)
+        q_bi, q_tri = set(zip(q_words, q_words[1:])), set(zip(q_words, q_words[1:], q_words[2:]))
         for i, row in enumerate(rows):
-            terms = lex.sentence_term_sets[int(row)]
+            row = int(row)
+            terms = lex.sentence_term_sets[row]
             max_idf[i] = max((w for t, w in zip(q_terms, q_idf) if t in terms), default=0.0) / q_top
+            if same_prev[i]:
+                prev_overlap[i] = sum(w for t, w in q_weight.items() if t in lex.sentence_term_sets[row - 1]) / q_mass
+            if same_next[i]:
+                next_overlap[i] = sum(w for t, w in q_weight.items() if t in lex.sentence_term_sets[row + 1]) / q_mass
+            text = corpus.sentence_text[row]
+            s_words = tx.words(text)
+            if q_bi:
+                raw_bigram[i] = len(q_bi.intersection(zip(s_words, s_words[1:]))) / len(q_bi)
+            if q_tri:
+                raw_trigram[i] = len(q_tri.intersection(zip(s_words, s_words[1:], s_words[2:]))) / len(q_tri)
+            positions = [j for j, t in enumerate(lex.sentence_terms[row]) if t in q_weight]
+            if len(positions) > 1:
+                density[i] = len({lex.sentence_terms[row][j] for j in positions}) / (positions[-1] - positions[0] + 1)
+            new_names[i] = sum(1 for w in _NAMEISH.findall(text[1:]) if w.lower() not in q_word_set)
+            novel_text = " ".join(w for w in s_words if w not in q_word_set)
+            has_digit[i] = 1.0 if _DIGIT.search(novel_text) else 0.0
+            has_year[i] = 1.0 if _YEAR.search(novel_text) else 0.0
         # the same signals aggregated over each article's candidates: which article, then which sentence
         _, inv = np.unique(arts, return_inverse=True)
         n_art = int(inv.max()) + 1
@@ -369,6 +412,16 @@ class Retriever:
             "art_dense_rank": _rank_score(art_dense + 1e-4 * dense_art),
             "art_overlap_rank": _rank_score(art_overlap + 1e-4 * art_dense),
             "dense_article_rank": _rank_score(dense_art),
+            "prev_overlap": prev_overlap,
+            "next_overlap": next_overlap,
+            "raw_bigram": raw_bigram,
+            "raw_trigram": raw_trigram,
+            "term_density": density,
+            "new_names": np.log1p(new_names),
+            "has_digit": has_digit,
+            "has_year": has_year,
+            "bm25_article": article_bm[arts] / (float(article_bm[arts].max()) or 1.0),
+            **{f"asks_{w}": np.full(m, 1.0 if w in q_word_set else 0.0, np.float32) for w in _QUESTION_WORDS},
         }
         return np.stack([np.asarray(cols[name], np.float32) for name in FEATURES], axis=1)
 

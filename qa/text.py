@@ -135,5 +135,10 @@ def key_terms(question: str) -> list[str]:
     out = []
     for i, tok in enumerate(tokens):
         if tok.isdigit() or (i > 0 and tok[0].isupper() and tok.lower() not in STOPWORDS):
-            out.append(tok.lower().replace("’", "'"))
+            out.append(strip_possessive(tok.lower().replace("’", "'")))
     return out
+
+
+def strip_possessive(word: str) -> str:
+    """'twigg's' -> 'twigg' (a name is the same name with or without the possessive)."""
+    return word[:-2] if word.endswith("'s") and len(word) > 2 else word

@@ -17,7 +17,7 @@ from qa.metrics import contains_answer
 from qa.ranker import FEATURES, Ranker
 from qa.squad import Question
 
-FALSE_ABSTENTION_TARGET = 0.01  # threshold: abstain on at most this share of answerable training questions
+FALSE_ABSTENTION_TARGET = 0.005  # threshold: abstain on at most this share of answerable training questions
 
 
 @dataclass
@@ -209,8 +209,9 @@ def train(engine: Any, squad_path: str | Path, *, features: str | Path | None = 
         ingest_squad(engine, data.articles, progress=progress)
         bar: Any = None
         if progress:
-            from tqdm import tqdm
             import sys
+
+            from tqdm import tqdm
 
             bar = tqdm(total=len(data.questions), unit=" questions", file=sys.stderr, desc="features")
         qcache = cache.with_suffix(".questions.npy") if cache is not None else None

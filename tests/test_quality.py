@@ -1,0 +1,48 @@
+"""Retrieval quality on held-out SQuAD titles (the ranker never saw them), with the real model: a floor, not the goal.
+
+The full figures come from `qa eval --format squad` over the whole dev set (see the README); this keeps a
+small open sample in CI so a change that breaks ranking fails loudly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.evaluation import evaluate_squad
+from qa.ranker import Ranker
+from qa.squad import load_squad, split_titles
+from tests.conftest import SQUAD
+
+pytestmark = pytest.mark.real
+
+
+def _held_out_squad(tmp_path: Path, n_titles: int = 3) -> Path:
+    data = json.loads(SQUAD.read_text(encoding="utf-8"))
+    _, test_titles = split_titles(load_squad(SQUAD).questions)
+    entries = [e for e in data["data"] if e["title"].replace("_", " ") in test_titles][:n_titles]
+    path = tmp_path / "held-out.json"
+    path.write_text(json.dumps({"version": "1.1", "data": entries}), encoding="utf-8")
+    return path
+
+
+def test_shipped_weights_were_learned_on_the_other_half():
+    ranker = Ranker.load()
+    train_titles = set(ranker.info.get("train_titles", []))
+    assert train_titles, "qa/ranker_weights.json should record the titles it was trained on"
+    _, test_titles = split_titles(load_squad(SQUAD).questions)
+    assert train_titles.isdisjoint(test_titles)
+
+
+def test_held_out_titles_first_citation_holds_the_answer(tmp_path, real_embedder):
+    from qa.engine import QA
+
+    engine = QA(tmp_path / "index", embedder=real_embedder)
+    result = evaluate_squad(engine, _held_out_squad(tmp_path), limit=60)
+    print({k: result[k] for k in ("answer_in_first_citation", "answer_in_any_citation", "article_hit@5",
+                                  "false_abstention_rate")})
+    assert result["answer_in_first_citation"] >= 0.65
+    assert result["answer_in_any_citation"] >= 0.85
+    assert result["false_abstention_rate"] <= 0.1
