@@ -52,6 +52,8 @@ class Lexicon:
     article_vectors: np.ndarray
     sentence_chunks: np.ndarray  # (n_sentences, 2): the (up to two) chunks holding each sentence
     bm25_articles: Any = None
+    raw_stems: frozenset[str] = frozenset()
+    vocabulary: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (first letter, length) -> words
 
     def idf_of(self, term: str) -> float:
         """IDF of a stemmed term over sentences (unknown terms get the largest)."""
@@ -84,6 +86,10 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
     for a in corpus.articles:
         raw.update(tx.words(a.title))
     raw.update([tx.strip_possessive(w) for w in raw if w.endswith("'s")])
+    vocabulary: dict[tuple[str, int], list[str]] = {}
+    for w in raw:
+        if len(w) >= 4:
+            vocabulary.setdefault((w[0], len(w)), []).append(w)
 
     def index(docs: list[list[str]]) -> Any:
         if not docs:
@@ -128,6 +134,8 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
         article_vectors=_normalised(article_vectors),
         sentence_chunks=sentence_chunks,
         bm25_articles=index(article_docs),
+        raw_stems=frozenset(tx.stem(w) for w in raw),
+        vocabulary=vocabulary,
     )
 
 
@@ -187,7 +195,9 @@ class Retriever:
 
     def missing_key_terms(self, question: str) -> list[str]:
         """Names and numbers in the question that occur nowhere in the articles."""
-        return [w for w in tx.key_terms(question) if w not in self.lexicon.raw_words]
+        lex = self.lexicon
+        return [w for w in tx.key_terms(question)
+                if w not in lex.raw_words and tx.stem(w) not in lex.raw_stems and not _near_word(w, lex)]
 
     def search(self, question: str, vector: np.ndarray, *, k: int = 5,
                article_ids: list[str] | None = None) -> list[Evidence]:
@@ -424,6 +434,29 @@ class Retriever:
             **{f"asks_{w}": np.full(m, 1.0 if w in q_word_set else 0.0, np.float32) for w in _QUESTION_WORDS},
         }
         return np.stack([np.asarray(cols[name], np.float32) for name in FEATURES], axis=1)
+
+
+def _near_word(word: str, lex: Lexicon) -> bool:
+    """True when the corpus has a word one edit away (a misspelt name: 'Hollwood', 'Ghandi'); words of 5+ letters."""
+    if len(word) < 5:
+        return False
+    for n in (len(word) - 1, len(word), len(word) + 1):
+        for other in lex.vocabulary.get((word[0], n), ()):
+            if _one_edit(word, other):
+                return True
+    return False
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours turns `a` into `b`."""
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:] or (a[i + 2:] == b[i + 2:] and a[i:i + 2] == b[i:i + 2][::-1])
+    return a[i:] == b[i + 1:]
 
 
 def _strip_question_words(text: str, q_terms: frozenset[str]) -> str:
