@@ -16,8 +16,6 @@ from qa.ranker import Ranker
 from qa.squad import load_squad, split_titles
 from tests.conftest import SQUAD
 
-pytestmark = pytest.mark.real
-
 
 def _held_out_squad(tmp_path: Path, n_titles: int = 3) -> Path:
     data = json.loads(SQUAD.read_text(encoding="utf-8"))
@@ -28,6 +26,7 @@ def _held_out_squad(tmp_path: Path, n_titles: int = 3) -> Path:
     return path
 
 
+@pytest.mark.real
 def test_shipped_weights_were_learned_on_the_other_half():
     ranker = Ranker.load()
     train_titles = set(ranker.info.get("train_titles", []))
@@ -36,6 +35,7 @@ def test_shipped_weights_were_learned_on_the_other_half():
     assert train_titles.isdisjoint(test_titles)
 
 
+@pytest.mark.real
 def test_held_out_titles_first_citation_holds_the_answer(tmp_path, real_embedder):
     from qa.engine import QA
 
@@ -46,3 +46,15 @@ def test_held_out_titles_first_citation_holds_the_answer(tmp_path, real_embedder
     assert result["answer_in_first_citation"] >= 0.65
     assert result["answer_in_any_citation"] >= 0.85
     assert result["false_abstention_rate"] <= 0.1
+
+
+@pytest.mark.parametrize("question,missing", [
+    ("What studio did ABC buy in Hollwood?", []),  # one edit from 'Hollywood'
+    ("When did the Shelleys visit Geneva?", []),  # same stem as 'Shelley'
+    ("How many Chinese troops are in Niger?", ["chinese"]),
+    ("What is the capital of Australia?", ["australia"]),
+])
+def test_missing_key_terms_forgive_spelling_but_not_absent_names(fake_qa, question, missing):
+    text = "ABC bought land in Hollywood in 1949. Mary Shelley wrote in Geneva. Troops arrived in Niger."
+    fake_qa.ingest_bytes([("a.txt", text.encode())])
+    assert fake_qa.retriever().missing_key_terms(question) == missing
