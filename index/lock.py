@@ -49,6 +49,25 @@ def writer_lock(directory: Path, *, wait_s: float = 30.0, poll_s: float = 0.1) -
         os.close(fd)
 
 
+@contextmanager
+def open_lock(directory: Path) -> Iterator[None]:
+    """Held briefly while a process opens (and on first use creates) an embedded Chroma.
+
+    Two processes creating the same new Chroma database at once race in its schema set-up
+    ("table collections already exists"); opening one at a time avoids it.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / "open.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 def _dead(owner: str) -> bool:
     """True when a lease owner ("host:pid:nonce") is a process on this host that no longer runs."""
     host, _, rest = owner.partition(":")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -25,7 +26,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from index.errors import ModelMismatch, StoreUnavailable, UnknownArticle
-from index.lock import lease_lock, writer_lock
+from index.lock import lease_lock, open_lock, writer_lock
 from index.models import Article, Chunk, Sentence
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -148,13 +149,14 @@ class Store:
                  model: str = "", dim: int = 0) -> None:
         self.path = Path(path) if path is not None else None
         self.chroma_url = chroma_url
-        self._client = _client(self.path, chroma_url)
-        try:
-            self._open_collections(model, dim)
-        except Exception as exc:
-            if chroma_url:
-                raise StoreUnavailable(f"Chroma server at {chroma_url} could not be reached: {exc}") from None
-            raise
+        with open_lock(self.path) if (self.path is not None and not chroma_url) else nullcontext():
+            self._client = _client(self.path, chroma_url)
+            try:
+                self._open_collections(model, dim)
+            except Exception as exc:
+                if chroma_url:
+                    raise StoreUnavailable(f"Chroma server at {chroma_url} could not be reached: {exc}") from None
+                raise
         meta = self.articles_col.metadata or {}
         self._seen = str(meta.get("generation", "0"))  # the generation our client state reflects
         self._pending = ""  # the pending mark of our own write in progress

@@ -129,6 +129,11 @@ def serve() -> None:
             code = 1
             try:
                 code = _child(command)
+            except BaseException:  # show why in the child's log, then exit like a crash
+                import traceback
+
+                traceback.print_exc()
+                sys.stderr.flush()
             finally:
                 os._exit(code)
         print(json.dumps({"pid": pid}), flush=True)
