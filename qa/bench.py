@@ -216,7 +216,7 @@ def llama_index_baseline(embedder: Any, articles: list[Article], questions: list
     index = VectorStoreIndex.from_documents(docs, storage_context=storage, embed_model=embed)
     ingest_s = time.perf_counter() - t0
     retriever = index.as_retriever(similarity_top_k=top_k)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for q in questions:
         t0 = time.perf_counter()
         nodes = retriever.retrieve(q.question)
@@ -255,7 +255,7 @@ def run_bench(squad: str | Path = DEFAULT_SQUAD, *, sizes: tuple[int, ...] = (10
     data = load_squad(squad)
     n_paragraphs, n_questions = (12, 10) if quick else (300, 300)
     pool_limit = 400 if quick else None
-    embedder = SentenceTransformerEmbedder()
+    embedder: Any = SentenceTransformerEmbedder()
     result: dict[str, Any] = {"quick": quick, "machine": _machine()}
     with tempfile.TemporaryDirectory(prefix="sourced-bench-") as tmp:
         work = Path(workdir or tmp)
