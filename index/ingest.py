@@ -55,23 +55,20 @@ def _prepare_batch(batch: list[Article], embedder: Embedder, report: IngestRepor
 
 def _store_batch(prepared: Prepared, vectors: np.ndarray, store: Store, report: IngestReport,
                  progress: Progress | None, done: list[int]) -> None:
-    """Write a prepared batch, article by article (each one all-or-nothing)."""
-    written = 0
-    try:
-        for article, sentences, chunks, offset in prepared:
-            own = vectors[offset : offset + len(sentences)]
-            cvec = chunk_vectors(own, [(c.first_sentence, c.last_sentence) for c in chunks])
-            replaced = store.put(article, sentences, chunks, own, cvec, announce=False)
-            written += 1
-            (report.replaced if replaced else report.added).append(article.id)
-            report.sentences += len(sentences)
-            report.chunks += len(chunks)
-            done[0] += len(sentences)
-            if progress:
-                progress(done[0], done[1])
-    finally:
-        if written:
-            store.announce()  # readers reload once per batch, not once per article
+    """Write a prepared batch in a few Chroma calls (each article all-or-nothing)."""
+    items = []
+    for article, sentences, chunks, offset in prepared:
+        own = vectors[offset : offset + len(sentences)]
+        cvec = chunk_vectors(own, [(c.first_sentence, c.last_sentence) for c in chunks])
+        items.append((article, sentences, chunks, own, cvec))
+    # readers reload once per batch, not once per article
+    for (article, sentences, chunks, _, _), replaced in zip(items, store.put_many(items)):
+        (report.replaced if replaced else report.added).append(article.id)
+        report.sentences += len(sentences)
+        report.chunks += len(chunks)
+        done[0] += len(sentences)
+    if progress:
+        progress(done[0], done[1])
 
 
 def ingest_articles(items: Iterable[Article | LoadProblem], store: Store, embedder: Embedder, *,

@@ -142,6 +142,12 @@ def _client(path: Path | None, chroma_url: str | None) -> Any:
     return chromadb.PersistentClient(path=str(path / "chroma"), settings=settings)
 
 
+def _rows(blocks: list[np.ndarray], dim: int) -> np.ndarray:
+    """Stack per-article vector blocks into one float32 matrix."""
+    blocks = [b for b in blocks if b.ndim == 2 and b.shape[0]]
+    return np.concatenate(blocks).astype(np.float32) if blocks else np.zeros((0, dim), np.float32)
+
+
 class Store:
     """Articles, sentences and chunks in Chroma (embedded on disk, or a Chroma server)."""
 
@@ -411,39 +417,60 @@ class Store:
         With `announce=False` the generation is left alone (call `announce()` after a batch): app
         servers then reload their corpus once per batch rather than once per article.
         """
-        version = article.content_hash
-        previous = self.get_info(article.id)
-        self._pending = f"{article.id}.{version}.{uuid.uuid4().hex[:8]}"
+        return self.put_many([(article, sentences, chunks, sentence_vectors, chunk_vectors)], announce=announce)[0]
+
+    def put_many(self, items: list[tuple[Article, list[Sentence], list[Chunk], np.ndarray, np.ndarray]], *,
+                 announce: bool = True) -> list[str | None]:
+        """Write several articles, each whole; return per article the content hash it replaced, if any.
+
+        All parts of all articles go first, then all article records in one upsert: each record is
+        its article's commit point, so a crash leaves every article old-or-new, never half. A batch
+        costs a handful of Chroma calls instead of a handful per article.
+        """
+        if not items:
+            return []
+        got = self.articles_col.get(ids=[a.id for a, *_ in items], include=["metadatas"])
+        previous = {id_: str((m or {}).get("content_hash", "")) for id_, m in zip(got["ids"], got["metadatas"])}
+        self._pending = f"batch.{len(items)}.{uuid.uuid4().hex[:8]}"
         self._set_meta(pending=self._pending)
-        self._upsert(
-            self.sentences_col,
-            [sentence_id(article.id, version, s.index) for s in sentences],
-            sentence_vectors,
-            [s.text for s in sentences],
-            [{"article_id": article.id, "version": version, "index": s.index, "start": s.start, "end": s.end}
-             for s in sentences],
-        )
-        self._upsert(
-            self.chunks_col,
-            [chunk_id(article.id, version, c.index) for c in chunks],
-            chunk_vectors,
-            [c.text for c in chunks],
-            [{"article_id": article.id, "version": version, "index": c.index, "first": c.first_sentence,
-              "last": c.last_sentence} for c in chunks],
-        )
-        meta = {
-            "title": article.title, "source": article.source, "url": article.url,
-            "published_at": article.published_at, "content_hash": version,
-            "n_sentences": len(sentences), "n_chunks": len(chunks), "n_chars": len(article.text),
-        }
-        # The commit point: from here on readers see the new version.
-        self.articles_col.upsert(ids=[article.id], embeddings=[[1.0]], documents=[article.text], metadatas=[meta])
+        s_ids: list[str] = []
+        s_docs: list[str] = []
+        s_meta: list[dict[str, Any]] = []
+        c_ids: list[str] = []
+        c_docs: list[str] = []
+        c_meta: list[dict[str, Any]] = []
+        for article, sentences, chunks, _, _ in items:
+            version = article.content_hash
+            s_ids += [sentence_id(article.id, version, s.index) for s in sentences]
+            s_docs += [s.text for s in sentences]
+            s_meta += [{"article_id": article.id, "version": version, "index": s.index, "start": s.start,
+                        "end": s.end} for s in sentences]
+            c_ids += [chunk_id(article.id, version, c.index) for c in chunks]
+            c_docs += [c.text for c in chunks]
+            c_meta += [{"article_id": article.id, "version": version, "index": c.index, "first": c.first_sentence,
+                        "last": c.last_sentence} for c in chunks]
+        dim = next((v.shape[1] for *_, v, _ in items if v.ndim == 2 and v.shape[0]), 0)
+        self._upsert(self.sentences_col, s_ids, _rows([it[3] for it in items], dim), s_docs, s_meta)
+        self._upsert(self.chunks_col, c_ids, _rows([it[4] for it in items], dim), c_docs, c_meta)
+        records = [
+            {"title": a.title, "source": a.source, "url": a.url, "published_at": a.published_at,
+             "content_hash": a.content_hash, "n_sentences": len(ss), "n_chunks": len(cs), "n_chars": len(a.text)}
+            for a, ss, cs, _, _ in items
+        ]
+        # The commit point: from here on readers see the new versions.
+        self.articles_col.upsert(ids=[a.id for a, *_ in items], embeddings=[[1.0]] * len(items),
+                                 documents=[a.text for a, *_ in items], metadatas=records)
         if announce:
             self._bump()
-        if previous is not None and previous.content_hash != version:
-            self._delete_parts(article.id, keep_version=version)
-            return previous.content_hash
-        return None
+        replaced: list[str | None] = []
+        for article, *_ in items:
+            old = previous.get(article.id)
+            if old is not None and old != article.content_hash:
+                self._delete_parts(article.id, keep_version=article.content_hash)
+                replaced.append(old)
+            else:
+                replaced.append(None)
+        return replaced
 
     def _delete_parts(self, article_id: str, keep_version: str | None = None) -> None:
         where: dict[str, Any] = {"article_id": article_id}

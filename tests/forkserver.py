@@ -70,18 +70,24 @@ def verify(index: str, question: str | None = None, chroma: str | None = None) -
 
 
 def _beacon(path: str) -> None:
-    """Observe, not change: append one byte to `path` as each `Store.put` begins, so the test can
-    aim its SIGKILL into the writes."""
+    """Observe, not change: append one byte to `path` as each step of a store write begins (a batch,
+    its sentence and chunk upserts, the clean-up of replaced versions), so the test can aim its
+    SIGKILL into the writes, before and after their commit."""
     from index.store import Store
 
-    put = Store.put
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
-    def observed(self: Store, *args: Any, **kwargs: Any) -> Any:
-        os.write(fd, b"+")
-        return put(self, *args, **kwargs)
+    def observe(name: str) -> None:
+        original = getattr(Store, name)
 
-    Store.put = observed  # type: ignore[method-assign]
+        def observed(self: Store, *args: Any, **kwargs: Any) -> Any:
+            os.write(fd, b"+")
+            return original(self, *args, **kwargs)
+
+        setattr(Store, name, observed)
+
+    for name in ("put_many", "_upsert", "_delete_parts"):
+        observe(name)
 
 
 def _child(command: dict[str, Any]) -> int:
