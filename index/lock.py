@@ -22,13 +22,13 @@ LEASE_S = 30.0  # a crashed writer's lease on a Chroma server frees itself after
 
 
 @contextmanager
-def writer_lock(directory: Path, *, wait_s: float = 30.0, poll_s: float = 0.1) -> Iterator[None]:
-    """Hold the index directory's writer lock; wait up to `wait_s`, then raise `IndexBusy`.
+def _file_lock(path: Path, *, wait_s: float, poll_s: float = 0.05) -> Iterator[int]:
+    """Hold an advisory `flock` on `path`; wait up to `wait_s`, then raise `IndexBusy`.
 
-    An advisory `flock`: the kernel drops it when the holder dies, even by SIGKILL.
+    The kernel drops the lock when the holder dies, even by SIGKILL.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / "writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + wait_s
         while True:
@@ -39,10 +39,8 @@ def writer_lock(directory: Path, *, wait_s: float = 30.0, poll_s: float = 0.1) -
                 if time.monotonic() >= deadline:
                     raise IndexBusy(IndexBusy.__doc__) from None
                 time.sleep(poll_s)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
         try:
-            yield
+            yield fd
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
@@ -50,22 +48,23 @@ def writer_lock(directory: Path, *, wait_s: float = 30.0, poll_s: float = 0.1) -
 
 
 @contextmanager
-def open_lock(directory: Path) -> Iterator[None]:
+def writer_lock(directory: Path, *, wait_s: float = 30.0, poll_s: float = 0.1) -> Iterator[None]:
+    """Hold the index directory's writer lock; wait up to `wait_s`, then raise `IndexBusy`."""
+    with _file_lock(directory / "writer.lock", wait_s=wait_s, poll_s=poll_s) as fd:
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+
+
+@contextmanager
+def open_lock(directory: Path, *, wait_s: float = 120.0) -> Iterator[None]:
     """Held briefly while a process opens (and on first use creates) an embedded Chroma.
 
     Two processes creating the same new Chroma database at once race in its schema set-up
     ("table collections already exists"); opening one at a time avoids it.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / "open.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with _file_lock(directory / "open.lock", wait_s=wait_s):
+        yield
 
 
 def _dead(owner: str) -> bool:
