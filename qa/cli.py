@@ -245,17 +245,19 @@ def bench(squad_file: str | None, sizes: str, quick: bool, as_json: bool) -> Non
               help="Directory for the SQuAD index (built once, reused).")
 @click.option("--features", type=click.Path(dir_okay=False), default=None,
               help="Cache of candidate features (.npz): written once, reused while the features are unchanged.")
+@click.option("--model", "model", type=click.Choice(["trees", "linear"]), default="trees", show_default=True,
+              help="Boosted trees (lambdarank) or a listwise linear/MLP scorer.")
 @click.option("--hidden", type=click.IntRange(0), default=0, show_default=True,
-              help="Hidden units (0: logistic regression).")
+              help="Hidden units of the linear scorer (0: no hidden layer).")
 @click.option("--dry-run", is_flag=True, help="Report, but don't write qa/ranker_weights.json.")
 @click.pass_context
-def train(ctx: click.Context, squad_file: str, squad_index: str, features: str | None, hidden: int,
+def train(ctx: click.Context, squad_file: str, squad_index: str, features: str | None, model: str, hidden: int,
           dry_run: bool) -> None:
     """Learn the evidence ranker on half of SQuAD's titles; report the held-out half."""
     from qa.train import train as run
 
     _setup(ctx, squad_index, None, None)
-    result = run(_engine(ctx), squad_file, features=features, hidden=hidden, save=not dry_run,
+    result = run(_engine(ctx), squad_file, features=features, model=model, hidden=hidden, save=not dry_run,
                  progress=sys.stderr.isatty())
     click.echo(json.dumps(result, indent=2))
 

@@ -9,8 +9,10 @@ ranks among the candidates), combined by a model learned on SQuAD (`qa/ranker.py
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,6 +27,16 @@ _DIGIT = re.compile(r"\d")
 _YEAR = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b")
 _QUESTION_WORDS = ("what", "which", "who", "when", "where", "how", "why")
 _NAMEISH = re.compile(r"\b(?:[A-Z][\w'’-]+|\d[\d,.]*)")
+_MODALS = frozenset("will would can could may might shall should must".split())
+# auxiliaries that stay beside the subject when a question is turned into a statement:
+# "When was the tower built?" -> "the tower was built"; "What will the instructors do?" -> "the instructors will"
+_AUXILIARIES = _MODALS | frozenset("is are was were has have had".split())
+_VERBISH = frozenset("did do does said says became become began made took gave saw went came won".split())
+# a sentence opening with one of these leans on the one before ("They ...", "The instructors ...")
+_PRONOUNS = frozenset("he she it they his her its their them this these those such".split())
+_DETERMINERS = frozenset("the this these those that such both".split())
+_PREFIX_MIN = 4  # shortest shared prefix for two words to count as variants (Niger/Nigerien)
+_PREFIX_RATIO = 0.6  # and the shorter word is at least this share of the longer
 
 
 class DenseSearch(Protocol):
@@ -54,6 +66,11 @@ class Lexicon:
     bm25_articles: Any = None
     raw_stems: frozenset[str] = frozenset()
     vocabulary: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (first letter, length) -> words
+    antecedents: dict[int, frozenset[str]] = field(default_factory=dict)  # row -> terms its opening refers to
+    subjects: list[frozenset[str]] = field(default_factory=list)  # per row: terms of its opening, before a verb
+    sentence_words: list[tuple[str, ...]] = field(default_factory=list)  # per row: lower-case words (interned)
+    sentence_caps: list[tuple[str, ...]] = field(default_factory=list)  # per row: capitalised words and numbers
+    sorted_words: list[str] = field(default_factory=list)  # corpus words of 4+ letters, sorted (prefix search)
 
     def idf_of(self, term: str) -> float:
         """IDF of a stemmed term over sentences (unknown terms get the largest)."""
@@ -81,8 +98,10 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
             df[t] = df.get(t, 0) + 1
     idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
     raw: set[str] = set()
-    for t in corpus.sentence_text:
-        raw.update(tx.words(t))
+    sentence_words = [tuple(sys.intern(w) for w in tx.words(t)) for t in corpus.sentence_text]
+    for ws in sentence_words:
+        raw.update(ws)
+    sentence_caps = [tuple(sys.intern(w.lower()) for w in _NAMEISH.findall(t)) or () for t in corpus.sentence_text]
     for a in corpus.articles:
         raw.update(tx.words(a.title))
     raw.update([tx.strip_possessive(w) for w in raw if w.endswith("'s")])
@@ -119,6 +138,12 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
             slot = 0 if sentence_chunks[row, 0] < 0 else 1
             sentence_chunks[row, slot] = c
     sentence_chunks[:, 1] = np.where(sentence_chunks[:, 1] < 0, sentence_chunks[:, 0], sentence_chunks[:, 1])
+    antecedents: dict[int, frozenset[str]] = {}
+    for row in range(1, len(corpus.sentence_ids)):
+        if corpus.sentence_article[row] == corpus.sentence_article[row - 1]:
+            found = _antecedent(corpus.sentence_text[row], corpus.sentence_text[row - 1], term_sets[row - 1])
+            if found:
+                antecedents[row] = found
     return Lexicon(
         corpus=corpus,
         sentence_terms=sentence_terms,
@@ -136,7 +161,77 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
         bm25_articles=index(article_docs),
         raw_stems=frozenset(tx.stem(w) for w in raw),
         vocabulary=vocabulary,
+        antecedents=antecedents,
+        subjects=[_subject_terms(t) for t in corpus.sentence_text],
+        sentence_words=sentence_words,
+        sentence_caps=sentence_caps,
+        sorted_words=sorted(w for w in raw if len(w) >= _PREFIX_MIN),
     )
+
+
+def _antecedent(text: str, previous: str, previous_terms: frozenset[str]) -> frozenset[str]:
+    """Terms of the previous sentence that this one's opening refers to (a crude coreference).
+
+    "The instructors will ..." after "... 100 Russian military instructors ..." borrows the modifiers
+    (100, russian, military); "He was ..." or "It was ..." borrows the previous sentence's first name
+    (or, failing one, its opening words).
+    """
+    head = tx.words(text[:80])[:3]
+    if not head:
+        return frozenset()
+    if head[0] in _PRONOUNS and (head[0] not in _DETERMINERS or len(head) < 2):
+        found = tx.names(previous)
+        opening = found[0][2] if found else " ".join(previous.split()[:4])
+        return frozenset(tx.terms(opening))
+    if head[0] in _DETERMINERS:
+        for w in head[1:3]:
+            if w in tx.STOPWORDS or tx.stem(w) not in previous_terms:
+                continue
+            prev_words = tx.words(previous)
+            stems = [tx.stem(p) for p in prev_words]
+            at = stems.index(tx.stem(w))
+            modifiers = [p for p in prev_words[max(0, at - 3):at] if p not in tx.STOPWORDS]
+            return frozenset(tx.stem(p) for p in modifiers) | {tx.stem(w)}
+    return frozenset()
+
+
+def _subject_terms(text: str) -> frozenset[str]:
+    """Terms of a sentence's opening up to its first verb-like word (a crude grammatical subject)."""
+    opening: list[str] = []
+    for w in tx.words(text[:120])[:10]:
+        if w in _AUXILIARIES or w in _VERBISH or (len(w) > 4 and w.endswith("ed")):
+            break
+        opening.append(w)
+    return frozenset(tx.stem(w) for w in opening if w not in tx.STOPWORDS)
+
+
+def _statement_pairs(q_words: list[str]) -> set[tuple[str, str]]:
+    """(word, auxiliary) pairs the question would have as a statement: subject words before its auxiliary."""
+    at = next((i for i, w in enumerate(q_words[:4]) if w in _AUXILIARIES), -1)
+    if at < 0:
+        return set()
+    aux = q_words[at]
+    return {(w, aux) for w in q_words[at + 1:] if w not in tx.STOPWORDS}
+
+
+def _variants(words: list[str], lex: Lexicon) -> dict[str, frozenset[str]]:
+    """Stems of corpus words sharing a long prefix with a question word (Russia/Russian, Niger/Nigerien)."""
+    out: dict[str, frozenset[str]] = {}
+    for w in dict.fromkeys(words):
+        if len(w) < _PREFIX_MIN or w in tx.STOPWORDS:
+            continue
+        own = tx.stem(w)
+        found = {w[:n] for n in range(max(_PREFIX_MIN, math.ceil(len(w) * _PREFIX_RATIO)), len(w))
+                 if w[:n] in lex.raw_words}
+        lo = bisect.bisect_right(lex.sorted_words, w)
+        hi = bisect.bisect_left(lex.sorted_words, w + "\uffff")
+        longest = int(len(w) / _PREFIX_RATIO)
+        found.update(o for o in lex.sorted_words[lo:min(hi, lo + 50)] if len(o) <= longest)
+        found = {tx.stem(o) for o in found}
+        found.discard(own)
+        if found:
+            out[own] = frozenset(found)
+    return out
 
 
 @dataclass(frozen=True)
@@ -313,6 +408,7 @@ class Retriever:
         typed = np.zeros(m, np.float32)
         novel = np.zeros(m, np.float32)
         article_cache: dict[int, tuple[float, float]] = {}
+        q_words_set0 = frozenset(tx.words(question))
         for i, row in enumerate(rows):
             row = int(row)
             terms = lex.sentence_term_sets[row]
@@ -333,7 +429,7 @@ class Retriever:
                 bigram[i] = len(q_bigrams & _bigrams(lex.sentence_terms[row])) / len(q_bigrams)
             novel[i] = len(terms - q_set) / max(len(terms), 1)
             if qtype != "other":
-                typed[i] = 1.0 if tx.has_type(_strip_question_words(corpus.sentence_text[row], q_set), qtype) else 0.0
+                typed[i] = 1.0 if _has_new_type(row, qtype, q_words_set0, lex) else 0.0
         max_idf = np.zeros(m, np.float32)
         prev_overlap = np.zeros(m, np.float32)
         next_overlap = np.zeros(m, np.float32)
@@ -348,6 +444,19 @@ class Retriever:
         q_words = tx.words(question)
         q_word_set = set(q_words)
         q_bi, q_tri = set(zip(q_words, q_words[1:])), set(zip(q_words, q_words[1:], q_words[2:]))
+        q_modals = q_word_set & _MODALS
+        statement = _statement_pairs(q_words)
+        aux_pair = np.zeros(m, np.float32)
+        variants = _variants(q_words, lex)
+        modal = np.zeros(m, np.float32)
+        soft_overlap = np.zeros(m, np.float32)
+        resolved_overlap = np.zeros(m, np.float32)
+        refers = np.zeros(m, np.float32)
+        subject = np.zeros(m, np.float32)
+
+        def soft_match(terms: frozenset[str] | set[str]) -> float:
+            return sum(w for t, w in q_weight.items()
+                       if t in terms or (t in variants and not variants[t].isdisjoint(terms))) / q_mass
         for i, row in enumerate(rows):
             row = int(row)
             terms = lex.sentence_term_sets[row]
@@ -356,8 +465,7 @@ class Retriever:
                 prev_overlap[i] = sum(w for t, w in q_weight.items() if t in lex.sentence_term_sets[row - 1]) / q_mass
             if same_next[i]:
                 next_overlap[i] = sum(w for t, w in q_weight.items() if t in lex.sentence_term_sets[row + 1]) / q_mass
-            text = corpus.sentence_text[row]
-            s_words = tx.words(text)
+            s_words = lex.sentence_words[row]
             if q_bi:
                 raw_bigram[i] = len(q_bi.intersection(zip(s_words, s_words[1:]))) / len(q_bi)
             if q_tri:
@@ -365,10 +473,23 @@ class Retriever:
             positions = [j for j, t in enumerate(lex.sentence_terms[row]) if t in q_weight]
             if len(positions) > 1:
                 density[i] = len({lex.sentence_terms[row][j] for j in positions}) / (positions[-1] - positions[0] + 1)
-            new_names[i] = sum(1 for w in _NAMEISH.findall(text[1:]) if w.lower() not in q_word_set)
-            novel_text = " ".join(w for w in s_words if w not in q_word_set)
-            has_digit[i] = 1.0 if _DIGIT.search(novel_text) else 0.0
-            has_year[i] = 1.0 if _YEAR.search(novel_text) else 0.0
+            caps = lex.sentence_caps[row]
+            new_names[i] = sum(1 for w in caps[1:] if w not in q_word_set)
+            novel_digits = [w for w in s_words if w not in q_word_set and _DIGIT.search(w)]
+            has_digit[i] = 1.0 if novel_digits else 0.0
+            has_year[i] = 1.0 if any(_YEAR.fullmatch(w) for w in novel_digits) else 0.0
+            if q_modals and not q_modals.isdisjoint(s_words):
+                modal[i] = 1.0
+            if statement and not statement.isdisjoint(zip(s_words, s_words[1:])):
+                aux_pair[i] = 1.0
+            soft_overlap[i] = soft_match(terms)
+            borrowed = lex.antecedents.get(row) if same_prev[i] else None
+            subject[i] = soft_match(lex.subjects[row] | borrowed if borrowed else lex.subjects[row])
+            if borrowed:
+                refers[i] = 1.0
+                resolved_overlap[i] = soft_match(terms | borrowed)
+            else:
+                resolved_overlap[i] = soft_overlap[i]
         # the same signals aggregated over each article's candidates: which article, then which sentence
         _, inv = np.unique(arts, return_inverse=True)
         n_art = int(inv.max()) + 1
@@ -431,6 +552,13 @@ class Retriever:
             "has_digit": has_digit,
             "has_year": has_year,
             "bm25_article": article_bm[arts] / (float(article_bm[arts].max()) or 1.0),
+            "modal_match": modal,
+            "statement_pair": aux_pair,
+            "soft_overlap": soft_overlap,
+            "resolved_overlap": resolved_overlap,
+            "resolved_gap": resolved_overlap - resolved_overlap.max(),
+            "refers_back": refers,
+            "subject_overlap": subject,
             **{f"asks_{w}": np.full(m, 1.0 if w in q_word_set else 0.0, np.float32) for w in _QUESTION_WORDS},
         }
         return np.stack([np.asarray(cols[name], np.float32) for name in FEATURES], axis=1)
@@ -459,6 +587,18 @@ def _one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1:]
 
 
-def _strip_question_words(text: str, q_terms: frozenset[str]) -> str:
-    """The sentence without the words the question already has (an answer is something new)."""
-    return " ".join(w for w in text.split() if tx.stem(w.strip(".,;:!?\"'“”’()").lower()) not in q_terms)
+_NUMBER_WORDS = frozenset(tx.NUMBER_WORDS)
+_DATE_WORDS = frozenset(tx.MONTHS + tx.WEEKDAYS + ["agust", "century", "decade"])
+
+
+def _has_new_type(row: int, kind: str, q_words: frozenset[str], lex: Lexicon) -> bool:
+    """True when the sentence holds an expression of the wanted kind made of words the question lacks."""
+    new = [w for w in lex.sentence_words[row] if w not in q_words]
+    if kind == "number":
+        return any(w in _NUMBER_WORDS or _DIGIT.search(w) for w in new)
+    if kind == "date":
+        if not any(w in _DATE_WORDS or _DIGIT.search(w) for w in new):
+            return False
+        return bool(tx.dates(" ".join(w for w in lex.corpus.sentence_text[row].split()
+                                      if w.strip(".,;:!?\"'“”’()").lower() not in q_words)))
+    return any(w not in q_words and not w[0].isdigit() for w in lex.sentence_caps[row])

@@ -19,36 +19,36 @@ STOPWORDS = frozenset(
     yours yourself yourselves s t don also many much does did one name named called""".split()
 )
 
-_NUMBER_WORDS = (
+NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
     "million billion trillion dozen dozens hundreds thousands millions billions half"
 ).split()
-_MONTHS = (
+MONTHS = (
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 
 NUMBER = re.compile(
     r"(?:(?:approximately|about|around|nearly|almost|over|more than|less than|fewer than|some|roughly|"
     r"up to|at least|at most|an estimated|estimated|just over|just under)\s+)?"
     r"(?:[$€£¥]\s?)?\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s?(?:%|percent|per cent|million|billion|thousand|"
     r"hundred|trillion|km|kilometres|kilometers|miles|meters|metres|kg|tons|tonnes|years|people))?"
-    r"|\b(?:" + "|".join(_NUMBER_WORDS) + r")(?:[\s-](?:" + "|".join(_NUMBER_WORDS) + r"))*\b",
+    r"|\b(?:" + "|".join(NUMBER_WORDS) + r")(?:[\s-](?:" + "|".join(NUMBER_WORDS) + r"))*\b",
     re.IGNORECASE,
 )
 _MONTH_RE = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|" \
             r"Agust|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
 DATE = re.compile(
     r"(?:(?:at the (?:end|start|beginning|turn) of|in (?:early|late|mid-?)|by|since|until|in|on|during)\s+)?"
-    r"(?:" + _MONTH_RE + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"
+    r"(?:" + _MONTH_RE + r"\s+\d{1,2}(?:st|nd|rd|th)?(?!\d)(?:,?\s+\d{4})?"
     r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RE + r"(?:,?\s+\d{4})?"
     r"|" + _MONTH_RE + r"\s+\d{4}"
     r"|(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)\s+century|\d{4}s|\d{2}s)"
     r"|\b1[0-9]{3}\b|\b20[0-9]{2}\b"
-    r"|(?:last|next|this)\s+(?:year|month|week|" + "|".join(_WEEKDAYS) + r")"
-    r"|\b(?:" + "|".join(w.capitalize() for w in _WEEKDAYS) + r")\b)",
+    r"|(?:last|next|this)\s+(?:year|month|week|" + "|".join(WEEKDAYS) + r")"
+    r"|\b(?:" + "|".join(w.capitalize() for w in WEEKDAYS) + r")\b)",
 )
 _CAP_RUN = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|de|la|van|von|al|bin|the)?\s*[A-Z][\w’'.-]*)*")
 _DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ean|ien|ese|ish|an|i)$")
