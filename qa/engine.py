@@ -204,7 +204,8 @@ class QA:
             seen.update(tx.words(corpus.articles[r].title))
         for row in np.flatnonzero(np.isin(corpus.sentence_article, list(rows))):
             seen.update(tx.words(corpus.sentence_text[row]))
-        return [w for w in tx.key_terms(question) if w not in seen]
+        seen.update([tx.fold(w) for w in seen if not w.isascii()])
+        return [w for w in tx.key_terms(question) if w not in seen and tx.fold(w) not in seen]
 
     def _cite(self, retriever: Retriever, evidence: list[Any]) -> list[Citation]:
         """Resolve evidence rows to citations, re-checked against the stored article text."""

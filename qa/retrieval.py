@@ -105,6 +105,7 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
     for a in corpus.articles:
         raw.update(tx.words(a.title))
     raw.update([tx.strip_possessive(w) for w in raw if w.endswith("'s")])
+    raw.update([tx.fold(w) for w in raw if not w.isascii()])  # 'Céloron' is also found as 'Celoron'
     vocabulary: dict[tuple[str, int], list[str]] = {}
     for w in raw:
         if len(w) >= 4:
@@ -291,8 +292,7 @@ class Retriever:
     def missing_key_terms(self, question: str) -> list[str]:
         """Names and numbers in the question that occur nowhere in the articles."""
         lex = self.lexicon
-        return [w for w in tx.key_terms(question)
-                if w not in lex.raw_words and tx.stem(w) not in lex.raw_stems and not _near_word(w, lex)]
+        return [w for w in tx.key_terms(question) if not _known(tx.fold(w), lex)]
 
     def search(self, question: str, vector: np.ndarray, *, k: int = 5,
                article_ids: list[str] | None = None) -> list[Evidence]:
@@ -562,6 +562,13 @@ class Retriever:
             **{f"asks_{w}": np.full(m, 1.0 if w in q_word_set else 0.0, np.float32) for w in _QUESTION_WORDS},
         }
         return np.stack([np.asarray(cols[name], np.float32) for name in FEATURES], axis=1)
+
+
+def _known(word: str, lex: Lexicon) -> bool:
+    """The corpus has the word, its stem, its singular ('DVDs') or a word one edit away."""
+    if word in lex.raw_words or tx.stem(word) in lex.raw_stems or _near_word(word, lex):
+        return True
+    return len(word) > 2 and word.endswith("s") and word[:-1] in lex.raw_words
 
 
 def _near_word(word: str, lex: Lexicon) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -50,6 +51,7 @@ DATE = re.compile(
     r"|(?:last|next|this)\s+(?:year|month|week|" + "|".join(WEEKDAYS) + r")"
     r"|\b(?:" + "|".join(w.capitalize() for w in WEEKDAYS) + r")\b)",
 )
+_CALENDAR = frozenset(MONTHS + WEEKDAYS)
 _CAP_RUN = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|de|la|van|von|al|bin|the)?\s*[A-Z][\w’'.-]*)*")
 _DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ean|ien|ese|ish|an|i)$")
 
@@ -134,9 +136,18 @@ def key_terms(question: str) -> list[str]:
     tokens = _WORD.findall(question)
     out = []
     for i, tok in enumerate(tokens):
+        if tok.lower().rstrip(".") in _CALENDAR:  # 'Sept', 'Monday': dates, not names
+            continue
         if tok.isdigit() or (i > 0 and tok[0].isupper() and tok.lower() not in STOPWORDS):
             out.append(strip_possessive(tok.lower().replace("’", "'")))
     return out
+
+
+def fold(word: str) -> str:
+    """The word without accents: 'céloron' -> 'celoron'."""
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 def strip_possessive(word: str) -> str:

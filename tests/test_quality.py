@@ -58,3 +58,15 @@ def test_missing_key_terms_forgive_spelling_but_not_absent_names(fake_qa, questi
     text = "ABC bought land in Hollywood in 1949. Mary Shelley wrote in Geneva. Troops arrived in Niger."
     fake_qa.ingest_bytes([("a.txt", text.encode())])
     assert fake_qa.retriever().missing_key_terms(question) == missing
+
+
+@pytest.mark.parametrize("question,missing", [
+    ("Who was on Celeron's expedition?", []),  # the articles spell it 'Céloron'
+    ("In Sept 1760 who negotiated in Montreal?", []),  # a month, not a name
+    ("Where are the DVDs sold?", []),  # plural of 'DVD'
+    ("Who was on Baptiste's expedition?", ["baptiste"]),
+])
+def test_missing_key_terms_fold_accents_plurals_and_skip_months(fake_qa, question, missing):
+    text = "Céloron led an expedition to Montreal in 1760. The DVD was sold in shops."
+    fake_qa.ingest_bytes([("a.txt", text.encode())])
+    assert fake_qa.retriever().missing_key_terms(question) == missing
