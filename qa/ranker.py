@@ -123,13 +123,13 @@ class Forest:
         x = np.nan_to_num(np.asarray(x, np.float64))
         n_rows, n_features = x.shape
         n_trees = self.feature.shape[0]
-        feature, threshold, left, right, value, base = self._flat
+        feature, threshold, children, value, base = self._flat
         flat_x = x.ravel()
         row_base = (np.arange(n_rows) * n_features)[:, None]
         node = np.broadcast_to(base.T, (n_rows, n_trees)).copy()
         for _ in range(self.depth):
-            go_left = flat_x[row_base + feature[node]] <= threshold[node]
-            node = np.where(go_left, left[node], right[node])
+            go_right = flat_x[row_base + feature[node]] > threshold[node]
+            node = children[2 * node + go_right]
         return value[node].sum(axis=1)
 
     @cached_property
@@ -138,8 +138,9 @@ class Forest:
         n_trees, width = self.feature.shape
         inner = self.feature >= 0
         base = (np.arange(n_trees) * width)[:, None]
+        children = np.stack([(self.left + base).ravel(), (self.right + base).ravel()], axis=1).ravel()
         return (np.where(inner, self.feature, 0).ravel(), np.where(inner, self.threshold, np.inf).ravel(),
-                (self.left + base).ravel(), (self.right + base).ravel(), self.value.ravel(), base)
+                children, self.value.ravel(), base)
 
     @classmethod
     def from_lightgbm(cls, dumped: dict[str, Any]) -> "Forest":
