@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -89,6 +92,35 @@ def seeded_qa_shared(seeded_index_dir: Path, real_embedder):
     from qa.engine import QA
 
     return QA(seeded_index_dir, embedder=real_embedder)
+
+
+@contextmanager
+def serving(command: Sequence[str], health_url: str, log_path: Path, *, env: dict[str, str] | None = None,
+            wait_s: float = 60) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server process until `health_url` answers 200 (bounded by `wait_s`), then stop it afterwards."""
+    import httpx
+
+    log = log_path.open("w")
+    proc = subprocess.Popen(list(command), env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                if httpx.get(health_url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
 
 
 def free_port() -> int:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from index.errors import IndexBusy, StoreUnavailable
 from qa.settings import Settings
-from tests.conftest import SEED_QUESTIONS, SEEDS, FakeEmbedder, free_port
+from tests.conftest import SEED_QUESTIONS, SEEDS, FakeEmbedder, free_port, serving
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -36,29 +36,10 @@ STORIES = {
 def chroma_url(tmp_path: Path) -> Iterator[str]:
     """A real Chroma server on a free 127.0.0.1 port, with its data in tmp_path; stopped afterwards."""
     port = free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    proc = subprocess.Popen([CHROMA, "run", "--path", str(tmp_path / "chroma-data"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "chroma.log").read_text()
-            time.sleep(0.2)
+    command = [str(CHROMA), "run", "--path", str(tmp_path / "chroma-data"), "--host", "127.0.0.1", "--port", str(port)]
+    with serving(command, f"{url}/api/v2/heartbeat", tmp_path / "chroma.log"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def _docs(tmp_path: Path, stories: dict[str, str]) -> Path:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from tests.conftest import SEEDS, free_port
+from tests.conftest import SEEDS, free_port, serving
 
 pytestmark = [pytest.mark.real, pytest.mark.timeout(420)]
 
@@ -63,29 +62,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Iterator[
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "QA_API_TOKEN"}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
-    log = (root / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--index", str(root / "index"),
-                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (root / "server.log").read_text()
-            time.sleep(0.5)
+    command = [sys.executable, "-m", "qa.cli", "serve", "--index", str(root / "index"), "--port", str(port)]
+    with serving(command, f"{url}/api/health", root / "server.log", env=env, wait_s=180):
         yield url, questions, root / "index"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
