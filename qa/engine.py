@@ -8,8 +8,6 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-
 from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.ingest import ingest_articles, ingest_paths, tqdm_progress
 from index.loaders import parse_bytes
@@ -166,9 +164,7 @@ class QA:
         t2 = time.perf_counter()
         evidence = retriever.search(query, vector, k=k, article_ids=article_ids)
         t3 = time.perf_counter()
-        missing = retriever.missing_key_terms(question)
-        if article_ids is not None and not missing:
-            missing = self._missing_in(retriever, question, article_ids)
+        missing = retriever.missing_key_terms(question, article_ids=article_ids)
         answerable = bool(evidence) and evidence[0].score >= self.ranker.threshold and not missing
         citations = self._cite(retriever, evidence) if answerable else []
         text, short = composer.compose(question, citations, self.settings.quote_limit)
@@ -191,21 +187,6 @@ class QA:
             by_source = {a.id for a in retriever.corpus.articles if a.source in sources or a.title in sources}
             allowed = by_source if allowed is None else allowed & by_source
         return None if allowed is None else sorted(allowed)
-
-    @staticmethod
-    def _missing_in(retriever: Retriever, question: str, article_ids: Sequence[str]) -> list[str]:
-        """Names and numbers of the question that the allowed articles never mention."""
-        from qa import text as tx
-
-        corpus = retriever.corpus
-        rows = {corpus.article_row[a] for a in article_ids if a in corpus.article_row}
-        seen: set[str] = set()
-        for r in rows:
-            seen.update(tx.words(corpus.articles[r].title))
-        for row in np.flatnonzero(np.isin(corpus.sentence_article, list(rows))):
-            seen.update(tx.words(corpus.sentence_text[row]))
-        seen.update([tx.fold(w) for w in seen if not w.isascii()])
-        return [w for w in tx.key_terms(question) if w not in seen and tx.fold(w) not in seen]
 
     def _cite(self, retriever: Retriever, evidence: list[Any]) -> list[Citation]:
         """Resolve evidence rows to citations, re-checked against the stored article text."""

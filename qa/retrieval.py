@@ -14,7 +14,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Iterable, Protocol
 
 import numpy as np
 
@@ -46,6 +46,38 @@ class DenseSearch(Protocol):
               article_ids: list[str] | None = None) -> list[tuple[str, float]]: ...
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words of some articles, as the key-term check reads them (accents folded, possessives off)."""
+
+    words: frozenset[str]
+    stems: frozenset[str]
+    by_shape: dict[tuple[str, int], list[str]]  # (first letter, length) -> words of 4+ letters
+
+    @classmethod
+    def of(cls, tokens: Iterable[str]) -> "Vocabulary":
+        """From lower-case tokens (`qa.text.words`)."""
+        raw = set(tokens)
+        raw.update([tx.strip_possessive(w) for w in raw if w.endswith("'s")])
+        raw.update([tx.fold(w) for w in raw if not w.isascii()])  # 'Céloron' is also found as 'Celoron'
+        by_shape: dict[tuple[str, int], list[str]] = {}
+        for w in raw:
+            if len(w) >= 4:
+                by_shape.setdefault((w[0], len(w)), []).append(w)
+        return cls(frozenset(raw), frozenset(tx.stem(w) for w in raw), by_shape)
+
+    def knows(self, word: str) -> bool:
+        """The word, its stem, its singular ('DVDs') or a word one edit away ('Hollwood', 5+ letters)."""
+        if word in self.words or tx.stem(word) in self.stems:
+            return True
+        if len(word) > 2 and word.endswith("s") and word[:-1] in self.words:
+            return True
+        if len(word) < 5:
+            return False
+        return any(_one_edit(word, other) for n in (len(word) - 1, len(word), len(word) + 1)
+                   for other in self.by_shape.get((word[0], n), ()))
+
+
 @dataclass
 class Lexicon:
     """Lexical indexes and per-article aggregates over one corpus generation."""
@@ -54,18 +86,15 @@ class Lexicon:
     sentence_terms: list[list[str]]
     sentence_term_sets: list[frozenset[str]]
     idf: dict[str, float]
-    raw_words: frozenset[str]
     bm25_sentences: Any
     bm25_chunks: Any
     sentence_len: np.ndarray
     avg_len: float
-    article_terms: list[frozenset[str]]
     title_terms: list[frozenset[str]]
     article_vectors: np.ndarray
     sentence_chunks: np.ndarray  # (n_sentences, 2): the (up to two) chunks holding each sentence
     bm25_articles: Any = None
-    raw_stems: frozenset[str] = frozenset()
-    vocabulary: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (first letter, length) -> words
+    vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary.of(()))
     antecedents: dict[int, frozenset[str]] = field(default_factory=dict)  # row -> terms its opening refers to
     subjects: list[frozenset[str]] = field(default_factory=list)  # per row: terms of its opening, before a verb
     sentence_words: list[tuple[str, ...]] = field(default_factory=list)  # per row: lower-case words (interned)
@@ -89,7 +118,8 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
     """Tokenise every sentence and chunk once and build the BM25 indexes."""
     import bm25s
 
-    sentence_terms = [tx.terms(t) for t in corpus.sentence_text]
+    sentence_words = [tuple(sys.intern(w) for w in tx.words(t)) for t in corpus.sentence_text]
+    sentence_terms = [tx.terms_of(ws) for ws in sentence_words]
     term_sets = [frozenset(t) for t in sentence_terms]
     n = max(len(sentence_terms), 1)
     df: dict[str, int] = {}
@@ -97,19 +127,9 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
         for t in s:
             df[t] = df.get(t, 0) + 1
     idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-    raw: set[str] = set()
-    sentence_words = [tuple(sys.intern(w) for w in tx.words(t)) for t in corpus.sentence_text]
-    for ws in sentence_words:
-        raw.update(ws)
-    sentence_caps = [tuple(sys.intern(w.lower()) for w in _NAMEISH.findall(t)) or () for t in corpus.sentence_text]
-    for a in corpus.articles:
-        raw.update(tx.words(a.title))
-    raw.update([tx.strip_possessive(w) for w in raw if w.endswith("'s")])
-    raw.update([tx.fold(w) for w in raw if not w.isascii()])  # 'Céloron' is also found as 'Celoron'
-    vocabulary: dict[tuple[str, int], list[str]] = {}
-    for w in raw:
-        if len(w) >= 4:
-            vocabulary.setdefault((w[0], len(w)), []).append(w)
+    sentence_caps = [tuple(sys.intern(w.lower()) for w in _NAMEISH.findall(t)) for t in corpus.sentence_text]
+    vocabulary = Vocabulary.of([w for ws in sentence_words for w in ws]
+                               + [w for a in corpus.articles for w in tx.words(a.title)])
 
     def index(docs: list[list[str]]) -> Any:
         if not docs:
@@ -124,11 +144,9 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
     ]
     lengths = np.asarray([len(t) for t in sentence_terms], dtype=np.float32)
     n_articles = len(corpus.articles)
-    article_sets: list[set[str]] = [set() for _ in range(n_articles)]
     article_docs: list[list[str]] = [[] for _ in range(n_articles)]
-    for row, terms in enumerate(term_sets):
-        article_sets[int(corpus.sentence_article[row])].update(terms)
-        article_docs[int(corpus.sentence_article[row])].extend(sentence_terms[row])
+    for row, terms in enumerate(sentence_terms):
+        article_docs[int(corpus.sentence_article[row])].extend(terms)
     dim = corpus.sentence_vectors.shape[1] if corpus.sentence_vectors.ndim == 2 else 0
     article_vectors = np.zeros((n_articles, dim), np.float32)
     if len(corpus.sentence_ids):
@@ -142,7 +160,8 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
     antecedents: dict[int, frozenset[str]] = {}
     for row in range(1, len(corpus.sentence_ids)):
         if corpus.sentence_article[row] == corpus.sentence_article[row - 1]:
-            found = _antecedent(corpus.sentence_text[row], corpus.sentence_text[row - 1], term_sets[row - 1])
+            found = _antecedent(sentence_words[row], corpus.sentence_text[row - 1], sentence_words[row - 1],
+                                term_sets[row - 1])
             if found:
                 antecedents[row] = found
     return Lexicon(
@@ -150,34 +169,32 @@ def build_lexicon(corpus: Corpus) -> Lexicon:
         sentence_terms=sentence_terms,
         sentence_term_sets=term_sets,
         idf=idf,
-        raw_words=frozenset(raw),
         bm25_sentences=index(sentence_terms),
         bm25_chunks=index(chunk_terms),
         sentence_len=lengths,
         avg_len=float(lengths.mean()) if len(lengths) else 1.0,
-        article_terms=[frozenset(s) for s in article_sets],
         title_terms=[frozenset(tx.terms(a.title)) for a in corpus.articles],
         article_vectors=_normalised(article_vectors),
         sentence_chunks=sentence_chunks,
         bm25_articles=index(article_docs),
-        raw_stems=frozenset(tx.stem(w) for w in raw),
         vocabulary=vocabulary,
         antecedents=antecedents,
-        subjects=[_subject_terms(t) for t in corpus.sentence_text],
+        subjects=[_subject_terms(ws) for ws in sentence_words],
         sentence_words=sentence_words,
         sentence_caps=sentence_caps,
-        sorted_words=sorted(w for w in raw if len(w) >= _PREFIX_MIN),
+        sorted_words=sorted(w for w in vocabulary.words if len(w) >= _PREFIX_MIN),
     )
 
 
-def _antecedent(text: str, previous: str, previous_terms: frozenset[str]) -> frozenset[str]:
+def _antecedent(words: tuple[str, ...], previous: str, previous_words: tuple[str, ...],
+                previous_terms: frozenset[str]) -> frozenset[str]:
     """Terms of the previous sentence that this one's opening refers to (a crude coreference).
 
     "The instructors will ..." after "... 100 Russian military instructors ..." borrows the modifiers
     (100, russian, military); "He was ..." or "It was ..." borrows the previous sentence's first name
     (or, failing one, its opening words).
     """
-    head = tx.words(text[:80])[:3]
+    head = words[:3]
     if not head:
         return frozenset()
     if head[0] in _PRONOUNS and (head[0] not in _DETERMINERS or len(head) < 2):
@@ -188,18 +205,17 @@ def _antecedent(text: str, previous: str, previous_terms: frozenset[str]) -> fro
         for w in head[1:3]:
             if w in tx.STOPWORDS or tx.stem(w) not in previous_terms:
                 continue
-            prev_words = tx.words(previous)
-            stems = [tx.stem(p) for p in prev_words]
+            stems = [tx.stem(p) for p in previous_words]
             at = stems.index(tx.stem(w))
-            modifiers = [p for p in prev_words[max(0, at - 3):at] if p not in tx.STOPWORDS]
+            modifiers = [p for p in previous_words[max(0, at - 3):at] if p not in tx.STOPWORDS]
             return frozenset(tx.stem(p) for p in modifiers) | {tx.stem(w)}
     return frozenset()
 
 
-def _subject_terms(text: str) -> frozenset[str]:
+def _subject_terms(words: tuple[str, ...]) -> frozenset[str]:
     """Terms of a sentence's opening up to its first verb-like word (a crude grammatical subject)."""
     opening: list[str] = []
-    for w in tx.words(text[:120])[:10]:
+    for w in words[:10]:
         if w in _AUXILIARIES or w in _VERBISH or (len(w) > 4 and w.endswith("ed")):
             break
         opening.append(w)
@@ -223,7 +239,7 @@ def _variants(words: list[str], lex: Lexicon) -> dict[str, frozenset[str]]:
             continue
         own = tx.stem(w)
         found = {w[:n] for n in range(max(_PREFIX_MIN, math.ceil(len(w) * _PREFIX_RATIO)), len(w))
-                 if w[:n] in lex.raw_words}
+                 if w[:n] in lex.vocabulary.words}
         lo = bisect.bisect_right(lex.sorted_words, w)
         hi = bisect.bisect_left(lex.sorted_words, w + "\uffff")
         longest = int(len(w) / _PREFIX_RATIO)
@@ -289,10 +305,16 @@ class Retriever:
         """The corpus searched."""
         return self.lexicon.corpus
 
-    def missing_key_terms(self, question: str) -> list[str]:
-        """Names and numbers in the question that occur nowhere in the articles."""
-        lex = self.lexicon
-        return [w for w in tx.key_terms(question) if not _known(tx.fold(w), lex)]
+    def missing_key_terms(self, question: str, *, article_ids: list[str] | None = None) -> list[str]:
+        """Names and numbers in the question that occur nowhere in the articles (or in the allowed ones)."""
+        lex, corpus = self.lexicon, self.corpus
+        vocabulary = lex.vocabulary
+        if article_ids is not None:
+            allowed = {corpus.article_row[a] for a in article_ids if a in corpus.article_row}
+            rows = np.flatnonzero(np.isin(corpus.sentence_article, list(allowed)))
+            vocabulary = Vocabulary.of([w for r in rows for w in lex.sentence_words[r]]
+                                       + [w for a in allowed for w in tx.words(corpus.articles[a].title)])
+        return [w for w in tx.key_terms(question) if not vocabulary.knows(tx.fold(w))]
 
     def search(self, question: str, vector: np.ndarray, *, k: int = 5,
                article_ids: list[str] | None = None) -> list[Evidence]:
@@ -370,6 +392,8 @@ class Retriever:
         q_idf = np.asarray([lex.idf_of(t) for t in q_terms], np.float32)
         q_mass = float(q_idf.sum()) or 1.0
         q_set = frozenset(q_terms)
+        q_words = tx.words(question)
+        q_word_set = frozenset(q_words)
         q_bigrams = _bigrams(q_terms)
         vecs = corpus.sentence_vectors
         dense_s = vecs[rows] @ vector
@@ -400,15 +424,8 @@ class Retriever:
         bm_s_max = float(bm_s.max()) or 1.0
         bm_c_max = float(bm_chunk.max()) or 1.0
         m = len(rows)
-        overlap = np.zeros(m, np.float32)
-        ctx_overlap = np.zeros(m, np.float32)
-        art_overlap = np.zeros(m, np.float32)
-        title_overlap = np.zeros(m, np.float32)
-        bigram = np.zeros(m, np.float32)
-        typed = np.zeros(m, np.float32)
-        novel = np.zeros(m, np.float32)
-        article_cache: dict[int, tuple[float, float]] = {}
-        q_words_set0 = frozenset(tx.words(question))
+        overlap, ctx_overlap, title_overlap, bigram, typed, novel = np.zeros((6, m), np.float32)
+        title_cache: dict[int, float] = {}
         for i, row in enumerate(rows):
             row = int(row)
             terms = lex.sentence_term_sets[row]
@@ -420,39 +437,24 @@ class Retriever:
             overlap[i] = sum(w for t, w in zip(q_terms, q_idf) if t in terms) / q_mass
             ctx_overlap[i] = sum(w for t, w in zip(q_terms, q_idf) if t in ctx_terms) / q_mass
             a = int(art[row])
-            if a not in article_cache:
-                at, tt = lex.article_terms[a], lex.title_terms[a]
-                article_cache[a] = (sum(w for t, w in zip(q_terms, q_idf) if t in at) / q_mass,
-                                    sum(w for t, w in zip(q_terms, q_idf) if t in tt) / q_mass)
-            art_overlap[i], title_overlap[i] = article_cache[a]
+            if a not in title_cache:
+                title_cache[a] = sum(w for t, w in zip(q_terms, q_idf) if t in lex.title_terms[a]) / q_mass
+            title_overlap[i] = title_cache[a]
             if q_bigrams:
                 bigram[i] = len(q_bigrams & _bigrams(lex.sentence_terms[row])) / len(q_bigrams)
             novel[i] = len(terms - q_set) / max(len(terms), 1)
             if qtype != "other":
-                typed[i] = 1.0 if _has_new_type(row, qtype, q_words_set0, lex) else 0.0
-        max_idf = np.zeros(m, np.float32)
-        prev_overlap = np.zeros(m, np.float32)
-        next_overlap = np.zeros(m, np.float32)
-        raw_bigram = np.zeros(m, np.float32)
-        raw_trigram = np.zeros(m, np.float32)
-        density = np.zeros(m, np.float32)
-        new_names = np.zeros(m, np.float32)
-        has_digit = np.zeros(m, np.float32)
-        has_year = np.zeros(m, np.float32)
+                typed[i] = 1.0 if _has_new_type(row, qtype, q_word_set, lex) else 0.0
+        (max_idf, prev_overlap, next_overlap, raw_bigram, raw_trigram, density, new_names, has_digit,
+         has_year) = np.zeros((9, m), np.float32)
         q_top = float(q_idf.max()) if len(q_idf) else 1.0
         q_weight = dict(zip(q_terms, q_idf))
-        q_words = tx.words(question)
-        q_word_set = set(q_words)
         q_bi, q_tri = set(zip(q_words, q_words[1:])), set(zip(q_words, q_words[1:], q_words[2:]))
         q_modals = q_word_set & _MODALS
         statement = _statement_pairs(q_words)
         aux_pair = np.zeros(m, np.float32)
         variants = _variants(q_words, lex)
-        modal = np.zeros(m, np.float32)
-        soft_overlap = np.zeros(m, np.float32)
-        resolved_overlap = np.zeros(m, np.float32)
-        refers = np.zeros(m, np.float32)
-        subject = np.zeros(m, np.float32)
+        modal, soft_overlap, resolved_overlap, refers, subject = np.zeros((5, m), np.float32)
 
         def soft_match(terms: frozenset[str] | set[str]) -> float:
             return sum(w for t, w in q_weight.items()
@@ -521,7 +523,7 @@ class Retriever:
             "overlap_gap": overlap - overlap.max(),
             "overlap_rank": _rank_score(overlap + 1e-3 * dense_s),
             "context_overlap": ctx_overlap,
-            "article_overlap": art_overlap,
+            "article_overlap": art_overlap,  # the same column as art_max_overlap; drop both-but-one at the next retrain
             "title_overlap": title_overlap,
             "bigram_overlap": bigram,
             "article_rrf": a_rrf,
@@ -562,24 +564,6 @@ class Retriever:
             **{f"asks_{w}": np.full(m, 1.0 if w in q_word_set else 0.0, np.float32) for w in _QUESTION_WORDS},
         }
         return np.stack([np.asarray(cols[name], np.float32) for name in FEATURES], axis=1)
-
-
-def _known(word: str, lex: Lexicon) -> bool:
-    """The corpus has the word, its stem, its singular ('DVDs') or a word one edit away."""
-    if word in lex.raw_words or tx.stem(word) in lex.raw_stems or _near_word(word, lex):
-        return True
-    return len(word) > 2 and word.endswith("s") and word[:-1] in lex.raw_words
-
-
-def _near_word(word: str, lex: Lexicon) -> bool:
-    """True when the corpus has a word one edit away (a misspelt name: 'Hollwood', 'Ghandi'); words of 5+ letters."""
-    if len(word) < 5:
-        return False
-    for n in (len(word) - 1, len(word), len(word) + 1):
-        for other in lex.vocabulary.get((word[0], n), ()):
-            if _one_edit(word, other):
-                return True
-    return False
 
 
 def _one_edit(a: str, b: str) -> bool:

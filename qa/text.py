@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterable
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
@@ -76,7 +76,12 @@ def stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Stemmed content words: what BM25 and overlap features count."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return terms_of(words(text))
+
+
+def terms_of(tokens: Iterable[str]) -> list[str]:
+    """Stemmed content words of tokens that `words` gave."""
+    return [stem(w) for w in tokens if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
 def question_type(question: str) -> str:
