@@ -185,8 +185,7 @@ class Forest:
         """JSON-ready form: per tree, its node table."""
         tables = []
         for i in range(self.feature.shape[0]):
-            n = int(np.max(np.flatnonzero(self.feature[i] >= 0), initial=-1)) + 1
-            n = max(n, int(max(self.left[i].max(), self.right[i].max())) + 1)
+            n = int(max(self.left[i].max(), self.right[i].max())) + 1  # every node but the root is a child
             tables.append([[int(self.feature[i, j]), float(self.threshold[i, j]), int(self.left[i, j]),
                             int(self.right[i, j]), round(float(self.value[i, j]), 7)] for j in range(n)])
         return {"depth": self.depth - 1, "trees": tables}
@@ -245,8 +244,9 @@ class Ranker:
 
     def save(self, path: Path = WEIGHTS_FILE) -> None:
         """Write the weights as JSON."""
-        path.write_text(json.dumps(self.to_dict(), indent=None if self.forest else 1, separators=(",", ":")
-                                   if self.forest else None) + "\n", encoding="utf-8")
+        data = self.to_dict()
+        text = json.dumps(data, separators=(",", ":")) if self.forest else json.dumps(data, indent=1)  # trees: compact
+        path.write_text(text + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> "Ranker":

@@ -100,30 +100,6 @@ def top1_accuracy(scores: np.ndarray, dump: FeatureDump) -> dict[str, float]:
             "candidate_recall": recall / max(n, 1)}
 
 
-def fit(dump: FeatureDump, *, hidden: int = 0, c: float = 1.0, seed: int = 0) -> Ranker:
-    """Fit logistic regression (or a one-hidden-layer MLP) on the dump's candidates."""
-    x, y = dump.features.astype(np.float64), dump.labels.astype(int)
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-6] = 1.0
-    xs = (x - mean) / scale
-    if hidden:
-        from sklearn.neural_network import MLPClassifier
-
-        mlp = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=1e-3, max_iter=60, early_stopping=True,
-                            random_state=seed, batch_size=512)
-        mlp.fit(xs, y)
-        return Ranker(weights=mlp.coefs_[1][:, 0].astype(np.float32), bias=float(mlp.intercepts_[1][0]),
-                      mean=mean.astype(np.float32), scale=scale.astype(np.float32),
-                      hidden_w=mlp.coefs_[0].T.astype(np.float32), hidden_b=mlp.intercepts_[0].astype(np.float32))
-    from sklearn.linear_model import LogisticRegression
-
-    lr = LogisticRegression(C=c, max_iter=2000)
-    lr.fit(xs, y)
-    return Ranker(weights=lr.coef_[0].astype(np.float32), bias=float(lr.intercept_[0]),
-                  mean=mean.astype(np.float32), scale=scale.astype(np.float32))
-
-
 def fit_listwise(dump: FeatureDump, *, hidden: int = 16, epochs: int = 40, seed: int = 0, lr: float = 3e-3,
                  weight_decay: float = 1e-4) -> Ranker:
     """Fit a scorer with a listwise loss: per question, the softmax mass on answer-holding candidates.
@@ -180,7 +156,9 @@ def fit_listwise(dump: FeatureDump, *, hidden: int = 16, epochs: int = 40, seed:
                   scale=scale.astype(np.float32))
 
 
-TREE_PARAMS: dict[str, Any] = {  # chosen on a split of the training titles, never on the held-out half
+# Compared by 2-fold cross-validation inside the training half (12 titles against 12): leaves 7-31, depth
+# 4-unlimited, 300-800 trees scored within 0.002 of each other; the shallow, cheap one was kept.
+TREE_PARAMS: dict[str, Any] = {
     "objective": "lambdarank", "num_leaves": 15, "max_depth": 6, "learning_rate": 0.05, "n_estimators": 300,
     "min_child_samples": 50, "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8,
 }
@@ -216,7 +194,7 @@ def calibrate_threshold(ranker: Ranker, dump: FeatureDump, target: float = FALSE
 
 
 def train(engine: Any, squad_path: str | Path, *, features: str | Path | None = None, model: str = "trees",
-          hidden: int = 0, c: float = 1.0, listwise: bool = True, save: bool = True,
+          hidden: int = 0, save: bool = True,
           progress: bool = False) -> dict[str, Any]:
     """Dump (or reuse) SQuAD candidate features, fit on the training titles, report both halves.
 
@@ -261,12 +239,9 @@ def train(engine: Any, squad_path: str | Path, *, features: str | Path | None = 
     if model == "trees":
         ranker = fit_trees(train_part)
         loss = f"LightGBM lambdarank {TREE_PARAMS} + Platt scaling"
-    elif listwise:
+    else:
         ranker = fit_listwise(train_part, hidden=hidden)
         loss = "listwise softmax + Platt scaling"
-    else:
-        ranker = fit(train_part, hidden=hidden, c=c)
-        loss = f"logistic, C={c}"
     threshold = calibrate_threshold(ranker, train_part)
     info = {"trained_on": "SQuAD v1.1 dev, questions of the training half of its Wikipedia titles",
             "train_titles": sorted(train_titles), "model": model, "hidden": hidden, "loss": loss,

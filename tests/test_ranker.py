@@ -55,8 +55,11 @@ def test_ranker_round_trips_through_json(tmp_path) -> None:
     np.testing.assert_allclose(again.score(x), ranker.score(x), rtol=1e-5)
 
 
-def test_shipped_weights_fit_the_features() -> None:
+def test_shipped_weights_are_trees_made_for_these_features() -> None:
+    # Ranker.load falls back to hand-set weights when the file was made for other features: that must
+    # never be what ships
     ranker = Ranker.load(WEIGHTS_FILE)
-    assert ranker.info.get("train_titles"), "the shipped ranker names the titles it was trained on"
+    assert ranker.forest is not None, "qa/ranker_weights.json is stale: run `qa train`"
+    assert int(ranker.forest.feature.max()) < len(FEATURES)
     scores = ranker.score(np.zeros((3, len(FEATURES)), np.float32))
-    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+    assert scores.shape == (3,) and np.all((scores > 0) & (scores < 1))
