@@ -579,7 +579,7 @@ def _one_edit(a: str, b: str) -> bool:
 
 
 _NUMBER_WORDS = frozenset(tx.NUMBER_WORDS)
-_DATE_WORDS = frozenset(tx.MONTHS + tx.WEEKDAYS + ["agust", "century", "decade"])
+_DATE_WORDS = frozenset(tx.MONTHS + tx.WEEKDAYS + ["century", "decade"])
 
 
 def _has_new_type(row: int, kind: str, q_words: frozenset[str], lex: Lexicon) -> bool:

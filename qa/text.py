@@ -40,7 +40,7 @@ NUMBER = re.compile(
     re.IGNORECASE,
 )
 _MONTH_RE = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|" \
-            r"Agust|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
+            r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
 DATE = re.compile(
     r"(?:(?:at the (?:end|start|beginning|turn) of|in (?:early|late|mid-?)|by|since|until|in|on|during)\s+)?"
     r"(?:" + _MONTH_RE + r"\s+\d{1,2}(?:st|nd|rd|th)?(?!\d)(?:,?\s+\d{4})?"
