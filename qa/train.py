@@ -100,6 +100,14 @@ def top1_accuracy(scores: np.ndarray, dump: FeatureDump) -> dict[str, float]:
             "candidate_recall": recall / max(n, 1)}
 
 
+def _platt(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: (a, b) such that sigmoid(a * score + b) is the chance a candidate holds the answer."""
+    from sklearn.linear_model import LogisticRegression
+
+    platt = LogisticRegression(C=100.0, max_iter=1000).fit(scores[:, None], labels.astype(int))
+    return float(platt.coef_[0][0]), float(platt.intercept_[0])
+
+
 def fit_listwise(dump: FeatureDump, *, hidden: int = 16, epochs: int = 40, seed: int = 0, lr: float = 3e-3,
                  weight_decay: float = 1e-4) -> Ranker:
     """Fit a scorer with a listwise loss: per question, the softmax mass on answer-holding candidates.
@@ -142,10 +150,7 @@ def fit_listwise(dump: FeatureDump, *, hidden: int = 16, epochs: int = 40, seed:
             opt.step()
     with torch.no_grad():
         logits = model(torch.from_numpy(xs)).squeeze(-1).numpy().astype(np.float64)
-    from sklearn.linear_model import LogisticRegression
-
-    platt = LogisticRegression(C=100.0, max_iter=1000).fit(logits[:, None], dump.labels.astype(int))
-    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    a, b = _platt(logits, dump.labels)
     params = [p.detach().numpy().astype(np.float32) for p in model.parameters()]
     if hidden:
         w1, b1, w2, b2 = params
@@ -171,7 +176,6 @@ def fit_trees(dump: FeatureDump, *, seed: int = 0, params: dict[str, Any] | None
     abstention threshold. The trees are exported to plain arrays (`qa.ranker.Forest`).
     """
     import lightgbm
-    from sklearn.linear_model import LogisticRegression
 
     from qa.ranker import Forest
 
@@ -179,10 +183,9 @@ def fit_trees(dump: FeatureDump, *, seed: int = 0, params: dict[str, Any] | None
     model = lightgbm.LGBMRanker(random_state=seed, verbose=-1, n_jobs=2, **(params or TREE_PARAMS))
     model.fit(dump.features, dump.labels, group=sizes[sizes > 0])
     forest = Forest.from_lightgbm(model.booster_.dump_model())
-    raw = forest.predict(dump.features)
-    platt = LogisticRegression(C=100.0, max_iter=1000).fit(raw[:, None], dump.labels.astype(int))
+    a, b = _platt(forest.predict(dump.features), dump.labels)
     n = dump.features.shape[1]
-    return Ranker(weights=np.asarray([platt.coef_[0][0]], np.float32), bias=float(platt.intercept_[0]),
+    return Ranker(weights=np.asarray([a], np.float32), bias=b,
                   mean=np.zeros(n, np.float32), scale=np.ones(n, np.float32), forest=forest)
 
 
