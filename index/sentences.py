@@ -1,8 +1,11 @@
 """Split article text into sentences with exact character offsets.
 
-NLTK's punkt (bundled with llama-index-core, so nothing is downloaded) knows that
-"U.S.", "Gen." and "Jan." end no sentence. Line breaks always end one: news text puts
-headlines, captions and paragraphs on lines of their own.
+NLTK's punkt (its English parameters are bundled with llama-index-core, so nothing is
+downloaded) knows that "U.S.", "Gen." and "Jan." end no sentence. Line breaks always end one:
+news text puts headlines, captions and paragraphs on lines of their own.
+
+Punkt runs with its patterns compiled by the standard library's `re` (`index/punkt.py`): no
+wall-clock limit can make a result depend on machine load.
 """
 
 from __future__ import annotations
@@ -31,13 +34,9 @@ def _nltk_data_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _punkt() -> Any:
-    import nltk
-    from nltk.tokenize.punkt import PunktTokenizer
+    from index.punkt import untimed_punkt
 
-    data = str(_nltk_data_dir())
-    if data not in nltk.data.path:
-        nltk.data.path.insert(0, data)
-    return PunktTokenizer("english")
+    return untimed_punkt(_nltk_data_dir() / "tokenizers" / "punkt_tab" / "english")
 
 
 def _cut_long(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -58,3 +58,29 @@ def test_chunks_cover_every_sentence_with_overlap():
     for c in chunks:
         assert c.text == text[sentences[c.first_sentence].start : sentences[c.last_sentence].end]
         assert c.sentence_keys == [f"a:{i}" for i in c.sentence_indexes]
+
+
+def test_splitting_does_not_depend_on_a_wall_clock_limit(monkeypatch):
+    """NLTK runs its own regexes under a time limit; ours must give the same sentences under any limit."""
+    import random
+
+    import nltk.redos
+    from nltk.tokenize.punkt import PunktTokenizer
+
+    from index import sentences as sentences_module
+    from qa.archive import live_blog_text
+
+    text = live_blog_text(random.Random(3), 50_000)
+    before = [(s.start, s.end) for s in split_sentences("blog", text)]
+    monkeypatch.setattr(nltk.redos, "DEFAULT_TIMEOUT", 1e-9)  # as if the machine were very busy
+    try:  # NLTK's own tokenizer fails under such a limit: the limit is in force
+        PunktTokenizer("english").tokenize(text)
+        limited = False
+    except TimeoutError:
+        limited = True
+    assert limited
+    sentences_module._punkt.cache_clear()  # build ours under the limit too
+    after = [(s.start, s.end) for s in split_sentences("blog", text)]
+    assert len(before) > 300
+    assert after == before
+    assert all(text[a:b].strip() == text[a:b] and text[a:b] for a, b in after)
