@@ -27,7 +27,7 @@ from index.ingest import chunk_vectors, ingest_articles
 from index.loaders import content_hash
 from index.models import Article
 from index.sentences import split_sentences
-from index.store import Store, chunk_id, sentence_id
+from index.store import Store
 from qa import metrics as m
 from qa.squad import Question, SquadSet, load_squad
 
@@ -100,52 +100,22 @@ def synthetic_articles(pool: list[str], n: int, *, seed: int = SEED) -> list[tup
 
 
 def write_synthetic(store: Store, pool: list[str], vectors: np.ndarray, n: int, log: Log) -> None:
-    """Write `n` synthetic articles with precomputed vectors straight into the store, in large batches."""
+    """Write `n` synthetic articles with precomputed vectors through the store, in large batches."""
     lookup = {t: i for i, t in enumerate(pool)}
-    batch: dict[str, list[Any]] = {k: [] for k in ("sid", "svec", "sdoc", "smeta", "cid", "cvec", "cdoc", "cmeta",
-                                                    "aid", "adoc", "ameta")}
-
-    def flush() -> None:
-        if not batch["aid"]:
-            return
-        store._upsert(store.sentences_col, batch["sid"], np.asarray(batch["svec"], np.float32), batch["sdoc"],
-                      batch["smeta"])
-        store._upsert(store.chunks_col, batch["cid"], np.asarray(batch["cvec"], np.float32), batch["cdoc"],
-                      batch["cmeta"])
-        for i in range(0, len(batch["aid"]), 1000):
-            store.articles_col.upsert(ids=batch["aid"][i:i + 1000], embeddings=[[1.0]] * len(batch["aid"][i:i + 1000]),
-                                      documents=batch["adoc"][i:i + 1000], metadatas=batch["ameta"][i:i + 1000])
-        for v in batch.values():
-            v.clear()
-
+    items: list[tuple[Article, list, list, np.ndarray, np.ndarray]] = []
+    queued = 0
     for done, (article, picks) in enumerate(synthetic_articles(pool, n), start=1):
         sentences = split_sentences(article.id, article.text)
         chunks = make_chunks(article.text, sentences)
         svec = np.stack([vectors[lookup.get(s.text, picks[min(s.index, len(picks) - 1)])] for s in sentences])
-        cvec = chunk_vectors(svec, [(c.first_sentence, c.last_sentence) for c in chunks])
-        version = article.content_hash
-        for s, v in zip(sentences, svec):
-            batch["sid"].append(sentence_id(article.id, version, s.index))
-            batch["svec"].append(v)
-            batch["sdoc"].append(s.text)
-            batch["smeta"].append({"article_id": article.id, "version": version, "index": s.index,
-                                   "start": s.start, "end": s.end})
-        for c, v in zip(chunks, cvec):
-            batch["cid"].append(chunk_id(article.id, version, c.index))
-            batch["cvec"].append(v)
-            batch["cdoc"].append(c.text)
-            batch["cmeta"].append({"article_id": article.id, "version": version, "index": c.index,
-                                   "first": c.first_sentence, "last": c.last_sentence})
-        batch["aid"].append(article.id)
-        batch["adoc"].append(article.text)
-        batch["ameta"].append({"title": article.title, "source": article.source, "url": "", "published_at": "",
-                               "content_hash": version, "n_sentences": len(sentences), "n_chunks": len(chunks),
-                               "n_chars": len(article.text)})
-        if len(batch["sid"]) >= 20000:
-            flush()
+        items.append((article, sentences, chunks, svec,
+                      chunk_vectors(svec, [(c.first_sentence, c.last_sentence) for c in chunks])))
+        queued += len(sentences)
+        if queued >= 20000 or done == n:
+            store.put_many(items, announce=False)
+            items, queued = [], 0
             log(f"  {done}/{n} synthetic articles written")
-    flush()
-    store._bump()
+    store.announce()
 
 
 def query_latency(engine: Any, questions: list[str], *, warmup: int = 5) -> dict[str, float]:
