@@ -10,6 +10,8 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
+from index.errors import UnsupportedEncoder
+
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 QUERY_THREADS = 1  # torch threads for one query's forward pass (see `_encode_one`)
 _QUERY_LOCK = threading.Lock()
@@ -132,3 +134,27 @@ class SentenceTransformerEmbedder:
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return vector
+
+
+ENCODERS = ("auto", "onnx-int8", "onnx", "torch")
+
+
+def make_embedder(model: str | None = None, *, encoder: str = "auto") -> Any:
+    """The embedder for a model: onnxruntime with int8 weights by default ("auto"), else as asked.
+
+    "auto" uses `OnnxEmbedder` (int8) for a local sentence-transformers folder of the usual
+    Transformer -> mean Pooling -> Normalize shape, and sentence-transformers on torch otherwise.
+    "onnx" is the same graph with float32 weights (the torch vectors, about half the speed of int8).
+    """
+    if encoder not in ENCODERS:
+        raise UnsupportedEncoder(f"unknown encoder '{encoder}'; choose one of {', '.join(ENCODERS)}")
+    if encoder != "torch":
+        from index.onnx_embedder import OnnxEmbedder, supported
+
+        if supported(Path(resolve_model(model))):
+            return OnnxEmbedder(model, quantize=encoder != "onnx")
+        if encoder != "auto":
+            raise UnsupportedEncoder(f"the {encoder} encoder needs a local sentence-transformers folder with mean pooling; "
+                             f"'{model}' is not one (use the torch encoder)")
+    return SentenceTransformerEmbedder(model)
+

@@ -19,3 +19,7 @@ class UnknownArticle(IndexError_):
 
 class StoreUnavailable(IndexError_):
     """The Chroma store could not be reached."""
+
+
+class UnsupportedEncoder(IndexError_):
+    """This model cannot run on the chosen encoder; pick another encoder."""
