@@ -2,15 +2,15 @@
 
 from index.embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from index.errors import IndexBusy, IndexError_, ModelMismatch, StoreUnavailable, UnknownArticle
-from index.ingest import ingest_articles, ingest_paths
-from index.loaders import SUPPORTED, Limits, load, parse_bytes
+from index.ingest import IngestProgress, ingest_articles, ingest_paths
+from index.loaders import SUPPORTED, Limits, Loader, load, parse_bytes
 from index.models import Article, Chunk, IngestReport, LoadProblem, Sentence
 from index.sentences import split_sentences
 from index.store import ArticleInfo, Corpus, Store
 
 __all__ = [
     "DEFAULT_MODEL", "SUPPORTED", "Article", "ArticleInfo", "Chunk", "Corpus", "Embedder", "IndexBusy",
-    "IndexError_", "IngestReport", "Limits", "LoadProblem", "ModelMismatch", "Sentence",
+    "IndexError_", "IngestProgress", "IngestReport", "Limits", "LoadProblem", "Loader", "ModelMismatch", "Sentence",
     "SentenceTransformerEmbedder", "Store", "StoreUnavailable", "UnknownArticle", "ingest_articles",
     "ingest_paths", "load", "parse_bytes", "split_sentences",
 ]

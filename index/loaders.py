@@ -1,4 +1,8 @@
-"""Read article files (.txt .md .html .json .jsonl) into `Article`s, naming every bad input."""
+"""Read article files (.txt .md .html .json .jsonl) into `Article`s, naming every bad input.
+
+.json and .jsonl archives are streamed record by record (`index.records`); other files hold one
+article each and are read whole.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,14 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterable, Iterator, Sequence
 
 from index.models import Article, LoadProblem
+from index.records import FileProblem, Record, json_records, jsonl_records, utf8_chunks
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+STREAMED = (".json", ".jsonl")  # archives: read record by record, never whole
+CHUNK_BYTES = 1 << 20
 _SAFE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _BLANKS = re.compile(r"[ \t\f\v\r\u00a0]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
@@ -24,10 +31,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")  # control characters but tab and
 class Limits:
     """Input limits; every front end passes the same ones."""
 
-    max_file_bytes: int = 20_000_000
+    max_file_bytes: int = 20_000_000  # a file read whole: .txt .md .html, and any upload (`parse_bytes`)
+    max_archive_bytes: int = 4_000_000_000  # a .json or .jsonl file read from disk (streamed)
+    max_record_bytes: int | None = None  # one JSONL line or JSON list item; None: see `record_bytes`
     max_article_chars: int = 2_000_000
     max_article_sentences: int = 20_000  # bounds one article's splitting, embedding and storage work
     max_files: int = 100_000
+
+    @property
+    def record_bytes(self) -> int:
+        """Largest record read: `max_record_bytes`, else 4 bytes per allowed character plus 64 KiB of fields."""
+        return self.max_record_bytes if self.max_record_bytes is not None else 4 * self.max_article_chars + 65_536
 
 
 def content_hash(text: str) -> str:
@@ -151,7 +165,7 @@ def html_to_text(html: str) -> tuple[str, str]:
 
 
 def _article(identity: str, text: str, *, title: str = "", source: str, url: str = "",
-             published_at: str = "") -> Article:
+             published_at: str = "", path: str = "", line: int | None = None) -> Article:
     text = normalise(text)
     return Article(
         id=article_id_for(identity),
@@ -161,6 +175,8 @@ def _article(identity: str, text: str, *, title: str = "", source: str, url: str
         url=url,
         published_at=published_at,
         content_hash=content_hash(text),
+        path=path,
+        line=line,
     )
 
 
@@ -172,69 +188,80 @@ def _check_text(text: str, limits: Limits) -> str | None:
     return None
 
 
+def _given_id(record: dict) -> str | None:
+    """The record's own `id`, shortened to one line, for naming it in a problem."""
+    value = record.get("id")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    text = " ".join(str(value).split())
+    return (text[:80] + "…" if len(text) > 80 else text) or None
+
+
 def _from_record(record: object, path: str, line: int | None, limits: Limits) -> Article | LoadProblem:
     if not isinstance(record, dict):
         return LoadProblem(path, "expected a JSON object with a 'text' or 'body' field", line)
+    given = _given_id(record)
     text = record.get("text", record.get("body"))
     if not isinstance(text, str):
-        return LoadProblem(path, "has no 'text' or 'body' string field", line)
+        return LoadProblem(path, "has no 'text' or 'body' string field", line, given)
     text = normalise(text)
     if problem := _check_text(text, limits):
-        return LoadProblem(path, f"article text {problem}", line)
+        return LoadProblem(path, f"article text {problem}", line, given)
     fields = {}
     for name in ("title", "url", "source", "published_at", "date", "id"):
         value = record.get(name)
         if value is not None and not isinstance(value, (str, int, float)):
-            return LoadProblem(path, f"field '{name}' must be a string", line)
+            return LoadProblem(path, f"field '{name}' must be a string", line, given)
         fields[name] = "" if value is None else str(value)
     where = f"{path}:{line}" if line is not None else path
     identity = fields["id"] or fields["url"] or where
     return _article(
         identity, text, title=fields["title"], source=fields["source"] or Path(path).name,
-        url=fields["url"], published_at=fields["published_at"] or fields["date"],
+        url=fields["url"], published_at=fields["published_at"] or fields["date"], path=path, line=line,
     )
 
 
-def parse_bytes(name: str, data: bytes, *, identity: str | None = None,
-                limits: Limits = Limits()) -> list[Article | LoadProblem]:
-    """Parse one file's bytes by its extension. `identity` defaults to `name`."""
-    identity = identity or name
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED:
-        return [LoadProblem(name, f"unsupported file type '{suffix or '(none)'}'; use {', '.join(SUPPORTED)}")]
-    if len(data) > limits.max_file_bytes:
-        return [LoadProblem(name, f"is too large ({len(data):,} bytes; the limit is {limits.max_file_bytes:,})")]
-    if not data.strip():
-        return [LoadProblem(name, "is empty")]
+def _from_json(record: Record, path: str, limits: Limits) -> Article | LoadProblem:
+    """One JSONL line or JSON list item -> an article, or the one problem it has."""
+    if record.data is None:
+        return LoadProblem(path, f"record is too large ({record.size:,} bytes; the limit is {limits.record_bytes:,})",
+                           record.number)
+    try:
+        raw = record.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return LoadProblem(path, f"is not UTF-8 text (byte 0x{record.data[exc.start]:02x} at offset {exc.start} "
+                                 "of the record); save it as UTF-8", record.number)
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        where = f"column {exc.colno}" if exc.lineno == 1 else f"line {exc.lineno} column {exc.colno}"
+        return LoadProblem(path, f"is not valid JSON ({exc.msg}: {where})", record.number)
+    except RecursionError:
+        return LoadProblem(path, "is not valid JSON (nested too deeply)", record.number)
+    return _from_record(parsed, path, record.number, limits)
+
+
+def _records(name: str, suffix: str, chunks: Iterable[bytes], limits: Limits) -> Iterator[Article | LoadProblem]:
+    """The articles of a .json or .jsonl stream, and one problem per bad record (or for the file)."""
+    read = jsonl_records if suffix == ".jsonl" else json_records
+    empty = True
+    try:
+        for record in read(utf8_chunks(chunks), limits.record_bytes):
+            empty = False
+            yield _from_json(record, name, limits)
+    except FileProblem as exc:
+        yield LoadProblem(name, str(exc))
+        return
+    if empty:
+        yield LoadProblem(name, "is empty")
+
+
+def _document(name: str, data: bytes, identity: str, suffix: str, limits: Limits) -> Article | LoadProblem:
+    """A .txt, .md or .html file: one article."""
     try:
         raw = decode(data)
     except ValueError as exc:
-        return [LoadProblem(name, str(exc))]
-    if suffix == ".jsonl":
-        out: list[Article | LoadProblem] = []
-        for number, line in enumerate(raw.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except (json.JSONDecodeError, RecursionError) as exc:
-                out.append(LoadProblem(name, f"is not valid JSON ({getattr(exc, 'msg', 'too deeply nested')})", number))
-                continue
-            out.append(_from_record(record, name, number, limits))
-        return out or [LoadProblem(name, "holds no JSON lines")]
-    if suffix == ".json":
-        try:
-            parsed = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            return [LoadProblem(name, f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")]
-        except RecursionError:
-            return [LoadProblem(name, "is not valid JSON (nested too deeply)")]
-        records = parsed if isinstance(parsed, list) else [parsed]
-        if not records:
-            return [LoadProblem(name, "holds an empty JSON list")]
-        if len(records) == 1:
-            return [_from_record(records[0], name, None, limits)]
-        return [_from_record(r, name, i, limits) for i, r in enumerate(records, start=1)]
+        return LoadProblem(name, str(exc))
     title = ""
     if suffix in (".html", ".htm"):
         title, raw = html_to_text(raw)
@@ -243,11 +270,30 @@ def parse_bytes(name: str, data: bytes, *, identity: str | None = None,
         heading = re.match(r"#\s+(.+)", text)
         title = heading.group(1).strip() if heading else ""
     if problem := _check_text(text, limits):
-        return [LoadProblem(name, problem)]
-    return [_article(identity, text, title=title, source=Path(name).name)]
+        return LoadProblem(name, problem)
+    return _article(identity, text, title=title, source=Path(name).name, path=name)
 
 
-def walk(paths: list[str | Path], limits: Limits = Limits()) -> Iterator[Path | LoadProblem]:
+def _unsupported(name: str, suffix: str) -> LoadProblem:
+    return LoadProblem(name, f"unsupported file type '{suffix or '(none)'}'; use {', '.join(SUPPORTED)}")
+
+
+def parse_bytes(name: str, data: bytes, *, identity: str | None = None,
+                limits: Limits = Limits()) -> list[Article | LoadProblem]:
+    """Parse one file's bytes (an upload) by its extension. `identity` defaults to `name`."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED:
+        return [_unsupported(name, suffix)]
+    if len(data) > limits.max_file_bytes:
+        return [LoadProblem(name, f"is too large ({len(data):,} bytes; the limit is {limits.max_file_bytes:,})")]
+    if not data.strip():
+        return [LoadProblem(name, "is empty")]
+    if suffix in STREAMED:
+        return list(_records(name, suffix, [data], limits))
+    return [_document(name, data, identity or name, suffix, limits)]
+
+
+def walk(paths: Sequence[str | Path], limits: Limits = Limits()) -> Iterator[Path | LoadProblem]:
     """Every file under the given paths, recursively, each once; symlink loops are not followed."""
     seen: set[str] = set()
     count = 0
@@ -289,23 +335,71 @@ def _walk_dir(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
-def load(paths: list[str | Path], limits: Limits = Limits()) -> Iterator[Article | LoadProblem]:
-    """Articles from files and folders, and a `LoadProblem` for each input that is not one."""
-    for item in walk(paths, limits):
-        if isinstance(item, LoadProblem):
-            yield item
-            continue
-        name = str(item)
-        if item.suffix.lower() not in SUPPORTED:
-            yield LoadProblem(name, f"unsupported file type '{item.suffix or '(none)'}'; use {', '.join(SUPPORTED)}")
-            continue
+class Loader:
+    """Articles from files and folders, and a `LoadProblem` for each input (file or record) that is not one.
+
+    Archives stream: memory stays bounded by the largest record, not the file. `bytes_read` of
+    `bytes_total` says how far it has got (the files are walked, and sized, when iteration starts).
+    """
+
+    def __init__(self, paths: Sequence[str | Path], limits: Limits = Limits()) -> None:
+        self.paths = list(paths)
+        self.limits = limits
+        self.bytes_read = 0
+        self.bytes_total = 0
+
+    def __iter__(self) -> Iterator[Article | LoadProblem]:
+        found = [(item, _size(item)) for item in walk(self.paths, self.limits)]
+        self.bytes_total = sum(size for item, size in found if isinstance(size, int) and self._cap(item) >= size)
+        for item, size in found:
+            if isinstance(item, LoadProblem):
+                yield item
+            elif isinstance(size, OSError):
+                yield LoadProblem(str(item), f"cannot be read ({size.strerror or size})")
+            elif size is not None:
+                yield from self._file(item, size)
+
+    def _cap(self, item: Path | LoadProblem) -> int:
+        """The byte limit for a file (-1: not read at all)."""
+        if isinstance(item, LoadProblem) or item.suffix.lower() not in SUPPORTED:
+            return -1
+        return self.limits.max_archive_bytes if item.suffix.lower() in STREAMED else self.limits.max_file_bytes
+
+    def _file(self, path: Path, size: int) -> Iterator[Article | LoadProblem]:
+        name, suffix, cap = str(path), path.suffix.lower(), self._cap(path)
+        if cap < 0:
+            yield _unsupported(name, path.suffix)
+            return
+        if size > cap:
+            yield LoadProblem(name, f"is too large ({size:,} bytes; the limit is {cap:,})")
+            return
         try:
-            size = item.stat().st_size
-            if size > limits.max_file_bytes:
-                yield LoadProblem(name, f"is too large ({size:,} bytes; the limit is {limits.max_file_bytes:,})")
-                continue
-            data = item.read_bytes()
+            with path.open("rb") as f:
+                if suffix in STREAMED:
+                    yield from _records(name, suffix, self._chunks(f), self.limits)
+                    return
+                data = f.read(cap + 1)
+                self.bytes_read += len(data)
         except OSError as exc:
             yield LoadProblem(name, f"cannot be read ({exc.strerror or exc})")
-            continue
-        yield from parse_bytes(name, data, identity=os.path.abspath(name), limits=limits)
+            return
+        yield from parse_bytes(name, data, identity=os.path.abspath(name), limits=self.limits)
+
+    def _chunks(self, f: BinaryIO) -> Iterator[bytes]:
+        while chunk := f.read(CHUNK_BYTES):
+            self.bytes_read += len(chunk)
+            yield chunk
+
+
+def _size(item: Path | LoadProblem) -> int | OSError | None:
+    if isinstance(item, LoadProblem):
+        return None
+    try:
+        return item.stat().st_size
+    except OSError as exc:
+        return exc
+
+
+def load(paths: Sequence[str | Path], limits: Limits = Limits()) -> Loader:
+    """Articles from files and folders, and a `LoadProblem` for each input that is not one (see `Loader`)."""
+    return Loader(paths, limits)

@@ -16,6 +16,9 @@ class Article:
     url: str = ""
     published_at: str = ""
     content_hash: str = ""
+    # where it was read from, for naming it in problems; neither compared nor stored
+    path: str = field(default="", compare=False, repr=False)
+    line: int | None = field(default=None, compare=False, repr=False)  # JSONL line or JSON list item
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,13 @@ class LoadProblem:
 
     path: str
     message: str
-    line: int | None = None
+    line: int | None = None  # JSONL line or JSON list item
+    article_id: str | None = None  # the id the input gives the article, when known
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        if self.article_id:
+            where += f" (id {self.article_id})"
         return f"{where}: {self.message}"
 
 
@@ -78,8 +84,9 @@ class IngestReport:
     problems: list[LoadProblem] = field(default_factory=list)
     sentences: int = 0
     chunks: int = 0
+    interrupted: bool = False  # stopped by Ctrl+C at a batch boundary: what was written is whole
 
     @property
     def ok(self) -> bool:
         """True when every input was ingested."""
-        return not self.problems
+        return not self.problems and not self.interrupted

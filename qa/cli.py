@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
 
+from index.embedder import ENCODERS
 from index.errors import IndexError_
+from index.loaders import Limits
 from qa.errors import QAError
+
+INTERRUPTED = "interrupted: re-run the same command to continue (committed articles are skipped)"
 
 
 def _engine(ctx: click.Context) -> Any:
@@ -22,6 +28,10 @@ def _engine(ctx: click.Context) -> Any:
         options: dict[str, Any] = {"model": obj["model"]} if obj.get("model") else {}
         if obj.get("wait") is not None:
             options["lock_wait_s"] = obj["wait"]
+        if obj.get("encoder"):
+            options["encoder"] = obj["encoder"]
+        if obj.get("limits") is not None:
+            options["limits"] = obj["limits"]
         settings = Settings(**options)
         try:
             obj["engine"] = QA(obj.get("index"), chroma=obj.get("chroma_url"), settings=settings)
@@ -51,9 +61,21 @@ chroma_option = click.option(
 model_option = click.option("--model", default=None, help="sentence-transformers model name or local path.")
 
 
+def _remember_encoder(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(dict)["encoder"] = value
+
+
+encoder_option = click.option(
+    "--encoder", type=click.Choice(ENCODERS), default=None, expose_value=False, callback=_remember_encoder,
+    help="How the model runs: auto (int8 onnxruntime where the model allows; the default), onnx-int8, "
+    "onnx (float32) or torch (sentence-transformers).",
+)
+
+
 def _common(f: Any) -> Any:
-    """--index, --chroma-url and --model on every command."""
-    f = model_option(chroma_option(index_option(f)))
+    """--index, --chroma-url, --model and --encoder on every command."""
+    f = encoder_option(model_option(chroma_option(index_option(f))))
     return f
 
 
@@ -68,25 +90,79 @@ def main() -> None:
     """Sourced: ask questions about news articles; every answer cites exact source sentences."""
 
 
+class _Bytes(click.ParamType):
+    """A byte count: 4000000000, 500MB, 4GB, 64KiB."""
+
+    name = "bytes"
+    _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
+              "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?)?b?\s*", str(value), re.IGNORECASE)
+        count = int(float(found[1]) * self._UNITS[(found[2] or "").lower()]) if found else 0
+        if count < 1:
+            self.fail(f"'{value}' is not a byte count (e.g. 500MB, 4GB)", param, ctx)
+        return count
+
+
+def _limit_options(f: Any) -> Any:
+    """--max-* options for `Limits`; each left out keeps its default."""
+    d = Limits()
+    for option in reversed([
+        click.option("--max-article-chars", type=click.IntRange(1), default=None,
+                     help=f"Longest article text, in characters (default {d.max_article_chars:,})."),
+        click.option("--max-article-sentences", type=click.IntRange(1), default=None,
+                     help=f"Most sentences in one article (default {d.max_article_sentences:,})."),
+        click.option("--max-file-bytes", type=_Bytes(), default=None,
+                     help=f"Largest .txt/.md/.html file, read whole (default {d.max_file_bytes / 1e6:g}MB)."),
+        click.option("--max-archive-bytes", type=_Bytes(), default=None,
+                     help=f"Largest .json/.jsonl file, read record by record (default {d.max_archive_bytes / 1e9:g}GB)."),
+        click.option("--max-record-bytes", type=_Bytes(), default=None,
+                     help="Largest JSONL line or JSON list item; larger ones are skipped unread "
+                          "(default 4 bytes per --max-article-chars, plus 64KiB)."),
+        click.option("--max-files", type=click.IntRange(1), default=None,
+                     help=f"Most files under the given paths (default {d.max_files:,})."),
+    ]):
+        f = option(f)
+    return f
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--progress", "force_progress", is_flag=True,
+              help="Show the progress bar even when stderr is not a terminal.")
 @click.option("--wait", type=click.FloatRange(0), default=None,
               help="Seconds to wait while another process writes to the index (default 30).")
+@_limit_options
 @_common
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, wait: float | None, index_dir: str | None,
-           chroma_url: str | None, model: str | None) -> None:
-    """Index article files and folders (.txt .md .html .json .jsonl), recursively."""
+def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, force_progress: bool, wait: float | None,
+           index_dir: str | None, chroma_url: str | None, model: str | None, **limits: int | None) -> None:
+    """Index article files and folders (.txt .md .html .json .jsonl), recursively.
+
+    JSON Lines and JSON list archives are read record by record; a bad record is named by its line
+    and skipped. Exit code 2 when any input failed, 130 when interrupted (Ctrl+C).
+    """
     _setup(ctx, index_dir, chroma_url, model)
     ctx.obj["wait"] = wait
-    report = _engine(ctx).ingest(list(paths), progress=not quiet and sys.stderr.isatty())
+    ctx.obj["limits"] = replace(Limits(), **{name: value for name, value in limits.items() if value is not None})
+    try:
+        report = _engine(ctx).ingest(list(paths), progress=not quiet and (force_progress or sys.stderr.isatty()))
+    except KeyboardInterrupt:  # before any article was written (loading the model, waiting for the lock)
+        click.echo(INTERRUPTED, err=True)
+        sys.exit(130)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
     click.echo(
         f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged, "
         f"{len(report.problems)} failed ({report.sentences} sentences, {report.chunks} chunks written)"
     )
+    if report.interrupted:
+        click.echo(INTERRUPTED, err=True)
+        sys.exit(130)
     if report.problems:
         sys.exit(2)
 
@@ -223,10 +299,25 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
 @click.option("--sizes", default="1000,10000,50000", show_default=True,
               help="Index sizes (articles) to time queries at, comma-separated.")
 @click.option("--quick", is_flag=True, help="A tiny run for CI: seconds to a minute, figures meaningless.")
+@click.option("--archive", is_flag=True,
+              help="Instead: ingest a synthetic news archive (JSONL, live blogs included) and compare "
+                   "with plain sentence-transformers.")
+@click.option("--articles", type=click.IntRange(10), default=200, show_default=True,
+              help="With --archive: articles in the archive.")
+@click.option("--runs", type=click.IntRange(1), default=3, show_default=True,
+              help="With --archive: runs to take the median of.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
-def bench(squad_file: str | None, sizes: str, quick: bool, as_json: bool) -> None:
+def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articles: int, runs: int,
+          as_json: bool) -> None:
     """Benchmark ingest throughput, query latency by index size, cold start, memory; llama-index side by side."""
     from qa import bench as b
+
+    if archive:
+        from qa.archive_bench import format_archive_bench, run_archive_bench
+
+        found = run_archive_bench(articles=articles, runs=runs, log=lambda msg: click.echo(msg, err=True))
+        click.echo(b.to_json(found) if as_json else format_archive_bench(found))
+        return
 
     try:
         wanted = tuple(int(x) for x in sizes.split(",") if x.strip())

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
 
-from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.embedder import Embedder, make_embedder
 from index.ingest import ingest_articles, ingest_paths, tqdm_progress
 from index.loaders import parse_bytes
 from index.models import Article, IngestReport
@@ -32,7 +32,7 @@ class QA:
         self.settings = settings or Settings()
         self.index_dir = index_dir(index)
         self.chroma_url = chroma_url(chroma)
-        self.embedder: Any = embedder or SentenceTransformerEmbedder(self.settings.model)
+        self.embedder: Any = embedder or make_embedder(self.settings.model, encoder=self.settings.encoder)
         self.store = Store(self.index_dir, chroma_url=self.chroma_url, model=self.embedder.name)
         self.ranker = Ranker.load()
         self._retriever: Retriever | None = None
@@ -47,7 +47,11 @@ class QA:
         return None if self.chroma_url else self.index_dir
 
     def ingest(self, paths: Sequence[str | Path], *, progress: bool = False) -> IngestReport:
-        """Index files and folders; unchanged articles are skipped, edited ones replaced."""
+        """Index files and folders; unchanged articles are skipped, edited ones replaced.
+
+        Archives (.json, .jsonl) stream record by record under `settings.limits`; a bad record is a
+        problem in the report. Ctrl+C returns the report with `interrupted` set.
+        """
         update, close = tqdm_progress(progress)
         try:
             report = ingest_paths(list(paths), self.store, self.embedder, limits=self.settings.limits,
@@ -60,7 +64,7 @@ class QA:
 
     def ingest_bytes(self, files: Sequence[tuple[str, bytes]]) -> IngestReport:
         """Index uploaded files given as (file name, content)."""
-        items = [item for name, data in files for item in parse_bytes(name, data, limits=self.settings.limits)]
+        items = (item for name, data in files for item in parse_bytes(name, data, limits=self.settings.limits))
         report = ingest_articles(items, self.store, self.embedder, lock_dir=self._lock_dir,
                                  lock_wait_s=self.settings.lock_wait_s, limits=self.settings.limits)
         self._invalidate()

@@ -27,9 +27,10 @@ class Settings:
     """Defaults for answering; pass another to change them."""
 
     model: str = DEFAULT_MODEL
+    encoder: str = "auto"  # "onnx-int8" (what "auto" picks for the default model), "onnx" (float32) or "torch"
     k: int = 5
     n_candidates: int = 30
     max_question_chars: int = 2000
     quote_limit: int = 2  # evidence sentences quoted in the answer text
-    limits: Limits = field(default_factory=Limits)  # file size, article length, file count
+    limits: Limits = field(default_factory=Limits)  # file, archive and record bytes; article size; files
     lock_wait_s: float = 30.0  # a second writer waits this long for the first, then gets IndexBusy

@@ -60,10 +60,10 @@ def fake_qa(tmp_path: Path, fake_embedder: FakeEmbedder):
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The real packaged all-MiniLM-L6-v2, loaded once per test session."""
-    from index.embedder import SentenceTransformerEmbedder
+    """The real packaged all-MiniLM-L6-v2 on the product's default encoder, loaded once per test session."""
+    from index.embedder import make_embedder
 
-    return SentenceTransformerEmbedder()
+    return make_embedder()
 
 
 @pytest.fixture(scope="session")

@@ -124,7 +124,7 @@ def test_cli_flows_against_a_chroma_server_match_the_embedded_store(chroma_url: 
     from qa.cli import main
     from qa.evaluation import evaluate_jsonl
 
-    monkeypatch.setattr(qa.engine, "SentenceTransformerEmbedder", lambda *a, **k: real_embedder)
+    monkeypatch.setattr(qa.engine, "make_embedder", lambda *a, **k: real_embedder)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
 

@@ -77,7 +77,7 @@ def test_bad_files_are_named_and_exit_code_says_so(tmp_path: Path, monkeypatch):
     import qa.engine
     from tests.conftest import FakeEmbedder
 
-    monkeypatch.setattr(qa.engine, "SentenceTransformerEmbedder", lambda *a, **k: FakeEmbedder())
+    monkeypatch.setattr(qa.engine, "make_embedder", lambda *a, **k: FakeEmbedder())
     d = tmp_path / "in"
     d.mkdir()
     (d / "ok.txt").write_text("Fine article text.")

@@ -98,3 +98,154 @@ def test_model_mismatch_is_refused(tmp_path: Path, fake_embedder):
     other.name = "another-model"
     with pytest.raises(ModelMismatch, match="fake-hash-embedder"):
         QA(tmp_path / "ix", embedder=other)
+
+
+# --- one bad article, Ctrl+C, progress ----------------------------------------------------------------------
+
+
+def _feed(tmp_path: Path, n: int, name: str = "news.jsonl") -> Path:
+    import json
+
+    f = tmp_path / name
+    f.write_text("".join(json.dumps({"id": f"s{i}", "text": f"Story {i} begins here. It ends in Niamey {i}."}) + "\n"
+                         for i in range(n)))
+    return f
+
+
+def _visible_problems(store: Store) -> list:
+    return [p for p in store.check() if p.visible]
+
+
+def test_an_article_that_fails_to_split_is_a_problem_and_the_rest_are_indexed(fake_qa, tmp_path: Path, monkeypatch):
+    import index.ingest
+
+    real = index.ingest.split_sentences
+
+    def flaky(article_id: str, text: str):
+        if "Story 2 " in text:
+            raise TimeoutError("sentence splitting took too long\non this text")
+        return real(article_id, text)
+
+    monkeypatch.setattr(index.ingest, "split_sentences", flaky)
+    f = _feed(tmp_path, 5)
+    report = fake_qa.ingest([f])
+    assert sorted(report.added) == ["s0", "s1", "s3", "s4"]
+    (problem,) = report.problems
+    assert (problem.path, problem.line, problem.article_id) == (str(f), 3, "s2")
+    assert str(problem) == (f"{f}:3 (id s2): could not be split into sentences "
+                            "(TimeoutError: sentence splitting took too long on this text)")
+    assert fake_qa.store.check() == []
+
+
+def test_an_article_the_encoder_fails_on_is_a_problem_and_the_rest_are_indexed(fake_qa, tmp_path: Path,
+                                                                                 monkeypatch):
+    real = fake_qa.embedder.encode
+
+    def picky(texts):
+        if any("Story 3 " in t for t in texts):
+            raise ValueError("the tokenizer could not read this text")
+        return real(texts)
+
+    monkeypatch.setattr(fake_qa.embedder, "encode", picky)
+    f = _feed(tmp_path, 5)
+    report = fake_qa.ingest([f])
+    assert sorted(report.added) == ["s0", "s1", "s2", "s4"]
+    (problem,) = report.problems
+    assert str(problem) == f"{f}:4 (id s3): could not be encoded (ValueError: the tokenizer could not read this text)"
+    assert fake_qa.store.check() == []
+    assert fake_qa.store.count() == 4
+
+
+def test_an_encoder_that_fails_on_everything_stops_the_run_with_its_error(fake_qa, tmp_path: Path, monkeypatch):
+    def broken(texts):
+        raise RuntimeError("an encoder worker process stopped")
+
+    monkeypatch.setattr(fake_qa.embedder, "encode", broken)
+    with pytest.raises(RuntimeError, match="worker process stopped"):
+        fake_qa.ingest([_feed(tmp_path, 3)])
+    assert fake_qa.store.count() == 0
+
+
+def test_too_many_sentences_names_the_file_line_and_id(fake_qa, tmp_path: Path):
+    from dataclasses import replace
+
+    from index.loaders import Limits
+
+    fake_qa.settings = replace(fake_qa.settings, limits=Limits(max_article_sentences=1))
+    f = _feed(tmp_path, 2)
+    report = fake_qa.ingest([f])
+    assert [(p.line, p.article_id) for p in report.problems] == [(1, "s0"), (2, "s1")]
+    assert "has too many sentences (2; the limit is 1)" in str(report.problems[0])
+
+
+def test_ctrl_c_from_the_input_stops_cleanly_and_a_rerun_finishes(fake_qa, tmp_path: Path, monkeypatch):
+    import index.ingest
+    from index.ingest import ingest_articles
+    from index.loaders import load
+
+    monkeypatch.setattr(index.ingest, "BATCH_SENTENCES", 1)  # every article is a batch of its own
+    f = _feed(tmp_path, 8)
+    items = list(load([f]))
+
+    def cut_after(n: int):
+        yield from items[:n]
+        raise KeyboardInterrupt
+
+    report = ingest_articles(cut_after(5), fake_qa.store, fake_qa.embedder, lock_dir=fake_qa.index_dir)
+    assert report.interrupted and not report.ok
+    assert report.added == ["s0", "s1", "s2", "s3", "s4"]  # the batch being written when Ctrl+C came landed
+    assert _visible_problems(fake_qa.store) == [] and fake_qa.store.count() == 5
+    again = fake_qa.ingest([f])
+    assert not again.interrupted and again.ok
+    assert again.unchanged == report.added and again.added == ["s5", "s6", "s7"]
+    assert fake_qa.store.check() == []
+
+
+def test_ctrl_c_from_the_progress_callback_stops_at_a_batch_boundary(fake_qa, tmp_path: Path, monkeypatch):
+    import index.ingest
+    from index.ingest import IngestProgress, ingest_paths
+
+    monkeypatch.setattr(index.ingest, "BATCH_SENTENCES", 1)
+    f = _feed(tmp_path, 8)
+    seen: list[IngestProgress] = []
+
+    def progress(p: IngestProgress) -> None:
+        seen.append(p)
+        if len(seen) == 6:
+            raise KeyboardInterrupt
+
+    report = ingest_paths([f], fake_qa.store, fake_qa.embedder, progress=progress, lock_dir=fake_qa.index_dir)
+    assert report.interrupted and 0 < len(report.added) < 8
+    assert _visible_problems(fake_qa.store) == [] and fake_qa.store.count() == len(report.added)
+    again = fake_qa.ingest([f])
+    assert sorted(again.unchanged) == sorted(report.added) and len(again.added) == 8 - len(report.added)
+
+
+def test_progress_counts_articles_sentences_and_input_bytes(fake_qa, tmp_path: Path):
+    from index.ingest import IngestProgress, ingest_paths
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    f = _feed(docs, 6)
+    (docs / "bad.txt").write_bytes(b"")
+    seen: list[IngestProgress] = []
+    report = ingest_paths([docs], fake_qa.store, fake_qa.embedder, progress=seen.append,
+                          lock_dir=fake_qa.index_dir)
+    last = seen[-1]
+    assert (last.articles, last.sentences, last.problems) == (6, report.sentences, 1) and report.sentences == 12
+    assert last.bytes_read == last.bytes_total == f.stat().st_size
+    assert [p.bytes_read for p in seen] == sorted(p.bytes_read for p in seen)
+
+
+def test_the_progress_bar_shows_megabytes_counts_rate_and_eta(capsys):
+    from index.ingest import IngestProgress, tqdm_progress
+
+    update, close = tqdm_progress(True)
+    assert update is not None
+    update(IngestProgress(articles=0, sentences=0, unchanged=0, problems=0, bytes_read=0, bytes_total=36_577_277))
+    update(IngestProgress(articles=1523, sentences=98_113, unchanged=2, problems=1, bytes_read=15_000_000,
+                          bytes_total=36_577_277))
+    close()
+    line = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert line.startswith("ingest  41%|") and "| 15.0/36.6 MB [" in line
+    assert "1,523 articles, 98,113 sentences, 2 unchanged, 1 failed, " in line and line.endswith(" sent/s")
