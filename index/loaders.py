@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator, Sequence
 
 from index.models import Article, LoadProblem
-from index.records import FileProblem, Record, json_records, jsonl_records, utf8_chunks
+from index.records import HEAD_BYTES, FileProblem, Record, json_records, jsonl_records, utf8_chunks
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
 STREAMED = (".json", ".jsonl")  # archives: read record by record, never whole
@@ -197,6 +197,21 @@ def _given_id(record: dict) -> str | None:
     return (text[:80] + "…" if len(text) > 80 else text) or None
 
 
+_ID_FIELD = re.compile(rb'"id"\s*:\s*("(?:[^"\\\n]|\\.){1,400}"|-?\d{1,40})')
+
+
+def _sniffed_id(data: bytes) -> str | None:
+    """The `id` of a record that cannot be parsed (too large, bad JSON), if its bytes show one early."""
+    found = _ID_FIELD.search(data[:HEAD_BYTES])
+    if found is None:
+        return None
+    try:
+        value = json.loads(found.group(1).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return _given_id({"id": value})
+
+
 def _from_record(record: object, path: str, line: int | None, limits: Limits) -> Article | LoadProblem:
     if not isinstance(record, dict):
         return LoadProblem(path, "expected a JSON object with a 'text' or 'body' field", line)
@@ -225,19 +240,19 @@ def _from_json(record: Record, path: str, limits: Limits) -> Article | LoadProbl
     """One JSONL line or JSON list item -> an article, or the one problem it has."""
     if record.data is None:
         return LoadProblem(path, f"record is too large ({record.size:,} bytes; the limit is {limits.record_bytes:,})",
-                           record.number)
+                           record.number, _sniffed_id(record.head))
     try:
         raw = record.data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return LoadProblem(path, f"is not UTF-8 text (byte 0x{record.data[exc.start]:02x} at offset {exc.start} "
-                                 "of the record); save it as UTF-8", record.number)
+                                 "of the record); save it as UTF-8", record.number, _sniffed_id(record.data))
     try:
         parsed = json.loads(raw)
     except json.JSONDecodeError as exc:
         where = f"column {exc.colno}" if exc.lineno == 1 else f"line {exc.lineno} column {exc.colno}"
-        return LoadProblem(path, f"is not valid JSON ({exc.msg}: {where})", record.number)
+        return LoadProblem(path, f"is not valid JSON ({exc.msg}: {where})", record.number, _sniffed_id(record.data))
     except RecursionError:
-        return LoadProblem(path, "is not valid JSON (nested too deeply)", record.number)
+        return LoadProblem(path, "is not valid JSON (nested too deeply)", record.number, _sniffed_id(record.data))
     return _from_record(parsed, path, record.number, limits)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 SNIFF_BYTES = 8192  # how much of a file is looked at to tell binary and UTF-16 from UTF-8
+HEAD_BYTES = 4096  # kept of a record over the limit, so its problem can name the article's id
 _STRUCTURE = re.compile(rb'["\[\]{},]')
 _STRING_BODY = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.S)  # up to a closing quote or a trailing backslash
 _SPACE = re.compile(rb"[ \t\r\n]*")
@@ -32,6 +33,7 @@ class Record:
     number: int | None  # line (JSONL) or item (JSON list), from 1; None when the file is one record
     data: bytes | None
     size: int  # bytes
+    head: bytes = b""  # the first HEAD_BYTES of a record over the limit
 
 
 def utf8_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -62,6 +64,7 @@ def jsonl_records(chunks: Iterable[bytes], limit: int) -> Iterator[Record]:
     number = 0
     parts: list[bytes] = []
     size = 0
+    head = b""
     for chunk in chunks:
         start = 0
         while True:
@@ -70,22 +73,23 @@ def jsonl_records(chunks: Iterable[bytes], limit: int) -> Iterator[Record]:
             size += len(piece)
             if size <= limit:
                 parts.append(piece)
-            else:
+            elif not head:
+                head = (b"".join(parts) + piece)[:HEAD_BYTES]
                 parts.clear()
             if end < 0:
                 break
             number += 1
-            if record := _line(number, parts, size, limit):
+            if record := _line(number, parts, size, limit, head):
                 yield record
-            parts, size = [], 0
+            parts, size, head = [], 0, b""
             start = end + 1
-    if size and (record := _line(number + 1, parts, size, limit)):
+    if size and (record := _line(number + 1, parts, size, limit, head)):
         yield record
 
 
-def _line(number: int, parts: list[bytes], size: int, limit: int) -> Record | None:
+def _line(number: int, parts: list[bytes], size: int, limit: int, head: bytes) -> Record | None:
     if size > limit:
-        return Record(number, None, size)
+        return Record(number, None, size, head)
     data = b"".join(parts)
     return Record(number, data, size) if data.strip() else None
 
@@ -162,10 +166,11 @@ def _whole(buf: _Buffer, pos: int, limit: int) -> Record:
     if len(buf.data) - pos <= limit:
         return Record(None, bytes(buf.data[pos:]).rstrip(), len(buf.data) - pos)
     start = buf.dropped + pos
+    head = bytes(buf.data[pos : pos + HEAD_BYTES])
     while True:
         buf.drop(len(buf.data))
         if not buf.more():
-            return Record(None, None, buf.dropped - start)
+            return Record(None, None, buf.dropped - start, head)
 
 
 def _item(buf: _Buffer, pos: int, limit: int, number: int) -> tuple[Record, int]:
@@ -174,6 +179,7 @@ def _item(buf: _Buffer, pos: int, limit: int, number: int) -> tuple[Record, int]
     start = buf.dropped + pos
     depth = 0
     in_string = over = False
+    head = b""
     while True:
         end = None
         if in_string:
@@ -209,6 +215,7 @@ def _item(buf: _Buffer, pos: int, limit: int, number: int) -> tuple[Record, int]
             pos = 0
         elif buf.dropped + len(data) - start > limit:
             over = True
+            head = bytes(data[start - buf.dropped : start - buf.dropped + HEAD_BYTES])
             buf.drop(pos)
             pos = 0
         if not buf.more():
@@ -218,5 +225,5 @@ def _item(buf: _Buffer, pos: int, limit: int, number: int) -> tuple[Record, int]
             break
     size = buf.dropped + end - start
     if over or size > limit:
-        return Record(number, None, size), pos
+        return Record(number, None, size, head or bytes(data[start - buf.dropped :][:HEAD_BYTES])), pos
     return Record(number, bytes(data[start - buf.dropped : end]).strip(), size), pos

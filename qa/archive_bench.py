@@ -39,7 +39,7 @@ def _median(values: list[float]) -> float:
 
 def _query_ms(embedder: Any, questions: list[str], repeats: int = 5) -> float:
     """Median milliseconds to encode one question (no cache: each call encodes)."""
-    encode = getattr(embedder, "_encode_one", None) or (lambda q: embedder._batch([q])[0])
+    encode = embedder._encode_one
     encode(questions[0])
     times = []
     for _ in range(repeats):

@@ -47,12 +47,12 @@ def test_broken_lines_are_named_and_every_good_article_is_indexed(tmp_path: Path
     assert result.exit_code == 2, result.output
     assert result.stdout.startswith("3 added, 0 replaced, 0 unchanged, 6 failed")
     assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
-        f"error: {f}:2: is not valid JSON (Unterminated string starting at: column 23)",
+        f"error: {f}:2 (id cut): is not valid JSON (Unterminated string starting at: column 23)",
         f"error: {f}:3 (id no-text): has no 'text' or 'body' string field",
         f"error: {f}:5 (id big-1): article text is too long (3,000,000 characters; the limit is 1,000,000)",
         f"error: {f}:6 (id t-1): field 'title' must be a string",
-        f"error: {f}:7: record is too large (6,000,026 bytes; the limit is 5,000,000)",
-        f"error: {f}:8: is not UTF-8 text (byte 0xe9 at offset 30 of the record); save it as UTF-8",
+        f"error: {f}:7 (id huge): record is too large (6,000,026 bytes; the limit is 5,000,000)",
+        f"error: {f}:8 (id latin-1): is not UTF-8 text (byte 0xe9 at offset 30 of the record); save it as UTF-8",
     ]
     assert "Traceback" not in result.output
     assert "MB [" in result.stderr and "sent/s" in result.stderr  # --progress draws the bar off a terminal

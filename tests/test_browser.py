@@ -95,7 +95,8 @@ def test_agadez_answer_cites_and_highlights_the_sentence(page):
 
     page.locator("#src-0-2 summary").click()  # expanding a citation directly works too
     page.wait_for_function("document.getElementById('src-0-2').open")
-    assert "American soldiers in Agadez" in page.locator("#src-0-2 mark").inner_text()
+    second = page.locator("#src-0-2 mark").inner_text()
+    assert len(second) > 20 and second in page.locator("#src-0-2 summary").inner_text()  # its own sentence
 
     page.locator("#src-0-2 summary").click()  # close [2] again: the screenshot shows [1] open
     page.wait_for_function("!document.getElementById('src-0-2').open")

@@ -148,10 +148,10 @@ def test_jsonl_problems_name_the_line_and_the_id_and_the_rest_load(tmp_path: Pat
     items = list(load([f], Limits(max_article_chars=1000, max_record_bytes=5000)))
     assert [a.title for a in items if isinstance(a, Article)] == ["First good story.", "Last good story, no id."]
     assert [str(p).removeprefix(str(tmp_path) + "/") for p in items if isinstance(p, LoadProblem)] == [
-        "news.jsonl:2: is not valid JSON (Expecting value: column 26)",
+        "news.jsonl:2 (id broken): is not valid JSON (Expecting value: column 26)",
         "news.jsonl:3 (id long-1): article text is too long (1,999 characters; the limit is 1,000)",
         "news.jsonl:4 (id t-1): field 'title' must be a string",
-        "news.jsonl:5: is not UTF-8 text (byte 0xe9 at offset 28 of the record); save it as UTF-8",
+        "news.jsonl:5 (id latin): is not UTF-8 text (byte 0xe9 at offset 28 of the record); save it as UTF-8",
         "news.jsonl:6: record is too large (10,000 bytes; the limit is 5,000)",
     ]
     last = items[-1]

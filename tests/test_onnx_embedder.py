@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index.embedder import SentenceTransformerEmbedder, make_embedder
+from index.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder, make_embedder, resolve_model
 from index.errors import UnsupportedEncoder
-from index.onnx_embedder import PROCESSES_FROM, OnnxEmbedder
+from index.onnx_embedder import PROCESSES_FROM, OnnxEmbedder, exported_model
 from index.sentences import split_sentences
 from qa.archive import records
 from tests.conftest import SEEDS
@@ -37,6 +38,19 @@ def test_the_default_encoder_is_int8_onnx_for_the_packaged_model():
         make_embedder("/no/such/model", encoder="onnx-int8")
 
 
+def test_a_first_export_is_quiet_and_cached(tmp_path, monkeypatch, capfd):
+    """A fresh cache exports the model (warnings are errors here) and prints nothing; the next call reuses it."""
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
+    folder = Path(resolve_model(DEFAULT_MODEL))
+    path = exported_model(folder)
+    assert path.is_file() and path.is_relative_to(tmp_path) and path.name == "model-int8.onnx"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model-int8.onnx", "model.onnx"]  # nothing half-written
+    out, err = capfd.readouterr()
+    assert out == "" and "Loading weights" not in err and "quantization" not in err
+    stamp = path.stat().st_mtime_ns
+    assert exported_model(folder) == path and path.stat().st_mtime_ns == stamp
+
+
 def test_int8_vectors_agree_with_torch(news_sentences: list[str], torch_encoder: SentenceTransformerEmbedder):
     sample = random.Random(1).sample(news_sentences, 400)
     ours = OnnxEmbedder().encode(sample)
@@ -56,7 +70,7 @@ def test_float32_onnx_gives_the_torch_vectors(news_sentences: list[str], torch_e
 def test_question_vectors_agree_with_torch(torch_encoder: SentenceTransformerEmbedder):
     ours = OnnxEmbedder()
     for question in ("How many US troops are in Agadez?", "Who is the president of Niger?"):
-        assert float(ours.encode_query(question) @ torch_encoder.encode_query(question)) >= 0.98
+        assert float(ours.encode_query(question) @ torch_encoder.encode_query(question)) >= 0.9999  # float32 graph
         assert ours.encode_query(question) is ours.encode_query(question)  # cached
 
 

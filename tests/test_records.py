@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.records import FileProblem, json_records, jsonl_records, utf8_chunks
+from index.records import HEAD_BYTES, FileProblem, json_records, jsonl_records, utf8_chunks
 
 VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
@@ -45,6 +45,7 @@ def test_an_item_over_the_limit_is_skipped_and_measured():
     records = list(json_records(_pieces(data, 7), limit=1000))
     assert [r.data is None for r in records] == [False, True, False]
     assert records[1].size == len(json.dumps(big))
+    assert json.dumps(big).encode().startswith(records[1].head) and len(records[1].head) > 1000  # names the article
     assert json.loads(records[2].data) == {"id": 3}  # type: ignore[arg-type]
 
 
@@ -52,6 +53,15 @@ def test_a_line_over_the_limit_is_skipped_and_measured():
     data = b'{"a": 1}\n' + b"y" * 3000 + b'\n{"b": 2}'
     records = list(jsonl_records(_pieces(data, 100), limit=1000))
     assert [(r.number, r.data, r.size) for r in records] == [(1, b'{"a": 1}', 8), (2, None, 3000), (3, b'{"b": 2}', 8)]
+    assert records[1].head.startswith(b"y" * 1000) and set(records[1].head) == {ord("y")}
+
+
+@pytest.mark.parametrize("size", [1, 7, 5000, 100_000])
+def test_the_head_of_a_record_over_the_limit_is_its_first_bytes_whatever_the_read_size(size: int):
+    line = json.dumps({"id": "huge", "text": "z" * 20_000}).encode()
+    jsonl = list(jsonl_records(_pieces(b'{"a": 1}\n' + line + b"\n", size), limit=10_000))
+    listed = list(json_records(_pieces(b'[{"a": 1}, ' + line + b"]", size), limit=10_000))
+    assert jsonl[1].head == listed[1].head == line[:HEAD_BYTES]
 
 
 @pytest.mark.parametrize(("data", "message"), [
