@@ -13,7 +13,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the options, load the index and serve the chat at http://HOST:PORT/."""
-    from qa.server import DEFAULT_HOST, DEFAULT_PORT
+    from qa.shells.server import DEFAULT_HOST, DEFAULT_PORT
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"Interface to bind (default {DEFAULT_HOST}).")
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from qa.engine import QA
-    from qa.server import serve
+    from qa.shells.server import serve
 
     serve(QA(args.index, chroma=args.chroma_url), host=args.host, port=args.port)
 

@@ -1,7 +1,7 @@
 """Ingestion and the store: articles -> sentences (with offsets) -> chunks -> vectors -> Chroma."""
 
 from index.embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
-from index.errors import IndexBusy, IndexError_, ModelMismatch, StoreUnavailable, UnknownArticle
+from index.errors import IndexBusy, ModelMismatch, SourcedError, StoreError, StoreUnavailable, UnknownArticle
 from index.ingest import IngestProgress, ingest_articles, ingest_paths
 from index.loaders import SUPPORTED, Limits, Loader, load, parse_bytes
 from index.models import Article, Chunk, IngestReport, LoadProblem, Sentence
@@ -10,7 +10,7 @@ from index.store import ArticleInfo, Corpus, Store
 
 __all__ = [
     "DEFAULT_MODEL", "SUPPORTED", "Article", "ArticleInfo", "Chunk", "Corpus", "Embedder", "IndexBusy",
-    "IndexError_", "IngestProgress", "IngestReport", "Limits", "LoadProblem", "Loader", "ModelMismatch", "Sentence",
-    "SentenceTransformerEmbedder", "Store", "StoreUnavailable", "UnknownArticle", "ingest_articles",
+    "IngestProgress", "IngestReport", "Limits", "LoadProblem", "Loader", "ModelMismatch", "Sentence",
+    "SentenceTransformerEmbedder", "SourcedError", "Store", "StoreError", "StoreUnavailable", "UnknownArticle", "ingest_articles",
     "ingest_paths", "load", "parse_bytes", "split_sentences",
 ]

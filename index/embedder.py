@@ -6,7 +6,7 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -25,6 +25,31 @@ class Embedder(Protocol):
     dim: int
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_query(self, text: str) -> np.ndarray: ...
+
+
+class QueryCache:
+    """The vectors of the last `size` questions asked (least recently used dropped first), thread-safe."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, text: str, compute: Callable[[str], np.ndarray]) -> np.ndarray:
+        """The cached vector of `text`, else `compute(text)`, kept."""
+        with self._lock:
+            hit = self._items.get(text)
+            if hit is not None:
+                self._items.move_to_end(text)
+                return hit
+        vector = compute(text)
+        with self._lock:
+            self._items[text] = vector
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return vector
 
 
 def packaged_model_path() -> Path:
@@ -51,8 +76,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str | None = None, *, batch_size: int = 64, cache_size: int = 2048) -> None:
         self.name = model or DEFAULT_MODEL
         self.batch_size = batch_size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
+        self._queries = QueryCache(cache_size)
         self._model: Any = None
         self._lock = threading.Lock()
         self._dim: int | None = None
@@ -123,17 +147,7 @@ class SentenceTransformerEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one question, cached: repeated questions cost nothing."""
-        with self._lock:
-            hit = self._cache.get(text)
-            if hit is not None:
-                self._cache.move_to_end(text)
-                return hit
-        vector = self._encode_one(text)
-        with self._lock:
-            self._cache[text] = vector
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return vector
+        return self._queries.get(text, self._encode_one)
 
 
 ENCODERS = ("auto", "onnx-int8", "onnx", "torch")

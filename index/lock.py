@@ -37,7 +37,7 @@ def _file_lock(path: Path, *, wait_s: float, poll_s: float = 0.05) -> Iterator[i
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise IndexBusy(IndexBusy.__doc__) from None
+                    raise IndexBusy() from None
                 time.sleep(poll_s)
         try:
             yield fd
@@ -111,7 +111,7 @@ def lease_lock(collection: Any, *, name: str = "writer", wait_s: float = 30.0, l
             collection.delete(ids=[name], where={"owner": str(holder.get("owner"))})
             continue
         if time.monotonic() >= deadline:
-            raise IndexBusy(IndexBusy.__doc__)
+            raise IndexBusy()
         time.sleep(poll_s)
 
     stop = threading.Event()

@@ -26,13 +26,12 @@ import sys
 import threading
 import warnings
 import weakref
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from index.embedder import DEFAULT_MODEL, resolve_model
+from index.embedder import DEFAULT_MODEL, QueryCache, resolve_model
 from index.encoder_worker import read_frame, write_frame
 
 FORMAT = 2  # bump when the exported graph or its quantisation changes
@@ -172,8 +171,7 @@ class OnnxEmbedder:
         self.quantize = quantize
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._folder = Path(resolve_model(self.name))
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
+        self._queries = QueryCache(cache_size)
         self._lock = threading.Lock()
         self._session: Any = None
         self._query_session: Any = None
@@ -354,15 +352,5 @@ class OnnxEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one question on the float32 graph (the torch vector), cached: repeated questions cost nothing."""
-        with self._lock:
-            hit = self._cache.get(text)
-            if hit is not None:
-                self._cache.move_to_end(text)
-                return hit
-        vector = self._encode_one(text)
-        with self._lock:
-            self._cache[text] = vector
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return vector
+        return self._queries.get(text, self._encode_one)
 

@@ -1,10 +1,11 @@
-"""Extractive answers: a short answer where one is evident, then the evidence quoted with [n] markers."""
+"""Extractive answers: a short answer where one is evident, then the evidence quoted, each with its citation key."""
 
 from __future__ import annotations
 
 import re
 
 from qa import text as tx
+from qa.citations import marker
 from qa.models import Citation
 
 ABSTAIN_TEXT = "The articles don't say."
@@ -52,11 +53,11 @@ def short_answer(question: str, sentence: str) -> str | None:
 
 
 def compose(question: str, citations: list[Citation], quote_limit: int) -> tuple[str, str | None]:
-    """Answer text and short answer from ranked citations (the first is the best)."""
+    """Keyed answer text (see `qa.citations`) and short answer from ranked citations (the first is the best)."""
     if not citations:
         return ABSTAIN_TEXT, None
     short = short_answer(question, citations[0].sentence)
-    quoted = " ".join(f"“{c.sentence}” [{c.n}]" for c in citations[:quote_limit])
+    quoted = " ".join(f"“{c.sentence}” {marker(c.key)}" for c in citations[:quote_limit])
     if short:
-        return f"{short} [1]\n\n{quoted}", short
+        return f"{short} {marker(citations[0].key)}\n\n{quoted}", short
     return quoted, None

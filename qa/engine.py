@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -15,10 +14,12 @@ from index.models import Article, IngestReport
 from index.store import ArticleInfo, Problem, Store
 from qa import answer as composer
 from qa.chat import contextualize
-from qa.errors import EmptyIndex, EmptyQuestion, QAError, QuestionTooLong
-from qa.models import Answer, Citation
+from qa.citations import render
+from qa.errors import EmptyIndex, EmptyQuestion, InvalidQuestion, QuestionTooLong
+from qa.lexicon import build_lexicon
+from qa.models import Answer
 from qa.ranker import Ranker
-from qa.retrieval import Retriever, build_lexicon
+from qa.retrieval import Retriever
 from qa.settings import Settings, chroma_url, index_dir
 
 REFRESH_EVERY_S = 1.0  # how often to look for commits made by other processes
@@ -38,7 +39,6 @@ class QA:
         self._retriever: Retriever | None = None
         self._checked_at = 0.0
         self._lock = threading.RLock()
-        self._articles: OrderedDict[tuple[str, str], Article] = OrderedDict()
 
     # --- ingestion -----------------------------------------------------------------
 
@@ -113,101 +113,43 @@ class QA:
             generation = self.store.generation()
             if current is None or current.corpus.generation != generation:
                 corpus = self.store.load_corpus()
-                current = Retriever(build_lexicon(corpus), self.store, self.ranker,
+                current = Retriever(build_lexicon(corpus), self.store, self.ranker, self.embedder,
                                     n_candidates=self.settings.n_candidates)
                 self._retriever = current
             self._checked_at = time.monotonic()
             return current
 
-    def _texts(self, article_ids: Sequence[str]) -> dict[str, Article]:
-        """Stored article texts, cached by (id, content hash)."""
-        retr = self._retriever
-        assert retr is not None
-        corpus = retr.corpus
-        out: dict[str, Article] = {}
-        missing = []
-        for aid in article_ids:
-            info = corpus.articles[corpus.article_row[aid]]
-            hit = self._articles.get((aid, info.content_hash))
-            if hit is not None:
-                out[aid] = hit
-            else:
-                missing.append(aid)
-        if missing:
-            for aid, art in self.store.get_articles(missing).items():
-                with self._lock:
-                    self._articles[(aid, art.content_hash)] = art
-                    while len(self._articles) > 256:
-                        self._articles.popitem(last=False)
-                out[aid] = art
-        return out
-
     def ask(self, question: str, *, k: int | None = None, history: Sequence[object] | None = None,
             filters: dict[str, Any] | None = None) -> Answer:
         """Answer a question from the articles, citing exact sentences, or abstain."""
         t0 = time.perf_counter()
+        question = self._validate(question)
+        k = max(1, min(int(k or self.settings.k), 20))
+        retriever = self.retriever()
+        if retriever.corpus.empty:
+            raise EmptyIndex()
+        t1 = time.perf_counter()
+        query = contextualize(question, history)
+        found = retriever.retrieve(question, query=query, k=k, filters=filters)
+        t2 = time.perf_counter()
+        keyed, short = composer.compose(question, found.citations, self.settings.quote_limit)
+        t3 = time.perf_counter()
+        timings = {"load": (t1 - t0) * 1e3, "embed": found.timings_ms["embed"], "search": found.timings_ms["search"],
+                   "answer": found.timings_ms["decide"] + (t3 - t2) * 1e3, "total": (t3 - t0) * 1e3}
+        return Answer(question=question, answer=render(keyed, found.citations), abstained=not found.citations,
+                      citations=found.citations, short_answer=short, retrieval_query=query,
+                      timings_ms={name: round(v, 2) for name, v in timings.items()}, keyed=keyed)
+
+    def _validate(self, question: object) -> str:
+        """The question stripped, or the named error of what is wrong with it."""
         if not isinstance(question, str) or not question.strip():
-            raise EmptyQuestion(EmptyQuestion.__doc__)
+            raise EmptyQuestion()
         question = question.strip()
         try:
             question.encode("utf-8")
         except UnicodeEncodeError:
-            raise QAError("The question holds characters that are not valid text (lone surrogates).") from None
+            raise InvalidQuestion() from None
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise QuestionTooLong(f"The question is too long ({len(question):,} characters; the limit is {limit:,}).")
-        k = max(1, min(int(k or self.settings.k), 20))
-        retriever = self.retriever()
-        if retriever.corpus.empty:
-            raise EmptyIndex(EmptyIndex.__doc__)
-        t1 = time.perf_counter()
-        query = contextualize(question, history)
-        article_ids = self._filter(retriever, filters)
-        vector = self.embedder.encode_query(query) if hasattr(self.embedder, "encode_query") \
-            else self.embedder.encode([query])[0]
-        t2 = time.perf_counter()
-        evidence = retriever.search(query, vector, k=k, article_ids=article_ids)
-        t3 = time.perf_counter()
-        missing = retriever.missing_key_terms(question, article_ids=article_ids)
-        answerable = bool(evidence) and evidence[0].score >= self.ranker.threshold and not missing
-        citations = self._cite(retriever, evidence) if answerable else []
-        text, short = composer.compose(question, citations, self.settings.quote_limit)
-        t4 = time.perf_counter()
-        timings = {"load": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "search": (t3 - t2) * 1e3,
-                   "answer": (t4 - t3) * 1e3, "total": (t4 - t0) * 1e3}
-        return Answer(question=question, answer=text, abstained=not citations, citations=citations,
-                      short_answer=short, retrieval_query=query,
-                      timings_ms={name: round(v, 2) for name, v in timings.items()})
-
-    def _filter(self, retriever: Retriever, filters: dict[str, Any] | None) -> list[str] | None:
-        """Article ids allowed by filters {"article_ids": [...], "sources": [...]}, or None for all."""
-        if not filters:
-            return None
-        allowed = None
-        if filters.get("article_ids"):
-            allowed = set(filters["article_ids"])
-        if filters.get("sources"):
-            sources = set(filters["sources"])
-            by_source = {a.id for a in retriever.corpus.articles if a.source in sources or a.title in sources}
-            allowed = by_source if allowed is None else allowed & by_source
-        return None if allowed is None else sorted(allowed)
-
-    def _cite(self, retriever: Retriever, evidence: list[Any]) -> list[Citation]:
-        """Resolve evidence rows to citations, re-checked against the stored article text."""
-        corpus = retriever.corpus
-        ids = [corpus.articles[corpus.sentence_article[e.row]].id for e in evidence]
-        texts = self._texts(list(dict.fromkeys(ids)))
-        out: list[Citation] = []
-        for e, aid in zip(evidence, ids):
-            art = texts.get(aid)
-            start, end = int(corpus.sentence_start[e.row]), int(corpus.sentence_end[e.row])
-            sentence = corpus.sentence_text[e.row]
-            if art is None or art.text[start:end] != sentence:
-                continue  # the store changed under us or is damaged: never cite what isn't there
-            info = corpus.articles[corpus.article_row[aid]]
-            out.append(Citation(
-                n=len(out) + 1, key=corpus.sentence_key(e.row), article_id=aid, title=info.title,
-                source=info.source, sentence=sentence, start=start, end=end, score=round(e.score, 4),
-                url=info.url, published_at=info.published_at,
-            ))
-        return out
+        return question

@@ -1,14 +1,26 @@
-"""Named errors of the question-answering layer; each docstring is its message."""
+"""Named errors of the question-answering layer, under the one root `SourcedError`; each docstring is its message."""
 
-from index.errors import IndexBusy, IndexError_, ModelMismatch, StoreUnavailable, UnknownArticle
+from index.errors import (
+    IndexBusy,
+    ModelMismatch,
+    SourcedError,
+    StoreError,
+    StoreUnavailable,
+    UnknownArticle,
+    UnsupportedEncoder,
+)
 
 
-class QAError(Exception):
+class QAError(SourcedError):
     """The question could not be answered."""
 
 
 class EmptyQuestion(QAError):
     """The question is empty; ask something."""
+
+
+class InvalidQuestion(QAError):
+    """The question holds characters that are not valid text (lone surrogates)."""
 
 
 class QuestionTooLong(QAError):
@@ -20,6 +32,6 @@ class EmptyIndex(QAError):
 
 
 __all__ = [
-    "EmptyIndex", "EmptyQuestion", "IndexBusy", "IndexError_", "ModelMismatch", "QAError",
-    "QuestionTooLong", "StoreUnavailable", "UnknownArticle",
+    "EmptyIndex", "EmptyQuestion", "IndexBusy", "InvalidQuestion", "ModelMismatch", "QAError", "QuestionTooLong",
+    "SourcedError", "StoreError", "StoreUnavailable", "UnknownArticle", "UnsupportedEncoder",
 ]

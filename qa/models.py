@@ -39,6 +39,7 @@ class Answer:
     short_answer: str | None = None
     retrieval_query: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    keyed: str = ""  # the answer with citation keys where `answer` has [n] (see qa.citations); not in the JSON
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the shape of `qa ask --json`)."""

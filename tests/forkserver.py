@@ -97,7 +97,7 @@ def _child(command: dict[str, Any]) -> int:
     if command.get("beacon"):
         _beacon(command["beacon"])
     if "cli" in command:
-        from qa.cli import main
+        from qa.shells.cli import main
 
         try:
             main(command["cli"], prog_name="qa")
@@ -118,8 +118,8 @@ def serve() -> None:
     import chromadb  # noqa: F401  imported, not started: no client, no threads before fork
     import sentence_transformers  # noqa: F401
 
-    import qa.cli  # noqa: F401
     import qa.engine  # noqa: F401
+    import qa.shells.cli  # noqa: F401
 
     print(json.dumps({"ready": os.getpid()}), flush=True)
     for line in sys.stdin:

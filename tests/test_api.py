@@ -39,7 +39,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory, seeded_index_dir: Path, rea
 
 @pytest.fixture(scope="module")
 def url(engine):
-    from qa.server import ServerThread, create_app
+    from qa.shells.server import ServerThread, create_app
 
     with ServerThread(create_app(engine), free_port()) as server:
         yield server.url
@@ -144,7 +144,7 @@ def test_bad_json_gets_400(client, raw):
 
 def test_lone_surrogate_gets_422(client):
     r = client.post("/api/ask", content=b'{"question": "\\ud800 troops"}', headers={"content-type": "application/json"})
-    assert "Unicode" in assert_clean_error(r, 422)["error"]
+    assert "surrogate" in assert_clean_error(r, 422)["error"]  # refused by the engine (InvalidQuestion)
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [
@@ -233,7 +233,7 @@ def test_openapi_docs(client):
 
 def test_empty_index_gets_409(tmp_path, real_embedder):
     from qa.engine import QA
-    from qa.server import ServerThread, create_app
+    from qa.shells.server import ServerThread, create_app
 
     app = create_app(QA(tmp_path / "empty", embedder=real_embedder), ui=False)
     with ServerThread(app, free_port()) as server:
@@ -242,7 +242,7 @@ def test_empty_index_gets_409(tmp_path, real_embedder):
 
 
 def test_token_auth_guards_api_and_page(engine):
-    from qa.server import ServerThread, create_app
+    from qa.shells.server import ServerThread, create_app
 
     with ServerThread(create_app(engine, token=TOKEN), free_port()) as server, \
             httpx.Client(base_url=server.url, timeout=60) as c:
@@ -262,7 +262,7 @@ def test_token_auth_guards_api_and_page(engine):
 
 
 def test_serve_command_help():
-    from qa.cli import main
+    from qa.shells.cli import main
 
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import INTERRUPTED, main
+from qa.shells.cli import INTERRUPTED, main
 from tests.conftest import FakeEmbedder
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import main
+from qa.shells.cli import main
 from tests.conftest import SQUAD
 
 pytestmark = pytest.mark.real

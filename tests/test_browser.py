@@ -24,7 +24,7 @@ if not Path(CHROMIUM).exists():  # pragma: no cover
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory, seeded_index_dir: Path, real_embedder):
     from qa.engine import QA
-    from qa.server import ServerThread, create_app
+    from qa.shells.server import ServerThread, create_app
 
     path = tmp_path_factory.mktemp("browser") / "index"
     shutil.copytree(seeded_index_dir, path)
@@ -207,7 +207,7 @@ def test_article_markup_is_shown_as_text(page):
 
 
 def test_token_protects_the_page(browser, seeded_qa_shared):
-    from qa.server import ServerThread, create_app
+    from qa.shells.server import ServerThread, create_app
 
     with ServerThread(create_app(seeded_qa_shared, token="page-token"), free_port()) as server:
         context = browser.new_context()

@@ -107,8 +107,8 @@ def test_writers_on_two_app_servers_take_turns(chroma_url: str, tmp_path: Path):
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path):
-    from qa.cli import main
     from qa.engine import QA
+    from qa.shells.cli import main
 
     with pytest.raises(StoreUnavailable, match="could not be reached"):
         QA(tmp_path / "x", chroma=f"http://127.0.0.1:{free_port()}", embedder=FakeEmbedder())
@@ -121,8 +121,8 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path):
 def test_cli_flows_against_a_chroma_server_match_the_embedded_store(chroma_url: str, tmp_path: Path, monkeypatch,
                                                                    real_embedder, seeded_qa_shared):
     import qa.engine
-    from qa.cli import main
-    from qa.evaluation import evaluate_jsonl
+    from qa.lab.evaluation import evaluate_jsonl
+    from qa.shells.cli import main
 
     monkeypatch.setattr(qa.engine, "make_embedder", lambda *a, **k: real_embedder)
     monkeypatch.chdir(tmp_path)
@@ -156,7 +156,7 @@ def test_cli_flows_against_a_chroma_server_match_the_embedded_store(chroma_url: 
 
 def test_http_api_and_ui_of_two_app_servers_on_one_chroma_server(chroma_url: str, tmp_path: Path):
     from qa.engine import QA
-    from qa.server import ServerThread, create_app
+    from qa.shells.server import ServerThread, create_app
 
     apps = [QA(tmp_path / f"app{i}", chroma=chroma_url, embedder=FakeEmbedder()) for i in (1, 2)]
     with ServerThread(create_app(apps[0]), free_port()) as one, \

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import main
+from qa.shells.cli import main
 from tests.conftest import ROOT, SEED_QUESTIONS, SEEDS
 
 
@@ -39,7 +39,7 @@ def test_ask_on_an_empty_index_says_how_to_ingest(tmp_path: Path):
 def test_cli_end_to_end_on_the_seeds(tmp_path: Path):
     """As a new user would: ingest twice, ask (text and JSON), list, eval, remove."""
     env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "ix")}
-    qa = [sys.executable, "-m", "qa.cli"]
+    qa = [sys.executable, "-m", "qa.shells.cli"]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*qa, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -88,3 +88,25 @@ def test_bad_files_are_named_and_exit_code_says_so(tmp_path: Path, monkeypatch):
     assert "1 added" in result.output
     assert "bad.txt" in result.output and "x.docx" in result.output
     assert "Traceback" not in result.output
+
+
+def test_ask_shows_every_citation_with_title_source_date_and_offsets(tmp_path: Path, monkeypatch):
+    import qa.engine
+    from tests.conftest import FakeEmbedder
+
+    monkeypatch.setattr(qa.engine, "make_embedder", lambda *a, **k: FakeEmbedder())
+    article = {"id": "quillon-rail", "title": "Quillon opens its rail line", "source": "Zorbia Times",
+               "published_at": "2024-05-02", "text": "The Quillon rail line carried 52,000 passengers in its first "
+               "week. The Quillon rail line cost 3 billion. Quillon rail passengers praised the line."}
+    (tmp_path / "news.jsonl").write_text(json.dumps(article) + "\n", encoding="utf-8")
+    index = ["--index", str(tmp_path / "ix")]
+    assert CliRunner().invoke(main, ["ingest", "--quiet", *index, str(tmp_path / "news.jsonl")]).exit_code == 0
+    question = "How many passengers did the Quillon rail line carry?"
+    result = CliRunner().invoke(main, ["ask", *index, question])
+    data = json.loads(CliRunner().invoke(main, ["ask", "--json", *index, question]).output)
+    assert result.exit_code == 0 and len(data["citations"]) == 3
+    for c in data["citations"]:
+        assert (f"[{c['n']}] Quillon opens its rail line (Zorbia Times, 2024-05-02, chars {c['start']}-{c['end']})\n"
+                f"    {c['sentence']}\n") in result.output
+    assert list(data) == ["question", "answer", "abstained", "short_answer", "citations", "retrieval_query",
+                          "timings_ms"]

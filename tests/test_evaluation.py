@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa import metrics as m
-from qa.cli import main
-from qa.evaluation import evaluate_squad, summarize_squad
-from qa.squad import load_squad, sample, split_titles
+from qa.lab import metrics as m
+from qa.lab.evaluation import evaluate_squad, summarize_squad
+from qa.lab.squad import load_squad, sample, split_titles
+from qa.shells.cli import main
 from tests.conftest import SEED_QUESTIONS, SQUAD
 
 JSON_KEYS = {"n_questions", "article_hit@1", "article_hit@5", "article_hit@10", "mrr@10",

@@ -12,7 +12,7 @@ AGADEZ_SENTENCE = "Currently, there are approximately 1,100 American soldiers st
 
 @pytest.fixture(scope="module")
 def url(seeded_qa_shared):
-    from qa.server import ServerThread, create_app
+    from qa.shells.server import ServerThread, create_app
 
     with ServerThread(create_app(seeded_qa_shared), free_port()) as server:
         yield server.url

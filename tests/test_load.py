@@ -63,7 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Iterator[
     env = {k: v for k, v in os.environ.items() if k != "QA_API_TOKEN"}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "qa.cli", "serve", "--index", str(root / "index"), "--port", str(port)]
+    command = [sys.executable, "-m", "qa.shells.cli", "serve", "--index", str(root / "index"), "--port", str(port)]
     with serving(command, f"{url}/api/health", root / "server.log", env=env, wait_s=180):
         yield url, questions, root / "index"
 

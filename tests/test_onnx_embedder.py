@@ -12,7 +12,7 @@ from index.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder, make_embe
 from index.errors import UnsupportedEncoder
 from index.onnx_embedder import PROCESSES_FROM, OnnxEmbedder, exported_model
 from index.sentences import split_sentences
-from qa.archive import records
+from qa.lab.archive import records
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.real

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from dataclasses import replace
 from typing import Any
 
 import click
 
-from index.embedder import ENCODERS
-from index.errors import IndexError_
+from index.errors import SourcedError
 from index.loaders import Limits
-from qa.errors import QAError
+from qa.models import Answer
+from qa.shells.options import common, limit_options
+from qa.shells.report import summary
 
 INTERRUPTED = "interrupted: re-run the same command to continue (committed articles are skipped)"
 
@@ -32,51 +32,18 @@ def _engine(ctx: click.Context) -> Any:
             options["encoder"] = obj["encoder"]
         if obj.get("limits") is not None:
             options["limits"] = obj["limits"]
-        settings = Settings(**options)
-        try:
-            obj["engine"] = QA(obj.get("index"), chroma=obj.get("chroma_url"), settings=settings)
-        except (QAError, IndexError_) as exc:
-            raise click.ClickException(str(exc)) from None
+        obj["engine"] = QA(obj.get("index"), chroma=obj.get("chroma_url"), settings=Settings(**options))
     return obj["engine"]
 
 
 class _Group(click.Group):
-    """Turns the library's named errors into one clear line and exit code 1."""
+    """Turns every `SourcedError` from any command into one clear line and exit code 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (QAError, IndexError_) as exc:
+        except SourcedError as exc:
             raise click.ClickException(str(exc)) from None
-
-
-index_option = click.option(
-    "--index", "index_dir", envvar="QA_INDEX_DIR", type=click.Path(file_okay=False),
-    help="Index directory (default $QA_INDEX_DIR or ./.sourced-index).",
-)
-chroma_option = click.option(
-    "--chroma-url", envvar="QA_CHROMA_URL", default=None,
-    help="Use a Chroma server (e.g. http://127.0.0.1:8000) instead of the embedded store.",
-)
-model_option = click.option("--model", default=None, help="sentence-transformers model name or local path.")
-
-
-def _remember_encoder(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    if value:
-        ctx.ensure_object(dict)["encoder"] = value
-
-
-encoder_option = click.option(
-    "--encoder", type=click.Choice(ENCODERS), default=None, expose_value=False, callback=_remember_encoder,
-    help="How the model runs: auto (int8 onnxruntime where the model allows; the default), onnx-int8, "
-    "onnx (float32) or torch (sentence-transformers).",
-)
-
-
-def _common(f: Any) -> Any:
-    """--index, --chroma-url, --model and --encoder on every command."""
-    f = encoder_option(model_option(chroma_option(index_option(f))))
-    return f
 
 
 def _setup(ctx: click.Context, index_dir: str | None, chroma_url: str | None, model: str | None) -> None:
@@ -90,45 +57,6 @@ def main() -> None:
     """Sourced: ask questions about news articles; every answer cites exact source sentences."""
 
 
-class _Bytes(click.ParamType):
-    """A byte count: 4000000000, 500MB, 4GB, 64KiB."""
-
-    name = "bytes"
-    _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
-              "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?)?b?\s*", str(value), re.IGNORECASE)
-        count = int(float(found[1]) * self._UNITS[(found[2] or "").lower()]) if found else 0
-        if count < 1:
-            self.fail(f"'{value}' is not a byte count (e.g. 500MB, 4GB)", param, ctx)
-        return count
-
-
-def _limit_options(f: Any) -> Any:
-    """--max-* options for `Limits`; each left out keeps its default."""
-    d = Limits()
-    for option in reversed([
-        click.option("--max-article-chars", type=click.IntRange(1), default=None,
-                     help=f"Longest article text, in characters (default {d.max_article_chars:,})."),
-        click.option("--max-article-sentences", type=click.IntRange(1), default=None,
-                     help=f"Most sentences in one article (default {d.max_article_sentences:,})."),
-        click.option("--max-file-bytes", type=_Bytes(), default=None,
-                     help=f"Largest .txt/.md/.html file, read whole (default {d.max_file_bytes / 1e6:g}MB)."),
-        click.option("--max-archive-bytes", type=_Bytes(), default=None,
-                     help=f"Largest .json/.jsonl file, read record by record (default {d.max_archive_bytes / 1e9:g}GB)."),
-        click.option("--max-record-bytes", type=_Bytes(), default=None,
-                     help="Largest JSONL line or JSON list item; larger ones are skipped unread "
-                          "(default 4 bytes per --max-article-chars, plus 64KiB)."),
-        click.option("--max-files", type=click.IntRange(1), default=None,
-                     help=f"Most files under the given paths (default {d.max_files:,})."),
-    ]):
-        f = option(f)
-    return f
-
-
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -136,8 +64,8 @@ def _limit_options(f: Any) -> Any:
               help="Show the progress bar even when stderr is not a terminal.")
 @click.option("--wait", type=click.FloatRange(0), default=None,
               help="Seconds to wait while another process writes to the index (default 30).")
-@_limit_options
-@_common
+@limit_options
+@common
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, force_progress: bool, wait: float | None,
            index_dir: str | None, chroma_url: str | None, model: str | None, **limits: int | None) -> None:
@@ -156,10 +84,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, force_progre
         sys.exit(130)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
-    click.echo(
-        f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged, "
-        f"{len(report.problems)} failed ({report.sentences} sentences, {report.chunks} chunks written)"
-    )
+    click.echo(summary(report))
     if report.interrupted:
         click.echo(INTERRUPTED, err=True)
         sys.exit(130)
@@ -167,20 +92,22 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, force_progre
         sys.exit(2)
 
 
-def _print_answer(answer: Any) -> None:
+def _print_answer(answer: Answer) -> None:
+    """The answer, then every cited sentence under its number: title (source, date, character offsets)."""
     click.echo(answer.answer)
     if answer.citations:
         click.echo("")
-        for c in answer.citations:
-            click.echo(f"[{c.n}] {c.title} ({c.source}, chars {c.start}-{c.end})")
-            click.echo(f"    {c.sentence}")
+    for c in answer.citations:
+        where = [part for part in (c.source, c.published_at) if part] + [f"chars {c.start}-{c.end}"]
+        click.echo(f"[{c.n}] {c.title} ({', '.join(where)})")
+        click.echo(f"    {c.sentence}")
 
 
 @main.command()
 @click.argument("question", nargs=-1, required=True)
 @click.option("-k", "k", type=click.IntRange(1, 20), default=None, help="Number of cited sentences (default 5).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-@_common
+@common
 @click.pass_context
 def ask(ctx: click.Context, question: tuple[str, ...], k: int | None, as_json: bool, index_dir: str | None,
         chroma_url: str | None, model: str | None) -> None:
@@ -195,7 +122,7 @@ def ask(ctx: click.Context, question: tuple[str, ...], k: int | None, as_json: b
 
 @main.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@_common
+@common
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool, index_dir: str | None, chroma_url: str | None,
           model: str | None) -> None:
@@ -216,7 +143,7 @@ def list_(ctx: click.Context, as_json: bool, index_dir: str | None, chroma_url: 
 
 @main.command()
 @click.argument("article_id")
-@_common
+@common
 @click.pass_context
 def remove(ctx: click.Context, article_id: str, index_dir: str | None, chroma_url: str | None,
            model: str | None) -> None:
@@ -229,7 +156,7 @@ def remove(ctx: click.Context, article_id: str, index_dir: str | None, chroma_ur
 @main.command()
 @click.option("--repair", is_flag=True, help="Delete leftovers of interrupted writes; remove damaged articles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@_common
+@common
 @click.pass_context
 def check(ctx: click.Context, repair: bool, as_json: bool, index_dir: str | None, chroma_url: str | None,
           model: str | None) -> None:
@@ -266,13 +193,13 @@ def check(ctx: click.Context, repair: bool, as_json: bool, index_dir: str | None
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="squad: write report.md, results.jsonl and plots.png here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-@_common
+@common
 @click.pass_context
 def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_index: str | None,
           report_dir: str | None, as_json: bool, index_dir: str | None, chroma_url: str | None,
           model: str | None) -> None:
     """Score answers against a question file (JSONL: question, answers, evidence; or SQuAD JSON)."""
-    from qa import evaluation as ev
+    from qa.lab import evaluation as ev
 
     if fmt == "jsonl":
         _setup(ctx, index_dir, chroma_url, model)
@@ -310,10 +237,10 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
 def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articles: int, runs: int,
           as_json: bool) -> None:
     """Benchmark ingest throughput, query latency by index size, cold start, memory; llama-index side by side."""
-    from qa import bench as b
+    from qa.lab import bench as b
 
     if archive:
-        from qa.archive_bench import format_archive_bench, run_archive_bench
+        from qa.lab.archive_bench import format_archive_bench, run_archive_bench
 
         found = run_archive_bench(articles=articles, runs=runs, log=lambda msg: click.echo(msg, err=True))
         click.echo(b.to_json(found) if as_json else format_archive_bench(found))
@@ -345,7 +272,7 @@ def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articl
 def train(ctx: click.Context, squad_file: str, squad_index: str, features: str | None, model: str, hidden: int,
           dry_run: bool) -> None:
     """Learn the evidence ranker on half of SQuAD's titles; report the held-out half."""
-    from qa.train import train as run
+    from qa.lab.train import train as run
 
     _setup(ctx, squad_index, None, None)
     result = run(_engine(ctx), squad_file, features=features, model=model, hidden=hidden, save=not dry_run,
@@ -357,7 +284,7 @@ def train(ctx: click.Context, squad_file: str, squad_index: str, features: str |
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 for all).")
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, envvar="PORT",
               help="Port (or $PORT).")
-@_common
+@common
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, index_dir: str | None, chroma_url: str | None,
           model: str | None) -> None:
@@ -368,7 +295,7 @@ def serve(ctx: click.Context, host: str, port: int, index_dir: str | None, chrom
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from qa.server import serve as run
+    from qa.shells.server import serve as run
 
     _setup(ctx, index_dir, chroma_url, model)
     run(_engine(ctx), host=host, port=port)

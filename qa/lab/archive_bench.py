@@ -1,6 +1,6 @@
 """`qa bench --archive`: ingest a realistic news archive and compare with plain sentence-transformers.
 
-The archive is `qa.archive`'s (fixed seed): multi-paragraph articles of varied length and a few
+The archive is `qa.lab.archive`'s (fixed seed): multi-paragraph articles of varied length and a few
 50,000-character live blogs, as one JSONL file with the extra fields newsroom dumps carry. Each
 run, in the same process on the same sentences, alternating:
 
@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from qa.archive import records, write_jsonl
+from qa.lab.archive import records, write_jsonl
 
 Log = Callable[[str], None]
 QUESTIONS = [
@@ -57,8 +57,8 @@ def run_archive_bench(*, articles: int = 200, runs: int = 3, seed: int = 7, log:
 
     from index.embedder import SentenceTransformerEmbedder, make_embedder, resolve_model
     from index.sentences import split_sentences
-    from qa.bench import _machine
     from qa.engine import QA
+    from qa.lab.bench import _machine
 
     say = log or (lambda _msg: None)
     with tempfile.TemporaryDirectory(prefix="sourced-archive-") as tmp:

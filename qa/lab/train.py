@@ -2,7 +2,7 @@
 
 `qa train SQUAD_FILE --index DIR` asks every question open (over all paragraphs), records each candidate
 sentence's features and whether it holds a gold answer, splits the questions by Wikipedia title (fixed
-seed: `qa.squad.split_titles`), fits on the training half and reports on the other half.
+seed: `qa.lab.squad.split_titles`), fits on the training half and reports on the other half.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from qa.metrics import contains_answer
+from qa.lab.metrics import contains_answer
+from qa.lab.squad import Question
 from qa.ranker import FEATURES, Ranker
-from qa.squad import Question
 
 FALSE_ABSTENTION_TARGET = 0.005  # threshold: abstain on at most this share of answerable training questions
 
@@ -204,8 +204,8 @@ def train(engine: Any, squad_path: str | Path, *, features: str | Path | None = 
     The shipped weights are the ones fitted on the training half only, so the test-half figures
     are honest held-out figures.
     """
-    from qa.evaluation import ingest_squad
-    from qa.squad import load_squad, split_titles
+    from qa.lab.evaluation import ingest_squad
+    from qa.lab.squad import load_squad, split_titles
 
     data = load_squad(squad_path)
     cache = Path(features) if features else None

@@ -77,11 +77,9 @@ RANK_DEPTH = 50  # evidence sentences read to rank articles for hit@10 / MRR@10
 def _article_ranking(engine: Any, question: str) -> list[str]:
     """Article ids in the order of their best evidence sentence (the ranking behind hit@k)."""
     retriever = engine.retriever()
-    vector = engine.embedder.encode_query(question) if hasattr(engine.embedder, "encode_query") \
-        else engine.embedder.encode([question])[0]
     corpus = retriever.corpus
-    evidence = retriever.search(question, vector, k=RANK_DEPTH)
-    return list(dict.fromkeys(corpus.articles[corpus.sentence_article[e.row]].id for e in evidence))
+    hits = retriever.search(question, k=RANK_DEPTH)
+    return list(dict.fromkeys(corpus.articles[corpus.sentence_article[h.row]].id for h in hits))
 
 
 def _dir_bytes(path: Path | None) -> int:
@@ -118,7 +116,7 @@ def evaluate_squad(engine: Any, path: str | Path, *, limit: int | None = None, p
         limit: ask a fixed random sample of this many questions (all paragraphs are still indexed).
         titles: only ask questions of these Wikipedia titles (e.g. the ranker's held-out half).
     """
-    from qa.squad import load_squad, sample
+    from qa.lab.squad import load_squad, sample
 
     data = load_squad(path)
     questions = [q for q in data.questions if titles is None or q.title in titles]
@@ -127,15 +125,14 @@ def evaluate_squad(engine: Any, path: str | Path, *, limit: int | None = None, p
 
 def evaluate_questions(engine: Any, articles: list[Any], questions: list[Any], *,
                        progress: bool = False) -> dict[str, Any]:
-    """Index `articles`, ask `questions` (`qa.squad.Question`) open over them, and score the answers."""
-    from qa import metrics as m
+    """Index `articles`, ask `questions` (`qa.lab.squad.Question`) open over them, and score the answers."""
+    from qa.lab import metrics as m
 
     t0 = time.perf_counter()
     report = ingest_squad(engine, articles, progress=progress)
     ingest_s = time.perf_counter() - t0
     engine.retriever()  # load the corpus and the model before the clock starts
-    if hasattr(engine.embedder, "encode_query"):
-        engine.embedder.encode_query("warm up")
+    engine.embedder.encode_query("warm up")
     rows: list[dict[str, Any]] = []
     bar = None
     if progress:
@@ -192,7 +189,7 @@ _HALF_KEYS = ("n_questions", "article_hit@1", "article_hit@5", "article_hit@10",
 def summarize_squad(rows: list[dict[str, Any]], *, engine: Any = None, n_articles: int = 0, ingest_s: float = 0.0,
                     added: int = 0) -> dict[str, Any]:
     """The metrics of per-question rows (see `evaluate_squad`)."""
-    from qa import metrics as m
+    from qa.lab import metrics as m
 
     answerable = [r for r in rows if r["answerable"]]
     shorts = [r for r in answerable if r["exact_match"] is not None]

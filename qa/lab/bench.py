@@ -28,10 +28,10 @@ from index.loaders import content_hash
 from index.models import Article
 from index.sentences import split_sentences
 from index.store import Store
-from qa import metrics as m
-from qa.squad import Question, SquadSet, load_squad
+from qa.lab import metrics as m
+from qa.lab.squad import Question, SquadSet, load_squad
 
-DEFAULT_SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "squad-dev-v1.1.json"
+DEFAULT_SQUAD = Path(__file__).resolve().parents[3] / "shared" / "eval" / "squad-dev-v1.1.json"
 SEED = 11
 SENTENCES_PER_ARTICLE = 5
 Log = Callable[[str], None]
@@ -219,7 +219,7 @@ def run_bench(squad: str | Path = DEFAULT_SQUAD, *, sizes: tuple[int, ...] = (10
     """Run every benchmark and return one JSON-ready object."""
     from index.embedder import SentenceTransformerEmbedder
     from qa.engine import QA
-    from qa.evaluation import evaluate_questions, public_metrics
+    from qa.lab.evaluation import evaluate_questions, public_metrics
 
     say = log or (lambda _msg: None)
     data = load_squad(squad)

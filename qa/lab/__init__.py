@@ -1,0 +1,1 @@
+"""Measuring and training: evaluation runners, SQuAD, benchmarks, the synthetic archive, ranker training."""

@@ -1,0 +1,164 @@
+"""What the chat page shows: answers as markdown with linked citations, sources and articles as escaped HTML.
+
+Every piece of article text reaches the page through `html.escape` (and, in chat messages, markdown
+escaping too), so an article holding `<script>` shows those characters as text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from qa.citations import render
+from qa.models import Answer, Citation
+
+CONTEXT_CHARS = 1500  # article text shown on each side of a cited sentence
+_MD_INLINE = re.compile(r"([\\`*_\[\]~|])")  # markdown syntax anywhere in a line
+_MD_LINE_START = re.compile(r"^(\s*|\s*\d+)([#+=\-]|(?<=\d)[.)])", re.MULTILINE)  # headings, lists
+
+CSS = """
+#sources .src { border: 1px solid var(--border-color-primary); border-radius: 8px; margin: 6px 0; padding: 6px 10px; }
+#sources .src summary { cursor: pointer; }
+#sources .src .n { font-weight: 600; color: var(--color-accent); }
+#sources .src .meta { color: var(--body-text-color-subdued); font-size: 0.9em; }
+#sources .src .sentence { display: block; margin: 4px 0 0 1.6em; font-style: italic; }
+#sources .ctx { white-space: pre-wrap; max-height: 260px; overflow-y: auto; margin-top: 8px; padding: 8px;
+  background: var(--background-fill-secondary); border-radius: 6px; line-height: 1.5; }
+#sources mark { background: #ffe58a; color: #000; padding: 1px 0; }
+#sources .head { font-size: 0.9em; color: var(--body-text-color-subdued); }
+#sources .abstained { border-left: 4px solid #d0a000; padding: 6px 10px; background: var(--background-fill-secondary); }
+#articles table { width: 100%; font-size: 0.85em; }
+#articles td, #articles th { padding: 2px 4px; vertical-align: top; text-align: left; }
+.upload-ok { color: #1a7f37; } .upload-error { color: #cf222e; }
+"""
+
+# Opening a citation (its <details>, or a [n] marker in the chat) scrolls its highlighted sentence into view.
+JS = """
+() => {
+  let pending = null;
+  const reveal = (d) => {
+    const m = d.querySelector('mark');
+    if (m) m.scrollIntoView({block: 'center', inline: 'nearest'});
+  };
+  const openSource = (id) => {
+    const d = document.getElementById(id);
+    if (!d) { pending = id; return; }
+    pending = null;
+    if (d.open) reveal(d); else d.open = true;
+  };
+  document.addEventListener('toggle', (e) => {
+    const d = e.target;
+    if (d instanceof HTMLDetailsElement && d.classList.contains('src') && d.open) reveal(d);
+  }, true);
+  document.addEventListener('click', (e) => {
+    const a = e.target instanceof Element ? e.target.closest('a[href*="#src-"]') : null;
+    if (!a) return;
+    e.preventDefault();
+    openSource(a.getAttribute('href').split('#').pop());
+  }, true);
+  new MutationObserver(() => { if (pending) openSource(pending); })
+    .observe(document.body, {childList: true, subtree: true});
+}
+"""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A question the engine refused, with the message the user reads."""
+
+    question: str
+    error: str
+
+
+Turn = Answer | Failed  # one question of the chat and what came of it
+
+
+def esc(text: Any) -> str:
+    """Article text as HTML text (never markup)."""
+    return html.escape(str(text), quote=True)
+
+
+def md_escape(text: str) -> str:
+    """Plain text as markdown that renders as exactly that text (markup and HTML inert)."""
+    text = _MD_LINE_START.sub(r"\1\\\2", _MD_INLINE.sub(r"\\\1", text))
+    return html.escape(text, quote=False)
+
+
+def answer_markdown(answer: Turn, turn: int) -> str:
+    """An answer as a chat message: its text with each citation a link `[n]` to source n of this turn."""
+    if isinstance(answer, Failed):
+        return f"⚠ {md_escape(answer.error)}"
+    if answer.abstained:
+        return f"> *{md_escape(answer.answer)}* Nothing in the indexed articles answers this."
+
+    def link(c: Citation) -> str:
+        return f"[\\[{c.n}\\]](#src-{turn}-{c.n})"
+
+    return render(answer.keyed, answer.citations, link=link, prose=md_escape).replace("\n", "  \n")
+
+
+def _meta(c: Citation) -> str:
+    return " · ".join(esc(p) for p in (c.source, c.published_at) if p)
+
+
+def context_html(text: str, start: int, end: int, limit: int = CONTEXT_CHARS) -> str:
+    """The article around text[start:end], escaped, with that sentence in <mark>."""
+    lo, hi = max(0, start - limit), min(len(text), end + limit)
+    if lo > 0:  # start and end at paragraph breaks where there are some
+        lo = text.find("\n", lo, start) + 1 or lo
+    if hi < len(text):
+        cut = text.rfind("\n", end, hi)
+        hi = cut if cut != -1 else hi
+    before = ("…" if lo > 0 else "") + text[lo:start]
+    after = text[end:hi] + ("…" if hi < len(text) else "")
+    return f"{esc(before)}<mark>{esc(text[start:end])}</mark>{esc(after)}"
+
+
+def _source_html(c: Citation, text: str | None, turn: int) -> str:
+    """One citation: a <details> whose summary is the sentence, opening to it highlighted in its article."""
+    if text is not None and text[c.start:c.end] == c.sentence:
+        body = context_html(text, c.start, c.end)
+    else:
+        body = f"<mark>{esc(c.sentence)}</mark> <i>(the article has changed or was removed)</i>"
+    link = ""
+    if c.url.startswith(("http://", "https://")):
+        link = f'<div><a href="{esc(c.url)}" target="_blank" rel="noopener noreferrer">original article</a></div>'
+    return (f'<details class="src" id="src-{turn}-{c.n}" data-key="{esc(c.key)}">'
+            f'<summary><span class="n">[{c.n}]</span> <b>{esc(c.title)}</b> '
+            f'<span class="meta">{_meta(c)}</span>'
+            f'<span class="sentence">“{esc(c.sentence)}”</span></summary>'
+            f'<div class="ctx">{body}</div>{link}</details>')
+
+
+def sources_html(engine: Any, answer: Turn | None, turn: int) -> str:
+    """The citations of one answer, each expandable to its sentence highlighted in the article."""
+    if answer is None:
+        return '<div class="head">Sources appear here, under each answer.</div>'
+    if isinstance(answer, Failed):
+        return ""
+    head = f'<div class="head">Sources for “{esc(answer.question)}”'
+    if answer.retrieval_query and answer.retrieval_query != answer.question:
+        head += f' · follow-up, searched as “{esc(answer.retrieval_query)}”'
+    head += "</div>"
+    if answer.abstained:
+        return head + f'<div class="abstained">{esc(answer.answer)} No sentence in the articles answers this.</div>'
+    texts: dict[str, str | None] = {}
+    for aid in dict.fromkeys(c.article_id for c in answer.citations):
+        article = engine.article(aid)
+        texts[aid] = article.text if article is not None else None
+    return head + "".join(_source_html(c, texts[c.article_id], turn) for c in answer.citations)
+
+
+def articles_html(infos: list[Any]) -> str:
+    """The indexed articles as a table."""
+    if not infos:
+        return "<p>No articles indexed yet: add some above.</p>"
+    rows = "".join(
+        f"<tr><td>{esc(a.title)}<br><code>{esc(a.id)}</code></td><td>{esc(a.source)}"
+        f"{'<br>' + esc(a.published_at) if a.published_at else ''}</td><td>{a.n_sentences}</td></tr>"
+        for a in infos
+    )
+    return (f"<table><thead><tr><th>Article ({len(infos)})</th><th>Source</th><th>Sentences</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")

@@ -1,0 +1,77 @@
+"""Options the `qa` commands share: where the index is, which model, and the ingest limits."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import click
+
+from index.embedder import ENCODERS
+from index.loaders import Limits
+
+index_option = click.option(
+    "--index", "index_dir", envvar="QA_INDEX_DIR", type=click.Path(file_okay=False),
+    help="Index directory (default $QA_INDEX_DIR or ./.sourced-index).",
+)
+chroma_option = click.option(
+    "--chroma-url", envvar="QA_CHROMA_URL", default=None,
+    help="Use a Chroma server (e.g. http://127.0.0.1:8000) instead of the embedded store.",
+)
+model_option = click.option("--model", default=None, help="sentence-transformers model name or local path.")
+
+
+def _remember_encoder(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(dict)["encoder"] = value
+
+
+encoder_option = click.option(
+    "--encoder", type=click.Choice(ENCODERS), default=None, expose_value=False, callback=_remember_encoder,
+    help="How the model runs: auto (int8 onnxruntime where the model allows; the default), onnx-int8, "
+    "onnx (float32) or torch (sentence-transformers).",
+)
+
+
+def common(f: Any) -> Any:
+    """--index, --chroma-url, --model and --encoder on every command."""
+    return encoder_option(model_option(chroma_option(index_option(f))))
+
+
+class Bytes(click.ParamType):
+    """A byte count: 4000000000, 500MB, 4GB, 64KiB."""
+
+    name = "bytes"
+    _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
+              "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?)?b?\s*", str(value), re.IGNORECASE)
+        count = int(float(found[1]) * self._UNITS[(found[2] or "").lower()]) if found else 0
+        if count < 1:
+            self.fail(f"'{value}' is not a byte count (e.g. 500MB, 4GB)", param, ctx)
+        return count
+
+
+def limit_options(f: Any) -> Any:
+    """--max-* options for `Limits`; each left out keeps its default."""
+    d = Limits()
+    for option in reversed([
+        click.option("--max-article-chars", type=click.IntRange(1), default=None,
+                     help=f"Longest article text, in characters (default {d.max_article_chars:,})."),
+        click.option("--max-article-sentences", type=click.IntRange(1), default=None,
+                     help=f"Most sentences in one article (default {d.max_article_sentences:,})."),
+        click.option("--max-file-bytes", type=Bytes(), default=None,
+                     help=f"Largest .txt/.md/.html file, read whole (default {d.max_file_bytes / 1e6:g}MB)."),
+        click.option("--max-archive-bytes", type=Bytes(), default=None,
+                     help=f"Largest .json/.jsonl file, read record by record (default {d.max_archive_bytes / 1e9:g}GB)."),
+        click.option("--max-record-bytes", type=Bytes(), default=None,
+                     help="Largest JSONL line or JSON list item; larger ones are skipped unread "
+                          "(default 4 bytes per --max-article-chars, plus 64KiB)."),
+        click.option("--max-files", type=click.IntRange(1), default=None,
+                     help=f"Most files under the given paths (default {d.max_files:,})."),
+    ]):
+        f = option(f)
+    return f

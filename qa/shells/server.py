@@ -1,0 +1,119 @@
+"""The HTTP server: the JSON API under /api and the chat page at /, both thin shells over one `QA`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from qa.errors import SourcedError
+from qa.shells import api, uploads
+from qa.shells.auth import TokenCookie, authorized
+from qa.shells.http_errors import add_error_handlers
+
+log = logging.getLogger("qa.server")
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+
+def create_app(engine: Any, token: str | None = None, *, ui: bool = True) -> FastAPI:
+    """The FastAPI app: /api/* over `engine`, the chat page mounted at / (unless `ui` is False).
+
+    With `token`, /api/* needs `Authorization: Bearer TOKEN` (or `X-API-Token`) and the page needs
+    `?token=TOKEN` once (it is then kept in a cookie).
+    """
+    app = FastAPI(
+        title="Sourced API", version="0.1.0", docs_url="/docs", redoc_url=None,
+        description="Answers from news articles; every answer cites exact source sentences with character offsets.",
+    )
+    app.state.engine, app.state.token = engine, token
+    add_error_handlers(app)
+    app.include_router(api.router)
+    _document_article_schema(app)
+    return _mount_ui(app, engine, token) if ui else app
+
+
+def _document_article_schema(app: FastAPI) -> None:
+    """Add the JSON article shape to the OpenAPI components (used by POST /api/articles)."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = base()
+        schema.setdefault("components", {}).setdefault("schemas", {})["ArticleIn"] = uploads.ARTICLE_SCHEMA
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _mount_ui(app: FastAPI, engine: Any, token: str | None) -> FastAPI:
+    """The chat page at /; with `token`, only for browsers that brought it (then kept in a cookie)."""
+    import gradio as gr
+
+    from qa.shells.markup import CSS, JS
+    from qa.shells.ui import build_ui
+
+    def user(request: Request) -> str | None:
+        return "user" if token and authorized(request, token) else None
+
+    if token:
+        app.add_middleware(TokenCookie, token=token)
+    return gr.mount_gradio_app(
+        app, build_ui(engine), path="/", auth_dependency=user if token else None,
+        max_file_size=engine.settings.limits.max_file_bytes,
+        css=CSS, js=JS, footer_links=["api"], ssr_mode=False, mcp_server=False, run_history=False,
+        show_error=False,  # gr.Error messages still show; anything else stays in the server log
+    )
+
+
+def serve(engine: Any, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None) -> None:
+    """Run the server in the foreground until interrupted."""
+    import uvicorn
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    token = token if token is not None else (os.environ.get("QA_API_TOKEN") or None)
+    warm_up(engine)
+    app = create_app(engine, token)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    print(f"Sourced chat: {url}\nAPI docs:     http://{shown}:{port}/docs   (Ctrl+C to stop)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def warm_up(engine: Any) -> None:
+    """Load the model and the index now, so the first question is answered quickly."""
+    try:
+        engine.retriever()
+        engine.embedder.encode(["warm up"])
+    except SourcedError as exc:
+        log.warning("warm-up failed: %s", exc)
+
+
+class ServerThread:
+    """The server on a background thread (for tests and notebooks): `with ServerThread(app, port): ...`."""
+
+    def __init__(self, app: FastAPI, port: int, host: str = DEFAULT_HOST) -> None:
+        import uvicorn
+
+        self.url = f"http://{host}:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, name="qa-server", daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the server at {self.url} did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -1,0 +1,194 @@
+"""The chat page (Gradio Blocks): a thin shell over `QA`; what it shows is drawn by `qa.shells.markup`."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import gradio as gr
+
+from index.loaders import SUPPORTED
+from qa.errors import SourcedError
+from qa.models import Answer
+from qa.shells.markup import Failed, Turn, answer_markdown, articles_html, esc, md_escape, sources_html
+from qa.shells.report import outcomes
+
+EXAMPLES = (
+    "How many US troops are in Agadez?",
+    "How many Russian military instructors arrived in Niamey?",
+    "When did France withdraw its troops from Niger?",
+)
+
+
+@contextmanager
+def _shown() -> Iterator[None]:
+    """A `SourcedError` inside becomes a `gr.Error`: its message on the page, no traceback."""
+    try:
+        yield
+    except SourcedError as exc:
+        raise gr.Error(str(exc)) from None
+
+
+def _history(turns: list[Turn]) -> list[dict[str, str]]:
+    out = []
+    for t in turns:
+        if isinstance(t, Answer):
+            out += [{"role": "user", "content": t.question}, {"role": "assistant", "content": t.answer}]
+    return out
+
+
+def _messages(turns: list[Turn], partial: str | None = None) -> list[dict[str, str]]:
+    """The chat as Chatbot messages; with `partial`, the last answer shows that instead (streaming in)."""
+    out = []
+    for i, t in enumerate(turns):
+        out.append({"role": "user", "content": md_escape(t.question)})
+        content = answer_markdown(t, i) if partial is None or i < len(turns) - 1 else partial
+        out.append({"role": "assistant", "content": content})
+    return out
+
+
+def _filters(sources: list[str] | None, article_ids: list[str] | None) -> dict[str, list[str]] | None:
+    filters = {}
+    if sources:
+        filters["sources"] = list(sources)
+    if article_ids:
+        filters["article_ids"] = list(article_ids)
+    return filters or None
+
+
+def _stream(text: str) -> Iterator[str]:
+    """Prefixes of `text`, a few words more each time (the answer streaming in)."""
+    words = re.split(r"(\s+)", text)
+    for i in range(6, len(words), 6):
+        yield "".join(words[:i])
+    yield text
+
+
+def _ingested(engine: Any, path: str) -> list[str]:
+    """Index one uploaded file (parsed by `QA.ingest_bytes`); a list item per article or problem."""
+    name = os.path.basename(path)
+    try:
+        report = engine.ingest_bytes([(name, Path(path).read_bytes())])
+    except (OSError, SourcedError) as exc:
+        return [f'<li class="upload-error">✗ {esc(name)}: {esc(exc)}</li>']
+    return ([f'<li class="upload-error">✗ {esc(problem)}</li>' for problem in report.problems]
+            + [f'<li class="upload-ok">✓ {esc(name)}: {outcome} as <code>{esc(article_id)}</code></li>'
+               for outcome, article_id in outcomes(report)])
+
+
+class _Events:
+    """What the page's controls do, over one `QA`."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def ask(self, question: str, k: int = 5, history: list[str] | None = None) -> dict[str, Any]:
+        """Answer a question from the indexed articles; returns the JSON of `qa ask --json`."""
+        turns = [{"role": "user", "content": q} for q in history or []]
+        with _shown():
+            return self.engine.ask(question, k=k, history=turns).to_dict()
+
+    def respond(self, question: str, turns: list[Turn], k: float, sources: list[str] | None,
+                article_ids: list[str] | None) -> Iterator[tuple[Any, ...]]:
+        """Ask, show the answer streaming in, then its sources; a refused question shows its reason in the chat."""
+        question = (question or "").strip()
+        if not question:
+            yield gr.update(), gr.update(), turns, gr.update()
+            return
+        yield "", _messages([*turns, Answer(question=question, answer="", abstained=False)], partial="…"), turns, \
+            gr.update()
+        answer: Turn
+        try:
+            answer = self.engine.ask(question, k=int(k), history=_history(turns), filters=_filters(sources, article_ids))
+        except SourcedError as exc:
+            answer = Failed(question, str(exc))
+        turn, turns = len(turns), [*turns, answer]
+        if isinstance(answer, Answer) and not answer.abstained:
+            for prefix in _stream(answer_markdown(answer, turn)):
+                yield "", _messages(turns, partial=prefix), turns, gr.update()
+                time.sleep(0.03)
+        yield "", _messages(turns), turns, sources_html(self.engine, answer, turn)
+
+    def show_turn(self, turns: list[Turn], evt: gr.SelectData) -> Any:
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        turn = int(index or 0) // 2
+        return sources_html(self.engine, turns[turn], turn) if 0 <= turn < len(turns) else gr.update()
+
+    def pick_example(self, evt: gr.SelectData) -> str:
+        value = evt.value
+        return value.get("text", "") if isinstance(value, dict) else str(value)
+
+    def refresh(self) -> tuple[Any, ...]:
+        infos = self.engine.articles()
+        sources = sorted({a.source for a in infos if a.source})
+        choices = [(f"{a.title} ({a.source})", a.id) for a in infos]
+        return (articles_html(infos), gr.update(choices=sources), gr.update(choices=choices),
+                gr.update(choices=choices, value=None))
+
+    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        lines = [line for path in progress.tqdm(files or [], desc="Indexing") for line in _ingested(self.engine, path)]
+        status = f"<ul>{''.join(lines)}</ul>" if lines else ""
+        return (status, None, *self.refresh())
+
+    def remove(self, article_id: str | None) -> tuple[Any, ...]:
+        if not article_id:
+            raise gr.Error("Choose an article to remove.")
+        with _shown():
+            self.engine.remove(article_id)
+        return (f"<p>Removed <code>{esc(article_id)}</code>.</p>", *self.refresh())
+
+    def new_chat(self) -> tuple[Any, ...]:
+        return [], [], sources_html(self.engine, None, 0), ""
+
+
+def build_ui(engine: Any) -> gr.Blocks:
+    """The chat page over `engine` (a `qa.engine.QA`)."""
+    on = _Events(engine)
+    with gr.Blocks(title="Sourced", analytics_enabled=False) as demo:
+        turns = gr.State([])
+        gr.Markdown("## Sourced\nAnswers from news articles; every answer cites the exact sentences it rests on.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    elem_id="chat", label="Chat", height=380, latex_delimiters=[], allow_tags=False,
+                    feedback_options=None, examples=[{"text": q} for q in EXAMPLES], buttons=["copy"],
+                    placeholder="Ask a question about the indexed articles, or pick an example.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(elem_id="question", show_label=False, scale=6, autofocus=True,
+                                          placeholder="Ask about the articles, e.g. How many US troops are in Agadez?")
+                    send = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=80)
+                sources = gr.HTML(sources_html(engine, None, 0), elem_id="sources")
+            with gr.Column(scale=2):
+                k = gr.Slider(1, 20, value=engine.settings.k, step=1, label="Number of sources", elem_id="k")
+                source_filter = gr.Dropdown(multiselect=True, label="Only these sources", elem_id="source-filter")
+                article_filter = gr.Dropdown(multiselect=True, label="Only these articles", elem_id="article-filter")
+                clear = gr.Button("New chat", size="sm")
+                with gr.Accordion("Articles", open=True):
+                    files = gr.File(file_count="multiple", file_types=list(SUPPORTED), elem_id="upload",
+                                    label=f"Add articles ({', '.join(SUPPORTED)})")
+                    status = gr.HTML(elem_id="upload-status")
+                    listing = gr.HTML(elem_id="articles")
+                    with gr.Row():
+                        to_remove = gr.Dropdown(label="Remove an article", elem_id="remove-choice", scale=3)
+                        remove_btn = gr.Button("Remove", variant="stop", elem_id="remove", scale=1, min_width=80)
+
+        chat_inputs = [question, turns, k, source_filter, article_filter]
+        chat_outputs = [question, chatbot, turns, sources]
+        gr.on([question.submit, send.click], on.respond, chat_inputs, chat_outputs, api_name="chat",
+              api_visibility="undocumented", show_progress="hidden")
+        chatbot.example_select(on.pick_example, None, question, api_visibility="private").then(
+            on.respond, chat_inputs, chat_outputs, api_visibility="private", show_progress="hidden")
+        chatbot.select(on.show_turn, turns, sources, api_visibility="private", show_progress="hidden")
+        clear.click(on.new_chat, None, [turns, chatbot, sources, question], api_visibility="private")
+        lists = [listing, source_filter, article_filter, to_remove]
+        files.upload(on.upload, files, [status, files, *lists], api_visibility="private")
+        remove_btn.click(on.remove, to_remove, [status, *lists], api_visibility="private")
+        demo.load(on.refresh, None, lists, api_visibility="private")
+        gr.api(on.ask, api_name="ask")
+    demo.queue(default_concurrency_limit=4)  # QA answers concurrent questions; don't serialise users
+    return demo
