@@ -37,6 +37,11 @@ class QueryCache:
         self._size = size
         self._lock = threading.Lock()
 
+    def clear(self) -> None:
+        """Forget every vector."""
+        with self._lock:
+            self._items.clear()
+
     def get(self, text: str, compute: Callable[[str], np.ndarray]) -> np.ndarray:
         """The cached vector of `text`, else `compute(text)`, kept."""
         with self._lock:
@@ -76,7 +81,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str | None = None, *, batch_size: int = 64, cache_size: int = 2048) -> None:
         self.name = model or DEFAULT_MODEL
         self.batch_size = batch_size
-        self._queries = QueryCache(cache_size)
+        self.queries = QueryCache(cache_size)
         self._model: Any = None
         self._lock = threading.Lock()
         self._dim: int | None = None
@@ -147,7 +152,7 @@ class SentenceTransformerEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one question, cached: repeated questions cost nothing."""
-        return self._queries.get(text, self._encode_one)
+        return self.queries.get(text, self._encode_one)
 
 
 ENCODERS = ("auto", "onnx-int8", "onnx", "torch")

@@ -171,7 +171,7 @@ class OnnxEmbedder:
         self.quantize = quantize
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._folder = Path(resolve_model(self.name))
-        self._queries = QueryCache(cache_size)
+        self.queries = QueryCache(cache_size)
         self._lock = threading.Lock()
         self._session: Any = None
         self._query_session: Any = None
@@ -352,5 +352,5 @@ class OnnxEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one question on the float32 graph (the torch vector), cached: repeated questions cost nothing."""
-        return self._queries.get(text, self._encode_one)
+        return self.queries.get(text, self._encode_one)
 

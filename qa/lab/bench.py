@@ -120,7 +120,7 @@ def write_synthetic(store: Store, pool: list[str], vectors: np.ndarray, n: int, 
 
 def query_latency(engine: Any, questions: list[str], *, warmup: int = 5) -> dict[str, float]:
     """p50/p95 of `engine.ask` over distinct questions (the query cache cleared first)."""
-    cache = getattr(engine.embedder, "_cache", None)
+    cache = getattr(engine.embedder, "queries", None)
     for q in questions[:warmup]:
         engine.ask(q)
     if cache is not None:
