@@ -32,3 +32,16 @@ def test_quick_bench_reports_every_key():
 def test_bench_rejects_bad_sizes():
     got = CliRunner().invoke(main, ["bench", "--sizes", "ten"])
     assert got.exit_code != 0 and "--sizes" in got.output
+
+
+def test_scale_bench_times_real_processes_and_a_commit_reaches_the_running_server(tmp_path):
+    """`qa bench --scale` on a tiny index: a real `qa ask`, a real `qa serve`, a commit by another process."""
+    got = CliRunner().invoke(main, ["bench", "--scale", "--sentences", "1500", "--runs", "1",
+                                    "--scale-index", str(tmp_path / "ix"), "--json"])
+    assert got.exit_code == 0, got.output
+    data = json.loads(got.stdout)
+    assert data["built"]["articles"] == data["articles"] >= 10 and data["sentences"] > data["built"]["sentences"]
+    assert data["cold_start_s"]["cli"] > 0 and data["cold_start_s"]["serve"] > 0
+    assert data["peak_rss_mb"]["cli"] > 100 and data["peak_rss_mb"]["serve"] > 100
+    assert data["query_ms"]["p95"] >= data["query_ms"]["p50"] > 0 and data["query_ms"]["n"] == 100
+    assert data["refresh_s"] > 0  # the new articles were cited by the server that was already running

@@ -232,12 +232,27 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
 @click.option("--articles", type=click.IntRange(10), default=200, show_default=True,
               help="With --archive: articles in the archive.")
 @click.option("--runs", type=click.IntRange(1), default=3, show_default=True,
-              help="With --archive: runs to take the median of.")
+              help="With --archive or --scale: runs to take the median of.")
+@click.option("--scale", is_flag=True,
+              help="Instead: serving a large news index (cold start, peak RSS, query p50/p95 over HTTP, "
+                   "commit -> answerable on a running server).")
+@click.option("--sentences", type=click.IntRange(1000), default=250_000, show_default=True,
+              help="With --scale: about how many sentences the index holds.")
+@click.option("--scale-index", type=click.Path(file_okay=False), default=None,
+              help="With --scale: build the index here once and reuse it (default: a temporary one).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articles: int, runs: int,
-          as_json: bool) -> None:
+          scale: bool, sentences: int, scale_index: str | None, as_json: bool) -> None:
     """Benchmark ingest throughput, query latency by index size, cold start, memory; llama-index side by side."""
     from qa.lab import bench as b
+
+    if scale:
+        from qa.lab.scale_bench import format_scale_bench, run_scale_bench
+
+        found = run_scale_bench(sentences=sentences, index=scale_index, runs=runs,
+                                log=lambda msg: click.echo(msg, err=True))
+        click.echo(b.to_json(found) if as_json else format_scale_bench(found))
+        return
 
     if archive:
         from qa.lab.archive_bench import format_archive_bench, run_archive_bench
