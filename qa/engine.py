@@ -112,6 +112,9 @@ class QA:
                 return current
             generation = self.store.generation()
             if current is None or current.corpus.generation != generation:
+                # Let the old corpus go before the new one loads (questions wait on the lock meanwhile):
+                # holding both doubled a server's peak memory after every commit.
+                self._retriever = current = None
                 corpus = self.store.load_corpus()
                 current = Retriever(build_lexicon(corpus), self.store, self.ranker, self.embedder,
                                     n_candidates=self.settings.n_candidates)
