@@ -122,6 +122,7 @@ def _store_batch(prepared: Prepared, vectors: np.ndarray, store: Store, report: 
         (report.replaced if replaced else report.added).append(article.id)
         report.sentences += len(sentences)
         report.chunks += len(chunks)
+    report.committed_at = time.time()
 
 
 def ingest_articles(items: Iterable[Article | LoadProblem], store: Store, embedder: Embedder, *,

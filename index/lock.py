@@ -47,6 +47,9 @@ def _file_lock(path: Path, *, wait_s: float, poll_s: float = 0.05) -> Iterator[i
         os.close(fd)
 
 
+file_lock = _file_lock  # an advisory lock on one file, as used beside an index for other purposes
+
+
 @contextmanager
 def writer_lock(directory: Path, *, wait_s: float = 30.0, poll_s: float = 0.1) -> Iterator[None]:
     """Hold the index directory's writer lock; wait up to `wait_s`, then raise `IndexBusy`."""

@@ -85,8 +85,15 @@ class IngestReport:
     sentences: int = 0
     chunks: int = 0
     interrupted: bool = False  # stopped by Ctrl+C at a batch boundary: what was written is whole
+    committed_at: float = 0.0  # Unix time of the last commit (0 when nothing was written)
 
     @property
     def ok(self) -> bool:
         """True when every input was ingested."""
         return not self.problems and not self.interrupted
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {"added": self.added, "replaced": self.replaced, "unchanged": self.unchanged,
+                "problems": [str(p) for p in self.problems], "sentences": self.sentences, "chunks": self.chunks,
+                "interrupted": self.interrupted, "committed_at": self.committed_at}

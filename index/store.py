@@ -93,22 +93,39 @@ class Corpus:
     chunk_article: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     chunk_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # sentence rows
     chunk_last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    chunk_text: list[str] = field(default_factory=list)
     chunk_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    article_live: np.ndarray | None = None  # False for rows of removed or replaced articles kept in place
 
     def __post_init__(self) -> None:
-        self.article_row = {a.id: i for i, a in enumerate(self.articles)}
-        self.sentence_row = {sid: i for i, sid in enumerate(self.sentence_ids)}
-        self.chunk_row = {cid: i for i, cid in enumerate(self.chunk_ids)}
+        live = self.article_live
+        self.article_row = {a.id: i for i, a in enumerate(self.articles) if live is None or live[i]}
 
     @property
     def empty(self) -> bool:
         """True when nothing is indexed."""
-        return not self.articles
+        return not self.article_row
 
     def sentence_key(self, row: int) -> str:
         """Public citation key of a sentence row: `article_id:index`."""
         return f"{self.articles[self.sentence_article[row]].id}:{int(self.sentence_index[row])}"
+
+
+@dataclass(frozen=True)
+class ArticleParts:
+    """One committed article as stored: its record, text, sentences and chunks with their vectors."""
+
+    info: ArticleInfo
+    text: str
+    sentences: np.ndarray  # (n, 3): index, start, end
+    sentence_vectors: np.ndarray
+    chunks: np.ndarray  # (m, 3): index, first sentence index, last sentence index
+    chunk_vectors: np.ndarray
+
+
+def _matrix(rows: list[Any]) -> np.ndarray:
+    if not rows:
+        return np.zeros((0, 0), np.float32)
+    return np.asarray(np.stack([np.asarray(v, dtype=np.float32) for v in rows]), dtype=np.float32)
 
 
 def sentence_id(article_id: str, version: str, index: int) -> str:
@@ -380,14 +397,8 @@ class Store:
                 index, first_index, last_index = _span(m, "first", "last")
                 first, last = srow.get((a, first_index)), srow.get((a, last_index))
                 if first is not None and last is not None:
-                    text = texts.get(aid, "")[sentences[first][2] : sentences[last][3]]
-                    chunks.append((a, index, first, last, text, r["embeddings"], r["id"]))
+                    chunks.append((a, index, first, last, r["embeddings"], r["id"]))
         chunks.sort(key=lambda c: (c[0], c[1]))
-
-        def matrix(rows: list[Any]) -> np.ndarray:
-            if not rows:
-                return np.zeros((0, 0), np.float32)
-            return np.asarray(np.stack([np.asarray(v, dtype=np.float32) for v in rows]), dtype=np.float32)
 
         return Corpus(
             generation=generation,
@@ -398,14 +409,49 @@ class Store:
             sentence_start=np.asarray([s[2] for s in sentences], np.int64),
             sentence_end=np.asarray([s[3] for s in sentences], np.int64),
             sentence_text=[s[4] for s in sentences],
-            sentence_vectors=matrix([s[5] for s in sentences]),
-            chunk_ids=[c[6] for c in chunks],
+            sentence_vectors=_matrix([s[5] for s in sentences]),
+            chunk_ids=[c[5] for c in chunks],
             chunk_article=np.asarray([c[0] for c in chunks], np.int32),
             chunk_first=np.asarray([c[2] for c in chunks], np.int32),
             chunk_last=np.asarray([c[3] for c in chunks], np.int32),
-            chunk_text=[c[4] for c in chunks],
-            chunk_vectors=matrix([c[5] for c in chunks]),
+            chunk_vectors=_matrix([c[4] for c in chunks]),
         )
+
+    def read_parts(self, article_ids: list[str]) -> list[ArticleParts]:
+        """Committed articles with their sentences and chunks (offsets and vectors), in the order asked.
+
+        Only parts of each article's committed version are returned; ids not committed are left out.
+        What derived indexes are built from, a group of articles at a time.
+        """
+        infos = {}
+        got = self.articles_col.get(ids=list(article_ids), include=["metadatas", "documents"])
+        texts = {}
+        for id_, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
+            infos[id_] = self._info(id_, meta or {})
+            texts[id_] = doc or ""
+        if not infos:
+            return []
+        where = {"article_id": {"$in": list(infos)}}
+        sentences: dict[str, list[tuple[int, int, int, Any]]] = {aid: [] for aid in infos}
+        chunks: dict[str, list[tuple[int, int, int, Any]]] = {aid: [] for aid in infos}
+        for col, into, low, high in ((self.sentences_col, sentences, "start", "end"),
+                                     (self.chunks_col, chunks, "first", "last")):
+            for r in self._all(col, ["metadatas", "embeddings"], where=where):
+                m = r["metadatas"] or {}
+                aid = m.get("article_id")
+                if aid in infos and m.get("version") == infos[aid].content_hash:
+                    into[aid].append((*_span(m, low, high), r["embeddings"]))
+        out = []
+        for aid in article_ids:
+            if aid not in infos:
+                continue
+            s = sorted(sentences[aid], key=lambda x: x[0])
+            c = sorted(chunks[aid], key=lambda x: x[0])
+            out.append(ArticleParts(
+                infos[aid], texts[aid], np.asarray([x[:3] for x in s], np.int64).reshape(-1, 3),
+                _matrix([x[3] for x in s]), np.asarray([x[:3] for x in c], np.int64).reshape(-1, 3),
+                _matrix([x[3] for x in c])))
+        return out
 
     def query(self, which: str, vector: np.ndarray, n: int,
               article_ids: list[str] | None = None) -> list[tuple[str, float]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -15,12 +16,12 @@ from index.store import ArticleInfo, Problem, Store
 from qa import answer as composer
 from qa.chat import contextualize
 from qa.citations import render
+from qa.derived import Derived
 from qa.errors import EmptyIndex, EmptyQuestion, InvalidQuestion, QuestionTooLong
-from qa.lexicon import build_lexicon
 from qa.models import Answer
 from qa.ranker import Ranker
 from qa.retrieval import Retriever
-from qa.settings import Settings, chroma_url, index_dir
+from qa.settings import Settings, chroma_url, derived_dir, index_dir
 
 REFRESH_EVERY_S = 1.0  # how often to look for commits made by other processes
 
@@ -36,6 +37,7 @@ class QA:
         self.embedder: Any = embedder or make_embedder(self.settings.model, encoder=self.settings.encoder)
         self.store = Store(self.index_dir, chroma_url=self.chroma_url, model=self.embedder.name)
         self.ranker = Ranker.load()
+        self.derived = Derived(derived_dir(self.index_dir, self.chroma_url))
         self._retriever: Retriever | None = None
         self._checked_at = 0.0
         self._lock = threading.RLock()
@@ -59,7 +61,7 @@ class QA:
                                   lock_wait_s=self.settings.lock_wait_s)
         finally:
             close()
-        self._invalidate()
+        self._after_write()
         return report
 
     def ingest_bytes(self, files: Sequence[tuple[str, bytes]]) -> IngestReport:
@@ -67,14 +69,14 @@ class QA:
         items = (item for name, data in files for item in parse_bytes(name, data, limits=self.settings.limits))
         report = ingest_articles(items, self.store, self.embedder, lock_dir=self._lock_dir,
                                  lock_wait_s=self.settings.lock_wait_s, limits=self.settings.limits)
-        self._invalidate()
+        self._after_write()
         return report
 
     def remove(self, article_id: str) -> None:
         """Delete one article and everything derived from it."""
         with self.store.writer_lock(wait_s=self.settings.lock_wait_s):
             self.store.remove(article_id)
-        self._invalidate()
+        self._after_write()
 
     def check(self, *, repair: bool = False) -> list[Problem]:
         """Integrity problems of the index (and, with `repair`, fix what can be fixed).
@@ -83,7 +85,11 @@ class QA:
         """
         with self.store.writer_lock(wait_s=self.settings.lock_wait_s):
             problems = self.store.check(repair=repair)
-        self._invalidate()
+        problems += self.derived.check(repair=repair)
+        if repair:
+            self._after_write()
+        else:
+            self._invalidate()
         return problems
 
     # --- reading ---------------------------------------------------------------------
@@ -100,8 +106,19 @@ class QA:
         with self._lock:
             self._checked_at = 0.0
 
-    def retriever(self) -> Retriever:
-        """The retriever over the current generation of the store (rebuilt when it changed)."""
+    def _after_write(self) -> None:
+        """Bring the derived indexes up to date after this process wrote, so the next reader starts fast."""
+        self._invalidate()
+        try:
+            self.retriever(compact=True)
+        except OSError as exc:  # the next reader brings them up to date itself
+            logging.getLogger(__name__).warning("derived indexes not updated: %s", exc)
+
+    def retriever(self, *, compact: bool = False) -> Retriever:
+        """The retriever over the current generation of the store (updated when it changed).
+
+        With `compact` (after this process wrote), crowded derived indexes are also rebuilt into few.
+        """
         now = time.monotonic()
         current = self._retriever
         if current is not None and now - self._checked_at < REFRESH_EVERY_S:
@@ -112,12 +129,11 @@ class QA:
                 return current
             generation = self.store.generation()
             if current is None or current.corpus.generation != generation:
-                # Let the old corpus go before the new one loads (questions wait on the lock meanwhile):
-                # holding both doubled a server's peak memory after every commit.
-                self._retriever = current = None
-                corpus = self.store.load_corpus()
-                current = Retriever(build_lexicon(corpus), self.store, self.ranker, self.embedder,
-                                    n_candidates=self.settings.n_candidates)
+                # The derived indexes are brought up to date by a delta (or read as they are) and
+                # memory-mapped; the old retriever shares their segments until it is dropped.
+                self.store.refresh()
+                current = Retriever(self.derived.lexicon(self.store, compact=compact), self.store, self.ranker,
+                                    self.embedder, n_candidates=self.settings.n_candidates)
                 self._retriever = current
             self._checked_at = time.monotonic()
             return current

@@ -1,20 +1,25 @@
-"""The per-corpus lexicon: every sentence tokenised once, IDF, BM25 indexes, and what features read per row.
+"""The per-corpus lexicon: what features read per sentence, article and term, over derived segments.
 
-Built once per corpus generation (`build_lexicon`); the question side is in `qa.features.Query`.
+Every sentence is tokenised once, when its segment is written (`qa.segments`); `assemble` puts the
+segments of one corpus generation together without copying them. The question side is in
+`qa.features.Query`.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import sys
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
 from index.store import Corpus
 from qa import text as tx
+from qa.bm25 import BM25, Level, idf
+from qa.rows import RowView, StackedRows
+
+if TYPE_CHECKING:
+    from qa.segments import Segment
 
 NAMEISH = re.compile(r"\b(?:[A-Z][\w'’-]+|\d[\d,.]*)")
 MODALS = frozenset("will would can could may might shall should must".split())
@@ -48,6 +53,20 @@ class Vocabulary:
                 by_shape.setdefault((w[0], len(w)), []).append(w)
         return cls(frozenset(raw), frozenset(tx.stem(w) for w in raw), by_shape)
 
+    @classmethod
+    def merged(cls, words: Iterable[Iterable[str]], stems: Iterable[Iterable[str]]) -> "Vocabulary":
+        """The union of vocabularies listed by `listed` (each word is processed alone, so the union is exact)."""
+        raw = frozenset(w for ws in words for w in ws)
+        by_shape: dict[tuple[str, int], list[str]] = {}
+        for w in raw:
+            if len(w) >= 4:
+                by_shape.setdefault((w[0], len(w)), []).append(w)
+        return cls(raw, frozenset(s for ss in stems for s in ss), by_shape)
+
+    def listed(self) -> tuple[list[str], list[str]]:
+        """Words and stems, sorted (what a segment stores)."""
+        return sorted(self.words), sorted(self.stems)
+
     def knows(self, word: str) -> bool:
         """The word, its stem, its singular ('DVDs') or a word one edit away ('Hollwood', 5+ letters)."""
         if word in self.words or tx.stem(word) in self.stems:
@@ -62,113 +81,116 @@ class Vocabulary:
 
 @dataclass
 class Lexicon:
-    """Lexical indexes and per-article aggregates over one corpus generation."""
+    """What features read per sentence, article and term, over the live rows of a set of segments.
+
+    Per-sentence tokens are decoded from the memory-mapped segments when read (features read about
+    150 candidate rows a question); nothing here is proportional to the corpus but a few integer
+    arrays, the vocabulary and the article list.
+    """
 
     corpus: Corpus
-    sentence_terms: list[list[str]]
-    sentence_term_sets: list[frozenset[str]]
-    idf: dict[str, float]
-    bm25_sentences: Any
-    bm25_chunks: Any
-    sentence_len: np.ndarray
-    avg_len: float
+    segments: list[Segment]
+    bm25: BM25
+    sentence_words: RowView[tuple[str, ...]]  # per row: lower-case words
+    sentence_terms: RowView[tuple[str, ...]]  # per row: stemmed terms, in order
+    sentence_term_sets: RowView[frozenset[str]]
+    sentence_caps: RowView[tuple[str, ...]]  # per row: capitalised words and numbers, lower-cased
+    subjects: RowView[frozenset[str]]  # per row: terms of its opening, before a verb
+    antecedents: RowView[frozenset[str]]  # per row: terms its opening refers to (`.get(row)`: None when none)
     title_terms: list[frozenset[str]]
-    article_vectors: np.ndarray
+    article_vectors: StackedRows
     sentence_chunks: np.ndarray  # (n_sentences, 2): the (up to two) chunks holding each sentence
-    bm25_articles: Any = None
-    vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary.of(()))
-    antecedents: dict[int, frozenset[str]] = field(default_factory=dict)  # row -> terms its opening refers to
-    subjects: list[frozenset[str]] = field(default_factory=list)  # per row: terms of its opening, before a verb
-    sentence_words: list[tuple[str, ...]] = field(default_factory=list)  # per row: lower-case words (interned)
-    sentence_caps: list[tuple[str, ...]] = field(default_factory=list)  # per row: capitalised words and numbers
-    sorted_words: list[str] = field(default_factory=list)  # corpus words of 4+ letters, sorted (prefix search)
+    sentence_len: np.ndarray  # terms per sentence
+    vocabulary: Vocabulary
+    sorted_words: list[str]  # corpus words of 4+ letters, sorted (prefix search)
+    max_idf: float
 
     def idf_of(self, term: str) -> float:
-        """IDF of a stemmed term over sentences (unknown terms get the largest)."""
-        return self.idf.get(term, self.max_idf)
-
-    def __post_init__(self) -> None:
-        self.max_idf = max(self.idf.values(), default=1.0)
+        """IDF of a stemmed term over the live sentences (unknown terms get the largest)."""
+        df = self.bm25.df(term)
+        return idf(df, max(self.bm25.sentences.n, 1)) if df else self.max_idf
 
 
-def _normalised(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+def assemble(segments: list[Segment], dead: list[set[int]], generation: str) -> Lexicon:
+    """The corpus and lexicon over segments, less the articles marked dead (local article rows per segment)."""
+    art_off = _offsets([len(s.articles) for s in segments])
+    s_off = _offsets([s.n_sentences for s in segments])
+    c_off = _offsets([s.n_chunks for s in segments])
+    dim = next((int(s.arrays["sentence_vectors"].shape[1]) for s in segments if s.n_sentences), 0)
 
+    def cat(name: str, shift: np.ndarray | None = None, dtype: type = np.int32) -> np.ndarray:
+        parts = [np.asarray(s.arrays[name]) + (int(shift[i]) if shift is not None else 0)
+                 for i, s in enumerate(segments)]
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
-def build_lexicon(corpus: Corpus) -> Lexicon:
-    """Tokenise every sentence and chunk once and build the BM25 indexes."""
-    import bm25s
+    articles = [a for s in segments for a in s.articles]
+    live = np.ones(len(articles), bool)
+    for i, rows in enumerate(dead):
+        live[[int(art_off[i]) + r for r in rows]] = False
+    sentence_article = cat("sentence_article", art_off)
+    chunk_article = cat("chunk_article", art_off)
+    pairs = [np.where(np.asarray(s.arrays["sentence_chunks"]) < 0, -1,
+                      np.asarray(s.arrays["sentence_chunks"]) + int(c_off[i])) for i, s in enumerate(segments)]
+    sentence_chunks = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
+    n_terms = np.concatenate([np.diff(np.asarray(s.arrays["terms_ptr"])) for s in segments]) \
+        if segments else np.zeros(0, np.int64)
+    chunk_first, chunk_last = cat("chunk_first", s_off), cat("chunk_last", s_off)
+    cum = np.concatenate([[0], np.cumsum(n_terms)])
+    chunk_len = cum[chunk_last + 1] - cum[chunk_first] if len(chunk_first) else np.zeros(0, np.int64)
+    art_len = np.bincount(sentence_article, n_terms, minlength=len(articles)) if len(articles) else np.zeros(0)
+    sentence_live = live[sentence_article] if len(sentence_article) else np.zeros(0, bool)
 
-    sentence_words = [tuple(sys.intern(w) for w in tx.words(t)) for t in corpus.sentence_text]
-    sentence_terms = [tx.terms_of(ws) for ws in sentence_words]
-    term_sets = [frozenset(t) for t in sentence_terms]
-    n = max(len(sentence_terms), 1)
-    df: dict[str, int] = {}
-    for s in term_sets:
-        for t in s:
-            df[t] = df.get(t, 0) + 1
-    idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-    sentence_caps = [tuple(sys.intern(w.lower()) for w in NAMEISH.findall(t)) for t in corpus.sentence_text]
-    vocabulary = Vocabulary.of([w for ws in sentence_words for w in ws]
-                               + [w for a in corpus.articles for w in tx.words(a.title)])
+    def ids(kind: str) -> Callable[[int, int], str]:
+        def read(seg: int, row: int) -> str:
+            s = segments[seg]
+            a = s.articles[int(s.arrays[f"{kind}_article"][row])]
+            index = s.arrays[f"{kind}_index"][row]
+            return f"{a.id}.{a.content_hash}.{kind[0]}{int(index)}"
+        return read
 
-    def index(docs: list[list[str]]) -> Any:
-        if not docs:
-            return None
-        bm = bm25s.BM25()
-        bm.index([d or [""] for d in docs], show_progress=False)
-        return bm
+    corpus = Corpus(
+        generation=generation, articles=articles, article_live=None if live.all() else live,
+        sentence_ids=RowView(s_off, ids("sentence")),
+        sentence_article=sentence_article,
+        sentence_index=cat("sentence_index"),
+        sentence_start=cat("sentence_start", dtype=np.int64),
+        sentence_end=cat("sentence_end", dtype=np.int64),
+        sentence_text=RowView(s_off, lambda seg, row: segments[seg].text(row)),
+        sentence_vectors=StackedRows([s.arrays["sentence_vectors"] for s in segments], dim),
+        chunk_ids=RowView(c_off, ids("chunk")),
+        chunk_article=chunk_article, chunk_first=chunk_first, chunk_last=chunk_last,
+        chunk_vectors=StackedRows([s.arrays["chunk_vectors"] for s in segments], dim),
+    )
 
-    chunk_terms = [
-        [t for row in range(int(first), int(last) + 1) for t in sentence_terms[row]]
-        for first, last in zip(corpus.chunk_first, corpus.chunk_last)
-    ]
-    lengths = np.asarray([len(t) for t in sentence_terms], dtype=np.float32)
-    n_articles = len(corpus.articles)
-    article_docs: list[list[str]] = [[] for _ in range(n_articles)]
-    for row, terms in enumerate(sentence_terms):
-        article_docs[int(corpus.sentence_article[row])].extend(terms)
-    dim = corpus.sentence_vectors.shape[1] if corpus.sentence_vectors.ndim == 2 else 0
-    article_vectors = np.zeros((n_articles, dim), np.float32)
-    if len(corpus.sentence_ids):
-        np.add.at(article_vectors, corpus.sentence_article, corpus.sentence_vectors)
-    sentence_chunks = np.full((len(corpus.sentence_ids), 2), -1, np.int64)
-    for c, (first, last) in enumerate(zip(corpus.chunk_first, corpus.chunk_last)):
-        for row in range(int(first), int(last) + 1):
-            slot = 0 if sentence_chunks[row, 0] < 0 else 1
-            sentence_chunks[row, slot] = c
-    sentence_chunks[:, 1] = np.where(sentence_chunks[:, 1] < 0, sentence_chunks[:, 0], sentence_chunks[:, 1])
-    antecedents: dict[int, frozenset[str]] = {}
-    for row in range(1, len(corpus.sentence_ids)):
-        if corpus.sentence_article[row] == corpus.sentence_article[row - 1]:
-            found = _antecedent(sentence_words[row], corpus.sentence_text[row - 1], sentence_words[row - 1],
-                                term_sets[row - 1])
-            if found:
-                antecedents[row] = found
+    def tokens(kind: str, as_set: bool = False) -> RowView[Any]:
+        if as_set:
+            return RowView(s_off, lambda seg, row: frozenset(segments[seg].tokens(kind, row)))
+        return RowView(s_off, lambda seg, row: segments[seg].tokens(kind, row))
+
+    chunk_live = live[chunk_article] if len(chunk_article) else np.zeros(0, bool)
+    bm25 = BM25(segments, Level("post", s_off, np.maximum(n_terms, 1), sentence_live),
+                Level("chunk_post", c_off, np.maximum(chunk_len, 1), chunk_live),
+                Level("article_post", art_off, np.maximum(art_len, 1), live))
+    vocabulary = Vocabulary.merged([s.vocabulary_words for s in segments], [s.vocabulary_stems for s in segments])
+    min_df = min((int(np.diff(np.asarray(s.arrays["post_ptr"]))[np.diff(np.asarray(s.arrays["post_ptr"])) > 0].min())
+                  for s in segments if s.n_sentences), default=1)
     return Lexicon(
-        corpus=corpus,
-        sentence_terms=sentence_terms,
-        sentence_term_sets=term_sets,
-        idf=idf,
-        bm25_sentences=index(sentence_terms),
-        bm25_chunks=index(chunk_terms),
-        sentence_len=lengths,
-        avg_len=float(lengths.mean()) if len(lengths) else 1.0,
-        title_terms=[frozenset(tx.terms(a.title)) for a in corpus.articles],
-        article_vectors=_normalised(article_vectors),
-        sentence_chunks=sentence_chunks,
-        bm25_articles=index(article_docs),
-        vocabulary=vocabulary,
-        antecedents=antecedents,
-        subjects=[_subject_terms(ws) for ws in sentence_words],
-        sentence_words=sentence_words,
-        sentence_caps=sentence_caps,
-        sorted_words=sorted(w for w in vocabulary.words if len(w) >= PREFIX_MIN),
+        corpus=corpus, segments=segments, bm25=bm25,
+        sentence_words=tokens("words"), sentence_terms=tokens("terms"), sentence_term_sets=tokens("terms", True),
+        sentence_caps=tokens("caps"), subjects=tokens("subjects", True), antecedents=tokens("antecedents", True),
+        title_terms=[frozenset(tx.terms(a.title)) for a in articles],
+        article_vectors=StackedRows([s.arrays["article_vectors"] for s in segments], dim),
+        sentence_chunks=sentence_chunks, sentence_len=n_terms.astype(np.float32),
+        vocabulary=vocabulary, sorted_words=sorted(w for w in vocabulary.words if len(w) >= PREFIX_MIN),
+        max_idf=idf(min_df, max(bm25.sentences.n, 1)),
     )
 
 
-def _antecedent(words: tuple[str, ...], previous: str, previous_words: tuple[str, ...],
+def _offsets(sizes: list[int]) -> np.ndarray:
+    return np.cumsum([0] + sizes).astype(np.int64)
+
+
+def antecedent_terms(words: tuple[str, ...], previous: str, previous_words: tuple[str, ...],
                 previous_terms: frozenset[str]) -> frozenset[str]:
     """Terms of the previous sentence that this one's opening refers to (a crude coreference).
 
@@ -194,7 +216,7 @@ def _antecedent(words: tuple[str, ...], previous: str, previous_words: tuple[str
     return frozenset()
 
 
-def _subject_terms(words: tuple[str, ...]) -> frozenset[str]:
+def subject_terms(words: tuple[str, ...]) -> frozenset[str]:
     """Terms of a sentence's opening up to its first verb-like word (a crude grammatical subject)."""
     opening: list[str] = []
     for w in words[:10]:

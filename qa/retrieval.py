@@ -140,7 +140,8 @@ class Retriever:
             allowed = set(filters["article_ids"])
         if filters.get("sources"):
             sources = set(filters["sources"])
-            by_source = {a.id for a in self.corpus.articles if a.source in sources or a.title in sources}
+            by_source = {a.id for row, a in enumerate(self.corpus.articles)
+                         if (a.source in sources or a.title in sources) and self.corpus.article_row.get(a.id) == row}
             allowed = by_source if allowed is None else allowed & by_source
         return None if allowed is None else sorted(allowed)
 
@@ -225,7 +226,7 @@ class Retriever:
         corpus, lex = self.corpus, self.lexicon
         if corpus.empty or not len(corpus.sentence_ids):
             return None
-        allowed_articles = None
+        allowed_articles = corpus.article_live  # None when every article row is live
         if article_ids is not None:
             allowed_articles = np.zeros(len(corpus.articles), dtype=bool)
             for aid in article_ids:
@@ -236,20 +237,14 @@ class Retriever:
         q = Query.of(question, lex)
         n = self.n_candidates
 
-        # 1. candidate lists: dense chunks (Chroma), BM25 chunks, BM25 sentences
+        # 1. candidate lists: dense chunks (exact cosine), BM25 chunks, BM25 sentences (zero where not live)
         dense_chunks = _nearest(corpus.chunk_vectors, vector, n,
                                 allowed_articles[corpus.chunk_article] if allowed_articles is not None else None)
-        bm_chunks: list[int] = []
-        bm_sents: list[int] = []
-        chunk_bm = np.zeros(len(corpus.chunk_ids), np.float32)
-        sent_bm = np.zeros(len(corpus.sentence_ids), np.float32)
-        if q.terms and lex.bm25_chunks is not None:
-            chunk_bm = np.asarray(lex.bm25_chunks.get_scores(q.terms), np.float32)
-            sent_bm = np.asarray(lex.bm25_sentences.get_scores(q.terms), np.float32)
-            chunk_ok = allowed_articles[corpus.chunk_article] if allowed_articles is not None else None
-            sent_ok = allowed_articles[corpus.sentence_article] if allowed_articles is not None else None
-            bm_chunks = _top(chunk_bm, n, chunk_ok)
-            bm_sents = _top(sent_bm, n, sent_ok)
+        sent_bm, chunk_bm, art_bm = lex.bm25.scores(q.terms)
+        chunk_ok = allowed_articles[corpus.chunk_article] if allowed_articles is not None else None
+        sent_ok = allowed_articles[corpus.sentence_article] if allowed_articles is not None else None
+        bm_chunks = _top(chunk_bm, n, chunk_ok)
+        bm_sents = _top(sent_bm, n, sent_ok)
 
         # 2. fuse by reciprocal rank, per article and per sentence
         article_rrf: dict[int, float] = {}
@@ -267,8 +262,5 @@ class Retriever:
         if not sentence_rrf:
             return None
         rows = np.fromiter(sentence_rrf.keys(), dtype=np.int64)
-        art_bm = np.zeros(len(corpus.articles), np.float32)
-        if q.terms and lex.bm25_articles is not None:
-            art_bm = np.asarray(lex.bm25_articles.get_scores(q.terms), np.float32)
         pool = Pool(lex, rows, vector, sentence_rrf, article_rrf, sent_bm, chunk_bm, art_bm)
         return Candidates(rows, feature_matrix(q, pool))

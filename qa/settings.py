@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.embedder import DEFAULT_MODEL
 from index.loaders import Limits
+from index.onnx_embedder import cache_dir
 
 DEFAULT_INDEX_DIR = ".sourced-index"
 
@@ -20,6 +22,13 @@ def index_dir(explicit: str | Path | None = None) -> Path:
 def chroma_url(explicit: str | None = None) -> str | None:
     """A Chroma server to use instead of the embedded store: the argument, else $QA_CHROMA_URL."""
     return explicit or os.environ.get("QA_CHROMA_URL") or None
+
+
+def derived_dir(index: Path, chroma: str | None) -> Path:
+    """Where the derived indexes live: beside an embedded store; per Chroma server in the cache directory."""
+    if not chroma:
+        return index / "derived"
+    return cache_dir() / "derived" / hashlib.sha1(chroma.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

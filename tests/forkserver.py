@@ -91,7 +91,8 @@ def _beacon(path: str) -> None:
 
 
 def _child(command: dict[str, Any]) -> int:
-    log = os.open(command.get("log", os.devnull), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    where = command.get("log") or (command["out"] + ".log" if command.get("out") else os.devnull)
+    log = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
     if command.get("beacon"):

@@ -64,11 +64,13 @@ def main() -> None:
               help="Show the progress bar even when stderr is not a terminal.")
 @click.option("--wait", type=click.FloatRange(0), default=None,
               help="Seconds to wait while another process writes to the index (default 30).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (problems are still on stderr).")
 @limit_options
 @common
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, force_progress: bool, wait: float | None,
-           index_dir: str | None, chroma_url: str | None, model: str | None, **limits: int | None) -> None:
+           as_json: bool, index_dir: str | None, chroma_url: str | None, model: str | None,
+           **limits: int | None) -> None:
     """Index article files and folders (.txt .md .html .json .jsonl), recursively.
 
     JSON Lines and JSON list archives are read record by record; a bad record is named by its line
@@ -84,7 +86,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, force_progre
         sys.exit(130)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
-    click.echo(summary(report))
+    click.echo(json.dumps(report.to_dict(), ensure_ascii=False) if as_json else summary(report))
     if report.interrupted:
         click.echo(INTERRUPTED, err=True)
         sys.exit(130)
@@ -173,7 +175,8 @@ def check(ctx: click.Context, repair: bool, as_json: bool, index_dir: str | None
         for p in problems:
             click.echo(f"{'fixed' if repair and p not in remaining else 'problem'}: {p}")
         if not problems:
-            click.echo(f"ok: {len(engine.articles())} articles, all whole, every sentence at its offsets")
+            click.echo(f"ok: {len(engine.articles())} articles, all whole, every sentence at its offsets; "
+                       "derived indexes intact")
         elif not remaining:
             click.echo(f"repaired {len(problems)} problem(s); re-ingest any article named above")
         elif not repair:
