@@ -30,8 +30,8 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 GROUP_SENTENCES = 40_000  # sentences per segment when many articles are added at once
 GROUP_ARTICLES = 500
-MAX_SEGMENTS = 32  # a writer rebuilds into few segments past this many, or past DEAD_SHARE
-DEAD_SHARE = 0.25
+MAX_SMALL_SEGMENTS = 16  # a writer merges small segments (one per commit) past this many
+DEAD_SHARE = 0.25  # ... and re-reads the live articles of a segment with more of its sentences dead
 GRACE_S = 600.0  # files no manifest names are deleted after this long (a reader may still map them)
 SYNC_WAIT_S = 900.0
 
@@ -122,8 +122,8 @@ class Derived:
             if aid not in wanted or wanted[aid].content_hash != version:
                 kept.dead[i].append(row)
         added = [a for a in infos if a.id not in live or live[a.id][2] != a.content_hash]
-        if compact and self._crowded(kept, added):
-            kept, added = Manifest(generation, store.model), infos
+        if compact:
+            kept, added = self._compacted(kept, wanted, added)
         for group in _groups(added):
             parts = store.read_parts([a.id for a in group])
             if parts:
@@ -135,12 +135,31 @@ class Derived:
         self._collect(kept)
         return kept
 
-    def _crowded(self, manifest: Manifest, adding: list[ArticleInfo]) -> bool:
-        """Too many segments, or too many of their sentences dead."""
-        segments = [self._open[s] for s in manifest.segments]
-        n_dead = sum(seg.articles[row].n_sentences for seg, dead in zip(segments, manifest.dead) for row in dead)
-        n_all = sum(seg.n_sentences for seg in segments) + sum(a.n_sentences for a in adding)
-        return len(segments) + 1 > MAX_SEGMENTS or (n_all > 0 and n_dead / n_all > DEAD_SHARE)
+    def _compacted(self, manifest: Manifest, wanted: dict[str, ArticleInfo],
+                   added: list[ArticleInfo]) -> tuple[Manifest, list[ArticleInfo]]:
+        """Drop segments that are mostly dead, and small ones once there are many; their live articles
+        are read again (with `added`) into segments of up to GROUP_SENTENCES. Large healthy segments stay."""
+        segments = [self._open[name] for name in manifest.segments]
+        dead_share = [sum(seg.articles[r].n_sentences for r in dead) / max(seg.n_sentences, 1)
+                      for seg, dead in zip(segments, manifest.dead)]
+        small = [i for i, seg in enumerate(segments) if seg.n_sentences < GROUP_SENTENCES // 4]
+        drop = {i for i, share in enumerate(dead_share) if share > DEAD_SHARE}
+        if len(small) > MAX_SMALL_SEGMENTS:
+            drop.update(small)
+        if not drop:
+            return manifest, added
+        kept = Manifest(manifest.generation, manifest.model)
+        again: list[ArticleInfo] = []
+        for i, (name, dead) in enumerate(zip(manifest.segments, manifest.dead)):
+            if i not in drop:
+                kept.segments.append(name)
+                kept.dead.append(dead)
+                continue
+            for row, a in enumerate(segments[i].articles):
+                now = wanted.get(a.id)
+                if row not in set(dead) and now is not None and now.content_hash == a.content_hash:
+                    again.append(now)
+        return kept, again + added
 
     # --- files ---------------------------------------------------------------------------
 

@@ -68,7 +68,7 @@ def test_a_commit_adds_one_segment_and_removals_only_mark_rows_dead(tmp_path: Pa
 
     engine.remove(answer.citations[0].article_id)
     removed = _manifest(index)
-    assert removed["segments"] == after["segments"] and removed["dead"] == [[], [0]]  # nothing re-read
+    assert removed["segments"] == base and removed["dead"] == [[]]  # its whole segment dropped, nothing re-read
     again = engine.ask("How many residents were moved?")
     assert all(c.article_id != answer.citations[0].article_id for c in again.citations)
 
@@ -87,9 +87,12 @@ def test_an_edited_article_replaces_its_rows(tmp_path: Path):
     assert len(manifest["segments"]) == 2 and len(manifest["dead"][0]) == 1 and manifest["dead"][1] == []
 
 
-def test_deltas_give_the_same_scores_as_one_rebuilt_segment(tmp_path: Path):
+def test_deltas_give_the_same_scores_as_one_rebuilt_segment(tmp_path: Path, monkeypatch):
     """BM25 statistics are global over live rows: segments added one commit at a time score like one."""
+    import qa.derived
     from qa.engine import QA
+
+    monkeypatch.setattr(qa.derived, "DEAD_SHARE", 1.0)  # keep the dead rows in place
 
     index = tmp_path / "index"
     engine = QA(index, embedder=FakeEmbedder())
@@ -224,3 +227,36 @@ def test_the_corpus_of_segments_reads_like_arrays(fake_qa):
     assert double.bm25.scores(["agadez"])[0][n:].max() == 0.0  # dead rows never score
     assert np.allclose(double.bm25.scores(["agadez"])[0][:n], lex.bm25.scores(["agadez"])[0])
     assert double.idf_of("agadez") == pytest.approx(lex.idf_of("agadez"))
+
+
+def test_writers_merge_small_segments_and_rewrite_mostly_dead_ones(tmp_path: Path, monkeypatch):
+    import qa.derived
+    from qa.engine import QA
+
+    monkeypatch.setattr(qa.derived, "MAX_SMALL_SEGMENTS", 3)
+    index = tmp_path / "index"
+    engine = QA(index, embedder=FakeEmbedder())
+    engine.ingest([SEEDS])
+    for i in range(3):
+        engine.ingest([_write(tmp_path / f"d{i}", f"story{i}.txt", f"Story {i} happened in Tromsø. " + BRIDGE)])
+    assert len(_manifest(index)["segments"]) == 4
+    engine.ingest([_write(tmp_path / "d3", "port.txt", PORT)])  # a fifth small segment: all are merged
+    merged = _manifest(index)
+    assert len(merged["segments"]) == 1 and merged["dead"] == [[]]
+    assert len(engine.retriever().corpus.articles) == 5
+    by_merge = _answers(engine)
+    shutil.rmtree(index / "derived")
+    assert _answers(QA(index, embedder=FakeEmbedder())) == by_merge
+
+    engine.ingest([_write(tmp_path / "d3", "port.txt", PORT + " Wages had been frozen since 2019.")])
+    assert _manifest(index)["dead"] == [[_row_of(engine, "port")], []]
+    engine.remove(engine.ask("How many US troops are in Agadez?").citations[0].article_id)
+    # the seed article held most of the first segment's sentences: its live articles are read again
+    after = _manifest(index)
+    assert merged["segments"][0] not in after["segments"] and all(d == [] for d in after["dead"])
+    assert len(engine.retriever().corpus.articles) == 4
+
+
+def _row_of(engine, name: str) -> int:
+    segment = engine.retriever().lexicon.segments[0]
+    return next(i for i, a in enumerate(segment.articles) if name in a.id or name in a.title.lower())

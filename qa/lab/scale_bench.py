@@ -57,14 +57,14 @@ def build(index: Path, sentences: int, log: Log) -> dict[str, Any]:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
         log(f"ingesting {n:,} articles (about {sentences:,} sentences) into {index}")
         t0 = time.perf_counter()
-        _run([*_CLI, "ingest", "--index", str(index), str(archive)])
+        _run([*_CLI, "ingest", "--index", str(index), str(archive)], timeout=WAIT_S + sentences / 100)
         built_s = time.perf_counter() - t0
     listed = json.loads(_run([*_CLI, "list", "--json", "--index", str(index)]))
     return {"articles": len(listed), "sentences": sum(a["n_sentences"] for a in listed), "ingest_s": round(built_s, 1)}
 
 
-def _run(command: list[str]) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=WAIT_S)
+def _run(command: list[str], timeout: float = WAIT_S) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=timeout)
     if done.returncode not in (0, 2):
         raise RuntimeError(f"{' '.join(command[:5])} ... failed ({done.returncode}): {done.stderr[-2000:]}")
     return done.stdout
