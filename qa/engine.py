@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from pathlib import Path
@@ -61,6 +62,9 @@ class QA:
                                   lock_wait_s=self.settings.lock_wait_s)
         finally:
             close()
+        if progress and (report.added or report.replaced):
+            print(f"indexing {report.sentences:,} new sentences for search (tokens, BM25 postings) ...",
+                  file=sys.stderr, flush=True)
         self._after_write()
         return report
 

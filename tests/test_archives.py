@@ -56,6 +56,7 @@ def test_broken_lines_are_named_and_every_good_article_is_indexed(tmp_path: Path
     ]
     assert "Traceback" not in result.output
     assert "MB [" in result.stderr and "sent/s" in result.stderr  # --progress draws the bar off a terminal
+    assert "for search" in result.stderr  # then says it builds the derived indexes
     listed = json.loads(CliRunner().invoke(main, ["list", "--json", "--index", str(tmp_path / "ix")]).stdout)
     assert sorted(a["id"] for a in listed) == ["s1", "s2", "s3"]
 
