@@ -22,7 +22,7 @@ LEASE_S = 30.0  # a crashed writer's lease on a Chroma server frees itself after
 
 
 @contextmanager
-def _file_lock(path: Path, *, wait_s: float, poll_s: float = 0.05) -> Iterator[int]:
+def file_lock(path: Path, *, wait_s: float, poll_s: float = 0.05) -> Iterator[int]:
     """Hold an advisory `flock` on `path`; wait up to `wait_s`, then raise `IndexBusy`.
 
     The kernel drops the lock when the holder dies, even by SIGKILL.
@@ -47,13 +47,10 @@ def _file_lock(path: Path, *, wait_s: float, poll_s: float = 0.05) -> Iterator[i
         os.close(fd)
 
 
-file_lock = _file_lock  # an advisory lock on one file, as used beside an index for other purposes
-
-
 @contextmanager
 def writer_lock(directory: Path, *, wait_s: float = 30.0, poll_s: float = 0.1) -> Iterator[None]:
     """Hold the index directory's writer lock; wait up to `wait_s`, then raise `IndexBusy`."""
-    with _file_lock(directory / "writer.lock", wait_s=wait_s, poll_s=poll_s) as fd:
+    with file_lock(directory / "writer.lock", wait_s=wait_s, poll_s=poll_s) as fd:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         yield
@@ -66,7 +63,7 @@ def open_lock(directory: Path, *, wait_s: float = 120.0) -> Iterator[None]:
     Two processes creating the same new Chroma database at once race in its schema set-up
     ("table collections already exists"); opening one at a time avoids it.
     """
-    with _file_lock(directory / "open.lock", wait_s=wait_s):
+    with file_lock(directory / "open.lock", wait_s=wait_s):
         yield
 
 

@@ -30,7 +30,7 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 GROUP_SENTENCES = 40_000  # sentences per segment when many articles are added at once
 GROUP_ARTICLES = 500
-MAX_SMALL_SEGMENTS = 16  # a writer merges small segments (one per commit) past this many
+MAX_SMALL_SEGMENTS = 8  # a writer merges small segments (one per commit) past this many
 DEAD_SHARE = 0.25  # ... and re-reads the live articles of a segment with more of its sentences dead
 GRACE_S = 600.0  # files no manifest names are deleted after this long (a reader may still map them)
 SYNC_WAIT_S = 900.0
@@ -57,7 +57,8 @@ class Derived:
     def lexicon(self, store: Any, *, compact: bool = False) -> Lexicon:
         """The lexicon at the store's current generation, from the derived files, brought up to date first.
 
-        With `compact` (writers only), many segments or many dead articles are rebuilt into few.
+        With `compact` (writers only), small segments past MAX_SMALL_SEGMENTS and mostly dead ones are
+        re-read into few.
         """
         manifest = self._read()
         if manifest is not None and manifest.model == store.model and manifest.generation == store.generation():
@@ -155,9 +156,10 @@ class Derived:
                 kept.segments.append(name)
                 kept.dead.append(dead)
                 continue
+            gone = set(dead)
             for row, a in enumerate(segments[i].articles):
                 now = wanted.get(a.id)
-                if row not in set(dead) and now is not None and now.content_hash == a.content_hash:
+                if row not in gone and now is not None and now.content_hash == a.content_hash:
                     again.append(now)
         return kept, again + added
 

@@ -121,7 +121,7 @@ class QA:
     def retriever(self, *, compact: bool = False) -> Retriever:
         """The retriever over the current generation of the store (updated when it changed).
 
-        With `compact` (after this process wrote), crowded derived indexes are also rebuilt into few.
+        With `compact` (after this process wrote), small or mostly dead derived segments are re-read into few.
         """
         now = time.monotonic()
         current = self._retriever

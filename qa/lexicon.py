@@ -172,11 +172,11 @@ def assemble(segments: list[Segment], dead: list[set[int]], generation: str) -> 
                 Level("chunk_post", c_off, np.maximum(chunk_len, 1), chunk_live),
                 Level("article_post", art_off, np.maximum(art_len, 1), live))
     vocabulary = Vocabulary.merged([s.vocabulary_words for s in segments], [s.vocabulary_stems for s in segments])
-    min_df = min((int(np.diff(np.asarray(s.arrays["post_ptr"]))[np.diff(np.asarray(s.arrays["post_ptr"])) > 0].min())
-                  for s in segments if s.n_sentences), default=1)
+    min_df = min((_rarest(s.arrays["post_ptr"]) for s in segments if s.n_sentences), default=1)
+    terms = tokens("terms")
     return Lexicon(
-        corpus=corpus, segments=segments, bm25=bm25,
-        sentence_words=tokens("words"), sentence_terms=tokens("terms"), sentence_term_sets=tokens("terms", True),
+        corpus=corpus, segments=segments, bm25=bm25, sentence_words=tokens("words"), sentence_terms=terms,
+        sentence_term_sets=RowView(s_off, lambda seg, row: frozenset(terms[s_off[seg] + row])),
         sentence_caps=tokens("caps"), subjects=tokens("subjects", True), antecedents=tokens("antecedents", True),
         title_terms=[frozenset(tx.terms(a.title)) for a in articles],
         article_vectors=StackedRows([s.arrays["article_vectors"] for s in segments], dim),
@@ -184,6 +184,12 @@ def assemble(segments: list[Segment], dead: list[set[int]], generation: str) -> 
         vocabulary=vocabulary, sorted_words=sorted(w for w in vocabulary.words if len(w) >= PREFIX_MIN),
         max_idf=idf(min_df, max(bm25.sentences.n, 1)),
     )
+
+
+def _rarest(ptr: np.ndarray) -> int:
+    """The smallest document frequency among a segment's terms (postings CSR pointers)."""
+    df = np.diff(np.asarray(ptr))
+    return int(df[df > 0].min()) if (df > 0).any() else 1
 
 
 def _offsets(sizes: list[int]) -> np.ndarray:

@@ -241,8 +241,9 @@ class Retriever:
         dense_chunks = _nearest(corpus.chunk_vectors, vector, n,
                                 allowed_articles[corpus.chunk_article] if allowed_articles is not None else None)
         sent_bm, chunk_bm, art_bm = lex.bm25.scores(q.terms)
-        chunk_ok = allowed_articles[corpus.chunk_article] if allowed_articles is not None else None
-        sent_ok = allowed_articles[corpus.sentence_article] if allowed_articles is not None else None
+        filtered = allowed_articles if article_ids is not None else None  # BM25 is already zero where not live
+        chunk_ok = filtered[corpus.chunk_article] if filtered is not None else None
+        sent_ok = filtered[corpus.sentence_article] if filtered is not None else None
         bm_chunks = _top(chunk_bm, n, chunk_ok)
         bm_sents = _top(sent_bm, n, sent_ok)
 
