@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 from qa import text as tx
 from qa.citations import marker
@@ -52,12 +53,42 @@ def short_answer(question: str, sentence: str) -> str | None:
     return value.strip(" ,;:")
 
 
+_WANTED = {"number": "a number", "date": "a date"}
+_ASKS = re.compile(r"\b(how (?:many|much|long|old|far|big|large|tall|high|often)|when|what (?:year|date|day|month|"
+                   r"century|decade|time|number|percentage|amount)|which (?:year|date|day|month|century|decade)|"
+                   r"in what year)\b", re.IGNORECASE)
+
+
+def missing_type(question: str, citations: list[Citation], quote_limit: int) -> str | None:
+    """For a question that wants a number or a date, the sentence saying the quoted evidence has none.
+
+    "When did they arrive?" with no date in the sentences that would be quoted gives "The articles don't say
+    when: none of the closest sentences gives a date." (None when the question wants neither, or one has it.)
+    """
+    kind = tx.question_type(question)
+    if kind not in _WANTED or any(tx.has_type(c.sentence, kind) for c in citations[:quote_limit]):
+        return None
+    asks = _ASKS.search(question)
+    what = asks.group(1).lower() if asks else ("how many" if kind == "number" else "when")
+    return f"The articles don't say {what}: none of the closest sentences gives {_WANTED[kind]}."
+
+
 def compose(question: str, citations: list[Citation], quote_limit: int) -> tuple[str, str | None]:
     """Keyed answer text (see `qa.citations`) and short answer from ranked citations (the first is the best)."""
     if not citations:
         return ABSTAIN_TEXT, None
-    short = short_answer(question, citations[0].sentence)
     quoted = " ".join(f"“{c.sentence}” {marker(c.key)}" for c in citations[:quote_limit])
+    missing = missing_type(question, citations, quote_limit)
+    if missing:
+        return f"{missing} The closest:\n\n{quoted}", None
+    short = short_answer(question, citations[0].sentence)
     if short:
         return f"{short} {marker(citations[0].key)}\n\n{quoted}", short
     return quoted, None
+
+
+def pieces(text: str, words: int = 6) -> Iterator[str]:
+    """The answer text a few words at a time (how the extractive answer streams)."""
+    parts = re.split(r"(\s+)", text)
+    for i in range(0, len(parts), 2 * words):
+        yield "".join(parts[i:i + 2 * words])

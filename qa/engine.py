@@ -6,8 +6,9 @@ import logging
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Generator, Iterator, Sequence
 
 from index.embedder import Embedder, make_embedder
 from index.ingest import ingest_articles, ingest_paths, tqdm_progress
@@ -18,12 +19,14 @@ from qa import answer as composer
 from qa.chat import contextualize
 from qa.citations import render
 from qa.derived import Derived
-from qa.errors import EmptyIndex, EmptyQuestion, InvalidQuestion, QuestionTooLong
+from qa.errors import EmptyIndex, EmptyQuestion, InvalidQuestion, QuestionTooLong, UnknownAnswerer
+from qa.generate import LLMAnswerer, LLMFailed, verified
 from qa.models import Answer
 from qa.ranker import Ranker
-from qa.retrieval import Retriever
-from qa.settings import Settings, chroma_url, derived_dir, index_dir
+from qa.retrieval import Retrieval, Retriever
+from qa.settings import ANSWERERS, Settings, chroma_url, derived_dir, index_dir, llm_endpoint
 
+log = logging.getLogger(__name__)
 REFRESH_EVERY_S = 1.0  # how often to look for commits made by other processes
 
 
@@ -42,6 +45,10 @@ class QA:
         self._retriever: Retriever | None = None
         self._checked_at = 0.0
         self._lock = threading.RLock()
+        url, model, key = llm_endpoint(self.settings.llm_url, self.settings.llm_model, self.settings.llm_api_key)
+        self.llm: LLMAnswerer | None = None if not url else LLMAnswerer(
+            url, model=model, api_key=key, timeout_s=self.settings.llm_timeout_s,
+            max_tokens=self.settings.llm_max_tokens, options=dict(self.settings.llm_options))
 
     # --- ingestion -----------------------------------------------------------------
 
@@ -143,10 +150,25 @@ class QA:
             return current
 
     def ask(self, question: str, *, k: int | None = None, history: Sequence[object] | None = None,
-            filters: dict[str, Any] | None = None) -> Answer:
-        """Answer a question from the articles, citing exact sentences, or abstain."""
+            filters: dict[str, Any] | None = None, answerer: str | None = None) -> Answer:
+        """Answer a question from the articles, citing exact sentences, or abstain.
+
+        Args:
+            answerer: "extractive" (quotes), "llm" (generated, every sentence verified against its citations;
+                extractive with a `warning` when the LLM fails or nothing it wrote is supported), or "auto"
+                (the LLM when one is configured). Default: `settings.answerer`.
+        """
+        events = self.ask_stream(question, k=k, history=history, filters=filters, answerer=answerer, pieces=False)
+        return [e for e in events if isinstance(e, Answer)][-1]
+
+    def ask_stream(self, question: str, *, k: int | None = None, history: Sequence[object] | None = None,
+                   filters: dict[str, Any] | None = None, answerer: str | None = None,
+                   pieces: bool = True) -> Iterator[str | Answer]:
+        """`ask`, streamed: pieces of text as they are written (the LLM's tokens, unverified; or, with `pieces`,
+        the extractive answer a few words at a time), then the final `Answer`."""
         t0 = time.perf_counter()
         question = self._validate(question)
+        mode = self._answerer(answerer)
         k = max(1, min(int(k or self.settings.k), 20))
         retriever = self.retriever()
         if retriever.corpus.empty:
@@ -156,12 +178,53 @@ class QA:
         found = retriever.retrieve(question, query=query, k=k, filters=filters)
         t2 = time.perf_counter()
         keyed, short = composer.compose(question, found.citations, self.settings.quote_limit)
-        t3 = time.perf_counter()
+        answer = Answer(question=question, answer=render(keyed, found.citations), abstained=not found.citations,
+                        citations=found.citations, short_answer=short, retrieval_query=query, keyed=keyed)
         timings = {"load": (t1 - t0) * 1e3, "embed": found.timings_ms["embed"], "search": found.timings_ms["search"],
-                   "answer": found.timings_ms["decide"] + (t3 - t2) * 1e3, "total": (t3 - t0) * 1e3}
-        return Answer(question=question, answer=render(keyed, found.citations), abstained=not found.citations,
-                      citations=found.citations, short_answer=short, retrieval_query=query,
-                      timings_ms={name: round(v, 2) for name, v in timings.items()}, keyed=keyed)
+                   "answer": found.timings_ms["decide"] + (time.perf_counter() - t2) * 1e3}
+        if mode == "llm" and found.citations:  # retrieval decides first: no evidence, no LLM
+            t3 = time.perf_counter()
+            answer = yield from self._generate(answer, found, history)
+            timings["generate"] = (time.perf_counter() - t3) * 1e3
+        elif pieces and not answer.abstained:
+            yield from composer.pieces(answer.answer)
+        timings["total"] = (time.perf_counter() - t0) * 1e3
+        yield replace(answer, timings_ms={name: round(v, 2) for name, v in timings.items()})
+
+    def _generate(self, extractive: Answer, found: Retrieval,
+                  history: Sequence[object] | None) -> Generator[str, None, Answer]:
+        """The LLM's answer, verified (its tokens yielded as they come); else `extractive` with a warning."""
+        if self.llm is None:
+            return replace(extractive, warning="no LLM is configured (give --llm URL or set QA_LLM_URL): "
+                                               "the answer is extractive")
+        llm = self.llm
+        messages = llm.messages(extractive.question, found.citations, found.context, history)
+        text = []
+        try:
+            for token in llm.stream(messages):
+                text.append(token)
+                yield token
+        except LLMFailed as exc:
+            log.warning("LLM answer failed: %s", exc)
+            return replace(extractive, llm_model=llm.model_name, warning=f"{exc}: the answer is extractive")
+        made = verified("".join(text), extractive.question, found.citations, found.context)
+        if not made.keyed:
+            why = ("the LLM wrote nothing" if not made.n_claims else
+                   f"none of the LLM's {made.n_claims} sentence(s) is supported by the sentences it cites")
+            return replace(extractive, llm_model=llm.model_name, dropped=made.dropped,
+                           warning=f"{why}: the answer is extractive")
+        return replace(extractive, answer=render(made.keyed, made.citations), keyed=made.keyed,
+                       citations=made.citations, short_answer=None, answerer="llm", llm_model=llm.model_name,
+                       dropped=made.dropped)
+
+    def _answerer(self, answerer: str | None) -> str:
+        """"llm" or "extractive" for a requested answerer (None: the settings')."""
+        mode = answerer or self.settings.answerer
+        if mode not in ANSWERERS:
+            raise UnknownAnswerer()
+        if mode == "auto":
+            return "llm" if self.llm is not None else "extractive"
+        return mode
 
     def _validate(self, question: object) -> str:
         """The question stripped, or the named error of what is wrong with it."""

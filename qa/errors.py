@@ -27,11 +27,15 @@ class QuestionTooLong(QAError):
     """The question is too long."""
 
 
+class UnknownAnswerer(QAError):
+    """The answerer must be one of: auto, extractive, llm."""
+
+
 class EmptyIndex(QAError):
     """The index holds no articles yet: run `qa ingest seeds/` (or any folder of articles) first."""
 
 
 __all__ = [
     "EmptyIndex", "EmptyQuestion", "IndexBusy", "InvalidQuestion", "ModelMismatch", "QAError", "QuestionTooLong",
-    "SourcedError", "StoreError", "StoreUnavailable", "UnknownArticle", "UnsupportedEncoder",
+    "SourcedError", "StoreError", "StoreUnavailable", "UnknownAnswerer", "UnknownArticle", "UnsupportedEncoder",
 ]

@@ -29,6 +29,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """A generated answer sentence that did not pass verification against its citations (never shown as answer)."""
+
+    sentence: str  # without its markers
+    cited: list[int]  # the sentence numbers it cited, as the model numbered its evidence
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
     """The reply to one question."""
 
@@ -40,6 +53,10 @@ class Answer:
     retrieval_query: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
     keyed: str = ""  # the answer with citation keys where `answer` has [n] (see qa.citations); not in the JSON
+    answerer: str = "extractive"  # or "llm": who wrote `answer`
+    llm_model: str | None = None  # the LLM asked, if one was
+    dropped: list[Dropped] = field(default_factory=list)  # generated sentences that failed verification
+    warning: str | None = None  # why an LLM answer was asked for and an extractive one is given
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the shape of `qa ask --json`)."""
@@ -50,6 +67,10 @@ class Answer:
             "short_answer": self.short_answer,
             "citations": [c.to_dict() for c in self.citations],
             "retrieval_query": self.retrieval_query,
+            "answerer": self.answerer,
+            "llm_model": self.llm_model,
+            "dropped": [d.to_dict() for d in self.dropped],
+            "warning": self.warning,
             "timings_ms": dict(self.timings_ms),
         }
 

@@ -61,6 +61,7 @@ class Retrieval:
     answerable: bool
     reason: str = ""  # why not answerable
     timings_ms: dict[str, float] = field(default_factory=dict)
+    context: list[tuple[str, str]] = field(default_factory=list)  # per citation: the sentences before and after
 
 
 def _top(scores: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[int]:
@@ -125,11 +126,21 @@ class Retriever:
             reason = "no sentence scores above the abstention threshold"
         else:
             reason = ""
-        citations = self.cite(hits) if not reason else []
-        if not reason and not citations:
+        cited = self._cite(hits) if not reason else []
+        if not reason and not cited:
             reason = "the evidence no longer matches the stored articles"
         timings = {"embed": (t1 - t0) * 1e3, "search": (t2 - t1) * 1e3, "decide": (time.perf_counter() - t2) * 1e3}
-        return Retrieval(citations, not reason, reason, timings)
+        return Retrieval([c for _, c in cited], not reason, reason, timings,
+                         [self.neighbours(row) for row, _ in cited])
+
+    def neighbours(self, row: int) -> tuple[str, str]:
+        """The sentences before and after a sentence row in its article ('' at either end)."""
+        corpus = self.corpus
+        article = corpus.sentence_article[row]
+        before = corpus.sentence_text[row - 1] if row > 0 and corpus.sentence_article[row - 1] == article else ""
+        after = (corpus.sentence_text[row + 1]
+                 if row + 1 < len(corpus.sentence_ids) and corpus.sentence_article[row + 1] == article else "")
+        return before, after
 
     def allowed(self, filters: dict[str, Any] | None) -> list[str] | None:
         """Article ids allowed by filters {"article_ids": [...], "sources": [...]}, or None for all."""
@@ -182,10 +193,14 @@ class Retriever:
 
     def cite(self, hits: list[Hit]) -> list[Citation]:
         """Hits as numbered citations, each re-checked against the stored article text (others dropped)."""
+        return [c for _, c in self._cite(hits)]
+
+    def _cite(self, hits: list[Hit]) -> list[tuple[int, Citation]]:
+        """(row, citation) of the hits whose sentence is still at its offsets in the stored text."""
         corpus = self.corpus
         ids = [corpus.articles[corpus.sentence_article[h.row]].id for h in hits]
         texts = self.texts(ids)
-        out: list[Citation] = []
+        out: list[tuple[int, Citation]] = []
         for h, aid in zip(hits, ids):
             art = texts.get(aid)
             start, end = int(corpus.sentence_start[h.row]), int(corpus.sentence_end[h.row])
@@ -193,11 +208,11 @@ class Retriever:
             if art is None or art.text[start:end] != sentence:
                 continue  # the store changed under us or is damaged: never cite what isn't there
             info = corpus.articles[corpus.article_row[aid]]
-            out.append(Citation(
+            out.append((h.row, Citation(
                 n=len(out) + 1, key=corpus.sentence_key(h.row), article_id=aid, title=info.title,
                 source=info.source, sentence=sentence, start=start, end=end, score=round(h.score, 4),
                 url=info.url, published_at=info.published_at,
-            ))
+            )))
         return out
 
     def texts(self, article_ids: list[str]) -> dict[str, Article]:

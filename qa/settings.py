@@ -6,6 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from index.embedder import DEFAULT_MODEL
 from index.loaders import Limits
@@ -31,6 +32,18 @@ def derived_dir(index: Path, chroma: str | None) -> Path:
     return cache_dir() / "derived" / hashlib.sha1(chroma.encode()).hexdigest()[:16]
 
 
+def llm_endpoint(url: str | None = None, model: str | None = None,
+                 api_key: str | None = None) -> tuple[str | None, str | None, str | None]:
+    """The LLM server (OpenAI-compatible base URL), model and key: the arguments, else $QA_LLM_URL,
+    $QA_LLM_MODEL and $QA_LLM_API_KEY. No URL: no LLM."""
+    env = os.environ.get
+    return (url or env("QA_LLM_URL") or None, model or env("QA_LLM_MODEL") or None,
+            api_key or env("QA_LLM_API_KEY") or None)
+
+
+ANSWERERS = ("auto", "extractive", "llm")  # auto: the LLM when one is configured
+
+
 @dataclass(frozen=True)
 class Settings:
     """Defaults for answering; pass another to change them."""
@@ -43,3 +56,10 @@ class Settings:
     quote_limit: int = 2  # evidence sentences quoted in the answer text
     limits: Limits = field(default_factory=Limits)  # file, archive and record bytes; article size; files
     lock_wait_s: float = 30.0  # a second writer waits this long for the first, then gets IndexBusy
+    answerer: str = "auto"  # one of ANSWERERS
+    llm_url: str | None = None  # an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (else $QA_LLM_URL)
+    llm_model: str | None = None  # else $QA_LLM_MODEL, else the first model the server lists
+    llm_api_key: str | None = None  # else $QA_LLM_API_KEY
+    llm_timeout_s: float = 30.0  # the whole generated answer; slower gives the extractive answer with a warning
+    llm_max_tokens: int = 200
+    llm_options: dict[str, Any] = field(default_factory=dict)  # extra request fields (e.g. llama.cpp `grammar`)

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from qa.lab import generated
+
 
 def _norm(text: str) -> str:
     return " ".join(text.lower().split())
@@ -37,10 +39,12 @@ def evaluate_jsonl(engine: Any, path: str | Path) -> dict[str, Any]:
             "answer_in_first": any(_norm(a) in _norm(first) for a in answers) if first else False,
             "first_citation": first,
             "answer": answer.answer,
+            **generated.row_fields(answer, answers),
         })
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     return {
+        **generated.summary(rows),
         "n_questions": len(rows),
         "answerable": len(answerable),
         "evidence_first": sum(r["evidence_first"] for r in answerable),
@@ -60,6 +64,7 @@ def format_table(result: dict[str, Any]) -> str:
         f"answer in first citation       {result['answer_in_first_citation']}/{result['answerable']}",
         f"unanswerable abstained         {result['abstained_unanswerable']}/{result['unanswerable']}",
         f"answerable but abstained       {result['false_abstentions']}/{result['answerable']}",
+        *generated.format_lines(result),
     ]
     misses = [r for r in result["rows"] if (r["answerable"] and not r["evidence_first"])
               or (not r["answerable"] and not r["abstained"])]
@@ -165,6 +170,7 @@ def evaluate_questions(engine: Any, articles: list[Any], questions: list[Any], *
             "exact_match": m.exact_match(short, q.answers) if short and q.answerable else None,
             "f1": m.f1_score(short, q.answers) if short and q.answerable else None,
             "latency_ms": round(latency, 2),
+            **generated.row_fields(answer, q.answers),
         })
         if bar is not None:
             bar.update(1)
@@ -223,6 +229,7 @@ def summarize_squad(rows: list[dict[str, Any]], *, engine: Any = None, n_article
         "articles_ingested": added,
         "index_mb": round(_dir_bytes(Path(index_path)) / 2**20, 1) if index_path else None,
         "peak_rss_mb": _peak_rss_mb(),
+        **generated.summary(rows),
     }
     result["rows"] = rows
     return result
@@ -251,6 +258,7 @@ def format_squad_table(result: dict[str, Any]) -> str:
     for label, key, fmt in _SQUAD_LINES:
         value = result.get(key)
         lines.append(f"{label:<32}{'n/a' if value is None else fmt.format(value)}")
+    lines += generated.format_lines(result)
     lat = result["latency_ms"]
     lines.append(f"{'latency p50/p95/p99 (ms)':<32}{lat['p50']:.1f} / {lat['p95']:.1f} / {lat['p99']:.1f}")
     if result.get("index_mb") is not None:

@@ -6,20 +6,24 @@ Named errors (`SourcedError`) pass through to the app's handler, which gives the
 
 from __future__ import annotations
 
+import itertools
+import json
+import logging
 import time
-from typing import Any
+from typing import Any, Iterator, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa.errors import UnknownArticle
+from qa.errors import SourcedError, UnknownArticle
 from qa.shells import uploads
 from qa.shells.auth import check_token
-from qa.shells.http_errors import ApiError, GuardedRoute, error_response
+from qa.shells.http_errors import ApiError, GuardedRoute, error_response, status_of
 
+log = logging.getLogger("qa.server")
 router = APIRouter(prefix="/api", dependencies=[Depends(check_token)], route_class=GuardedRoute)
 
 
@@ -41,6 +45,10 @@ class AskRequest(BaseModel):
                           "or [question, answer] pairs, oldest first. Follow-ups are searched with them.")
     k: int | None = Field(None, ge=1, le=20, description="Number of cited sentences (default 5).")
     filters: Filters | None = None
+    answerer: Literal["auto", "extractive", "llm"] | None = Field(
+        None, description="extractive: quoted sentences; llm: written by the server's LLM, every sentence "
+                          "verified against its citations (extractive, with a warning, when that fails); "
+                          "auto (the default): llm when the server was started with one.")
 
 
 async def engine_of(request: Request) -> Any:
@@ -57,13 +65,48 @@ def health(engine: Any = Depends(engine_of)) -> dict[str, Any]:
     return {"status": "ok", "articles": len(engine.articles()), "model": getattr(engine.embedder, "name", "")}
 
 
+def _asked(body: AskRequest) -> dict[str, Any]:
+    filters = body.filters.model_dump(exclude_none=True) if body.filters else None
+    return {"k": body.k, "history": body.history, "filters": filters, "answerer": body.answerer}
+
+
 @router.post("/ask", summary="Answer a question with cited sentences")
 def ask(body: AskRequest, engine: Any = Depends(engine_of)) -> dict[str, Any]:
     t0 = time.perf_counter()
-    filters = body.filters.model_dump(exclude_none=True) if body.filters else None
-    out = engine.ask(body.question, k=body.k, history=body.history, filters=filters).to_dict()
+    out = engine.ask(body.question, **_asked(body)).to_dict()
     out["timings_ms"] = {**out["timings_ms"], "server": round((time.perf_counter() - t0) * 1e3, 2)}
     return out
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post("/ask/stream", summary="Answer a question, streamed as server-sent events",
+             response_class=StreamingResponse,
+             responses={200: {"content": {"text/event-stream": {}}, "description": (
+                 "`event: token` with `{\"text\"}`: a piece of the answer as it is written (an LLM's "
+                 "tokens are not yet verified); then `event: answer` with the final verified answer (the JSON "
+                 "of /api/ask); or `event: error` with `{\"error\", \"status\"}`.")}})
+def ask_stream(body: AskRequest, engine: Any = Depends(engine_of)) -> StreamingResponse:
+    events = engine.ask_stream(body.question, **_asked(body))
+    first = next(events)  # a bad question fails here, as a JSON error with its status, before the stream starts
+
+    def stream() -> Iterator[str]:
+        try:
+            for event in itertools.chain([first], events):
+                if isinstance(event, str):
+                    yield _event("token", {"text": event})
+                else:
+                    yield _event("answer", event.to_dict())
+        except SourcedError as exc:  # the index changed under the stream: say so in the stream
+            yield _event("error", {"error": str(exc), "status": status_of(exc)})
+        except Exception:  # noqa: BLE001 - headers are sent: the client gets an error event, the log the traceback
+            log.exception("unexpected error while streaming an answer")
+            yield _event("error", {"error": "Internal server error; the server log has the details.", "status": 500})
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.get("/articles", summary="List indexed articles")

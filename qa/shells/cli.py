@@ -12,7 +12,7 @@ import click
 from index.errors import SourcedError
 from index.loaders import Limits
 from qa.models import Answer
-from qa.shells.options import common, limit_options
+from qa.shells.options import common, limit_options, llm_options
 from qa.shells.report import summary
 
 INTERRUPTED = "interrupted: re-run the same command to continue (committed articles are skipped)"
@@ -32,6 +32,8 @@ def _engine(ctx: click.Context) -> Any:
             options["encoder"] = obj["encoder"]
         if obj.get("limits") is not None:
             options["limits"] = obj["limits"]
+        options.update({name: obj[name] for name in ("answerer", "llm_url", "llm_model", "llm_timeout_s")
+                        if obj.get(name) is not None})
         obj["engine"] = QA(obj.get("index"), chroma=obj.get("chroma_url"), settings=Settings(**options))
     return obj["engine"]
 
@@ -96,6 +98,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, force_progre
 
 def _print_answer(answer: Answer) -> None:
     """The answer, then every cited sentence under its number: title (source, date, character offsets)."""
+    if answer.warning:
+        click.echo(f"warning: {answer.warning}", err=True)
     click.echo(answer.answer)
     if answer.citations:
         click.echo("")
@@ -103,12 +107,17 @@ def _print_answer(answer: Answer) -> None:
         where = [part for part in (c.source, c.published_at) if part] + [f"chars {c.start}-{c.end}"]
         click.echo(f"[{c.n}] {c.title} ({', '.join(where)})")
         click.echo(f"    {c.sentence}")
+    if answer.answerer == "llm":
+        click.echo(f"\n(written by {answer.llm_model}; every sentence checked against the sentences it cites)")
+    for d in answer.dropped:
+        click.echo(f"dropped: {d.sentence}  ({d.reason})", err=True)
 
 
 @main.command()
 @click.argument("question", nargs=-1, required=True)
 @click.option("-k", "k", type=click.IntRange(1, 20), default=None, help="Number of cited sentences (default 5).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@llm_options
 @common
 @click.pass_context
 def ask(ctx: click.Context, question: tuple[str, ...], k: int | None, as_json: bool, index_dir: str | None,
@@ -196,6 +205,7 @@ def check(ctx: click.Context, repair: bool, as_json: bool, index_dir: str | None
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="squad: write report.md, results.jsonl and plots.png here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@llm_options
 @common
 @click.pass_context
 def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_index: str | None,
@@ -243,11 +253,23 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
               help="With --scale: about how many sentences the index holds.")
 @click.option("--scale-index", type=click.Path(file_okay=False), default=None,
               help="With --scale: build the index here once and reuse it (default: a temporary one).")
+@click.option("--checker", is_flag=True,
+              help="Instead: precision and recall of the LLM answer checker on claims built from SQuAD.")
+@click.option("--questions", type=click.IntRange(10), default=2000, show_default=True,
+              help="With --checker: SQuAD questions to build claims from.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articles: int, runs: int,
-          scale: bool, sentences: int, scale_index: str | None, as_json: bool) -> None:
+          scale: bool, sentences: int, scale_index: str | None, checker: bool, questions: int,
+          as_json: bool) -> None:
     """Benchmark ingest throughput, query latency by index size, cold start, memory; llama-index side by side."""
     from qa.lab import bench as b
+
+    if checker:
+        from qa.lab.checker_bench import format_checker_bench, run_checker_bench
+
+        found = run_checker_bench(squad_file or b.DEFAULT_SQUAD, limit=questions)
+        click.echo(b.to_json(found) if as_json else format_checker_bench(found))
+        return
 
     if scale:
         from qa.lab.scale_bench import format_scale_bench, run_scale_bench
@@ -302,6 +324,7 @@ def train(ctx: click.Context, squad_file: str, squad_index: str, features: str |
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 for all).")
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, envvar="PORT",
               help="Port (or $PORT).")
+@llm_options
 @common
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, index_dir: str | None, chroma_url: str | None,

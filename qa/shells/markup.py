@@ -31,6 +31,7 @@ CSS = """
 #sources .abstained { border-left: 4px solid #d0a000; padding: 6px 10px; background: var(--background-fill-secondary); }
 #articles table { width: 100%; font-size: 0.85em; }
 #articles td, #articles th { padding: 2px 4px; vertical-align: top; text-align: left; }
+#sources .dropped { color: var(--body-text-color-subdued); font-size: 0.9em; margin-top: 8px; }
 .upload-ok { color: #1a7f37; } .upload-error { color: #cf222e; }
 """
 
@@ -96,7 +97,12 @@ def answer_markdown(answer: Turn, turn: int) -> str:
     def link(c: Citation) -> str:
         return f"[\\[{c.n}\\]](#src-{turn}-{c.n})"
 
-    return render(answer.keyed, answer.citations, link=link, prose=md_escape).replace("\n", "  \n")
+    text = render(answer.keyed, answer.citations, link=link, prose=md_escape).replace("\n", "  \n")
+    if answer.warning:
+        text = f"*⚠ {md_escape(answer.warning)}*  \n\n{text}"
+    if answer.answerer == "llm":
+        text += f"  \n\n*Written by {md_escape(answer.llm_model or 'the LLM')}; every sentence checked against its sources.*"
+    return text
 
 
 def _meta(c: Citation) -> str:
@@ -148,7 +154,16 @@ def sources_html(engine: Any, answer: Turn | None, turn: int) -> str:
     for aid in dict.fromkeys(c.article_id for c in answer.citations):
         article = engine.article(aid)
         texts[aid] = article.text if article is not None else None
-    return head + "".join(_source_html(c, texts[c.article_id], turn) for c in answer.citations)
+    return head + "".join(_source_html(c, texts[c.article_id], turn) for c in answer.citations) + dropped_html(answer)
+
+
+def dropped_html(answer: Answer) -> str:
+    """The generated sentences that failed verification, with why (shown apart from the answer)."""
+    if not answer.dropped:
+        return ""
+    items = "".join(f"<li>“{esc(d.sentence)}” <i>({esc(d.reason)})</i></li>" for d in answer.dropped)
+    return (f'<details class="dropped"><summary>{len(answer.dropped)} sentence(s) of the LLM\'s answer removed: '
+            f"not supported by the sentences they cite</summary><ul>{items}</ul></details>")
 
 
 def articles_html(infos: list[Any]) -> str:

@@ -9,6 +9,7 @@ import click
 
 from index.embedder import ENCODERS
 from index.loaders import Limits
+from qa.settings import ANSWERERS
 
 index_option = click.option(
     "--index", "index_dir", envvar="QA_INDEX_DIR", type=click.Path(file_okay=False),
@@ -72,6 +73,36 @@ def limit_options(f: Any) -> Any:
                           "(default 4 bytes per --max-article-chars, plus 64KiB)."),
         click.option("--max-files", type=click.IntRange(1), default=None,
                      help=f"Most files under the given paths (default {d.max_files:,})."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _remember(name: str) -> Any:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            ctx.ensure_object(dict)[name] = value
+    return callback
+
+
+def llm_options(f: Any) -> Any:
+    """--llm URL, --llm-model, --llm-timeout and --answerer (the key only from $QA_LLM_API_KEY)."""
+    for option in reversed([
+        click.option("--llm", "llm_url", envvar="QA_LLM_URL", default=None, expose_value=False,
+                     callback=_remember("llm_url"), metavar="URL",
+                     help="Write answers with an LLM on this OpenAI-compatible server (e.g. "
+                          "http://127.0.0.1:8080/v1; or $QA_LLM_URL); every sentence is verified against its "
+                          "citations. The key, if it needs one, from $QA_LLM_API_KEY."),
+        click.option("--llm-model", envvar="QA_LLM_MODEL", default=None, expose_value=False,
+                     callback=_remember("llm_model"),
+                     help="The LLM's model name (default $QA_LLM_MODEL, else the first the server lists)."),
+        click.option("--llm-timeout", type=click.FloatRange(0.1), default=None, expose_value=False,
+                     callback=_remember("llm_timeout_s"),
+                     help="Seconds the LLM may take for an answer before the extractive one is given (default 30)."),
+        click.option("--answerer", type=click.Choice(ANSWERERS), default=None, expose_value=False,
+                     callback=_remember("answerer"),
+                     help="extractive (quotes), llm (generated and verified), auto (llm when --llm is given; "
+                          "the default)."),
     ]):
         f = option(f)
     return f

@@ -17,6 +17,9 @@ from qa.models import Answer
 from qa.shells.markup import Failed, Turn, answer_markdown, articles_html, esc, md_escape, sources_html
 from qa.shells.report import outcomes
 
+EXTRACTIVE, LLM = "Quotes (extractive)", "LLM, every sentence verified"
+MODES = {EXTRACTIVE: "extractive", LLM: "llm"}
+CHECKING = "writing: not yet checked against the sources"
 EXAMPLES = (
     "How many US troops are in Agadez?",
     "How many Russian military instructors arrived in Niamey?",
@@ -93,21 +96,32 @@ class _Events:
             return self.engine.ask(question, k=k, history=turns).to_dict()
 
     def respond(self, question: str, turns: list[Turn], k: float, sources: list[str] | None,
-                article_ids: list[str] | None) -> Iterator[tuple[Any, ...]]:
-        """Ask, show the answer streaming in, then its sources; a refused question shows its reason in the chat."""
+                article_ids: list[str] | None, mode: str = EXTRACTIVE) -> Iterator[tuple[Any, ...]]:
+        """Ask, show the answer streaming in, then its sources; a refused question shows its reason in the chat.
+
+        An LLM's tokens show as they come, marked unverified, then the verified answer replaces them.
+        """
         question = (question or "").strip()
         if not question:
             yield gr.update(), gr.update(), turns, gr.update()
             return
-        yield "", _messages([*turns, Answer(question=question, answer="", abstained=False)], partial="…"), turns, \
-            gr.update()
-        answer: Turn
+        pending = [*turns, Answer(question=question, answer="", abstained=False)]
+        yield "", _messages(pending, partial="…"), turns, gr.update()
+        answer: Turn | None = None
+        written = ""
         try:
-            answer = self.engine.ask(question, k=int(k), history=_history(turns), filters=_filters(sources, article_ids))
+            for event in self.engine.ask_stream(question, k=int(k), history=_history(turns), pieces=False,
+                                                filters=_filters(sources, article_ids), answerer=MODES.get(mode)):
+                if isinstance(event, Answer):
+                    answer = event
+                else:
+                    written += event
+                    yield "", _messages(pending, partial=f"{md_escape(written)} ▍  \n*{CHECKING}*"), turns, gr.update()
         except SourcedError as exc:
             answer = Failed(question, str(exc))
+        assert answer is not None
         turn, turns = len(turns), [*turns, answer]
-        if isinstance(answer, Answer) and not answer.abstained:
+        if isinstance(answer, Answer) and not answer.abstained and answer.answerer == "extractive":
             for prefix in _stream(answer_markdown(answer, turn)):
                 yield "", _messages(turns, partial=prefix), turns, gr.update()
                 time.sleep(0.03)
@@ -165,6 +179,11 @@ def build_ui(engine: Any) -> gr.Blocks:
                 sources = gr.HTML(sources_html(engine, None, 0), elem_id="sources")
             with gr.Column(scale=2):
                 k = gr.Slider(1, 20, value=engine.settings.k, step=1, label="Number of sources", elem_id="k")
+                llm = getattr(engine, "llm", None)
+                mode = gr.Radio(
+                    [EXTRACTIVE, LLM], value=LLM if llm is not None and engine._answerer(None) == "llm" else EXTRACTIVE,
+                    label="Answer with", elem_id="answerer", interactive=llm is not None,
+                    info=(f"LLM: {llm.url}" if llm is not None else "LLM answers: start the server with --llm URL"))
                 source_filter = gr.Dropdown(multiselect=True, label="Only these sources", elem_id="source-filter")
                 article_filter = gr.Dropdown(multiselect=True, label="Only these articles", elem_id="article-filter")
                 clear = gr.Button("New chat", size="sm")
@@ -177,7 +196,7 @@ def build_ui(engine: Any) -> gr.Blocks:
                         to_remove = gr.Dropdown(label="Remove an article", elem_id="remove-choice", scale=3)
                         remove_btn = gr.Button("Remove", variant="stop", elem_id="remove", scale=1, min_width=80)
 
-        chat_inputs = [question, turns, k, source_filter, article_filter]
+        chat_inputs = [question, turns, k, source_filter, article_filter, mode]
         chat_outputs = [question, chatbot, turns, sources]
         gr.on([question.submit, send.click], on.respond, chat_inputs, chat_outputs, api_name="chat",
               api_visibility="undocumented", show_progress="hidden")
