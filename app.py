@@ -21,12 +21,16 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"Port (default $PORT or {DEFAULT_PORT}).")
     parser.add_argument("--index", default=None, help="Index directory (default $QA_INDEX_DIR or ./.sourced-index).")
     parser.add_argument("--chroma-url", default=None, help="Use a Chroma server instead of the embedded store.")
+    parser.add_argument("--llm", default=None, metavar="URL",
+                        help="Write answers with an LLM on this OpenAI-compatible server (default $QA_LLM_URL); "
+                             "every sentence is verified against its citations.")
     args = parser.parse_args(argv)
 
     from qa.engine import QA
+    from qa.settings import Settings
     from qa.shells.server import serve
 
-    serve(QA(args.index, chroma=args.chroma_url), host=args.host, port=args.port)
+    serve(QA(args.index, chroma=args.chroma_url, settings=Settings(llm_url=args.llm)), host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

@@ -217,6 +217,11 @@ class QA:
                        citations=made.citations, short_answer=None, answerer="llm", llm_model=llm.model_name,
                        dropped=made.dropped)
 
+    @property
+    def default_answerer(self) -> str:
+        """Who answers when a question doesn't say: "llm" or "extractive"."""
+        return self._answerer(None)
+
     def _answerer(self, answerer: str | None) -> str:
         """"llm" or "extractive" for a requested answerer (None: the settings')."""
         mode = answerer or self.settings.answerer

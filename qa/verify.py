@@ -10,7 +10,9 @@ A claim is kept only when all of these hold (otherwise it is dropped with the fi
    that says "American" in an article about the US);
 5. a negation in it ("not", "never", "no", "n't") is in a cited sentence;
 6. most of its content words (stems; `SUPPORT` of them) are in the cited sentences, where a word the
-   question uses also counts when the neighbours have it; a claim with nothing to check is dropped.
+   question uses also counts when the neighbours have it; and most of the words it adds to the question
+   are in the cited sentences themselves (a short wrong answer can't hide among the question's words).
+   A claim with nothing to check ("Yes.") is dropped.
 
 It checks what a claim says against what its citations say, word for word: a faithful paraphrase in other
 words is dropped (precision over recall: what survives is shown as verified). Its precision and recall are

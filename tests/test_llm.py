@@ -194,3 +194,42 @@ def test_concurrent_llm_questions_all_get_answers(llm_url, seeded_index_dir, rea
     for t in threads:
         t.join(timeout=120)
     assert len(results) == 3 and all(r.citations for r in results)
+
+
+@pytest.mark.browser
+def test_chat_page_streams_the_llm_then_shows_the_verified_answer(llm_url, seeded_index_dir, real_embedder):
+    from playwright.sync_api import sync_playwright
+
+    from qa.shells.server import ServerThread, create_app
+    from tests.test_browser import ARGS, CHROMIUM, ask
+
+    engine = _engine(seeded_index_dir, real_embedder, llm_url, **_says(
+        "Currently, there are approximately 1,100 American soldiers stationed in Agadez [1]. "
+        "They have 9 tanks [1]."))
+    with ServerThread(create_app(engine), free_port()) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(server.url)
+        page.locator("#question textarea").wait_for()
+        radio = page.locator("#answerer")
+        assert radio.get_by_label("LLM, every sentence verified").is_checked()  # the server has an LLM: the default
+        page.evaluate("""() => {
+            window.__seen = [];
+            new MutationObserver(() => window.__seen.push(document.querySelector('#chat').innerText))
+                .observe(document.querySelector('#chat'), {childList: true, subtree: true, characterData: true});
+        }""")
+        ask(page, AGADEZ)
+        seen = page.evaluate("window.__seen")
+        chat = page.locator("#chat").inner_text()
+        dropped = page.locator("#sources .dropped").text_content() or ""
+        radio.get_by_label("Quotes (extractive)").check()
+        ask(page, "How many Russian military instructors arrived in Niamey?")
+        quoted = page.locator("#chat").inner_text().split("arrived in Niamey?")[-1]
+        browser.close()
+    assert any("not yet checked" in text and "9 tanks" in text for text in seen)  # the raw tokens, marked
+    final = chat.split(AGADEZ)[-1]
+    assert "approximately 1,100 American soldiers stationed in Agadez [1]" in final
+    assert "9 tanks" not in final and "not yet checked" not in final and "Written by SmolLM2" in final
+    assert "1 sentence(s) of the LLM's answer removed" in dropped and "number 9" in dropped
+    assert quoted.strip().startswith("100 [1]") and "Written by" not in quoted

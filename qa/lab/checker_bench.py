@@ -26,7 +26,6 @@ from qa import text as tx
 from qa.lab.squad import load_squad, sample
 from qa.verify import Claim, check
 
-
 _KINDS = ("citation", "number", "date word", "name", "negation", "content words", "nothing")
 
 

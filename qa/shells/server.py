@@ -83,6 +83,9 @@ def serve(engine: Any, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, to
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     print(f"Sourced chat: {url}\nAPI docs:     http://{shown}:{port}/docs   (Ctrl+C to stop)", flush=True)
+    if getattr(engine, "llm", None) is not None:
+        print(f"LLM answers:  {engine.llm.model_name} at {engine.llm.url} (every sentence verified; "
+              f"extractive when it fails)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
@@ -93,6 +96,8 @@ def warm_up(engine: Any) -> None:
         engine.embedder.encode(["warm up"])
     except SourcedError as exc:
         log.warning("warm-up failed: %s", exc)
+    if getattr(engine, "llm", None) is not None:
+        engine.llm.connector()  # imports llama-index's connector (about 2 s) now, not on the first question
 
 
 class ServerThread:

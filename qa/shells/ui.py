@@ -181,7 +181,7 @@ def build_ui(engine: Any) -> gr.Blocks:
                 k = gr.Slider(1, 20, value=engine.settings.k, step=1, label="Number of sources", elem_id="k")
                 llm = getattr(engine, "llm", None)
                 mode = gr.Radio(
-                    [EXTRACTIVE, LLM], value=LLM if llm is not None and engine._answerer(None) == "llm" else EXTRACTIVE,
+                    [EXTRACTIVE, LLM], value=LLM if engine.default_answerer == "llm" else EXTRACTIVE,
                     label="Answer with", elem_id="answerer", interactive=llm is not None,
                     info=(f"LLM: {llm.url}" if llm is not None else "LLM answers: start the server with --llm URL"))
                 source_filter = gr.Dropdown(multiselect=True, label="Only these sources", elem_id="source-filter")
