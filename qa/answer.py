@@ -53,24 +53,31 @@ def short_answer(question: str, sentence: str) -> str | None:
     return value.strip(" ,;:")
 
 
-_WANTED = {"number": "a number", "date": "a date"}
-_ASKS = re.compile(r"\b(how (?:many|much|long|old|far|big|large|tall|high|often)|when|what (?:year|date|day|month|"
-                   r"century|decade|time|number|percentage|amount)|which (?:year|date|day|month|century|decade)|"
-                   r"in what year)\b", re.IGNORECASE)
+# Questions that plainly want a date or a number. Narrower than `tx.question_type`: "When does
+# photorespiration happen?" wants a condition and "What does he do when ..." something else entirely.
+_WANTS = {
+    "a date": re.compile(r"^\W*(?:(?:and|so|but|then)\s+)?(?:when\s+(?:did|was|were|had|has|have|will|would)\b|"
+                         r"since when\b)|\b(?:what|which)\s+(?:year|date|day|month|century|decade)\b", re.IGNORECASE),
+    "a number": re.compile(r"\bhow\s+(?:many|much)\b|\b(?:what|which)\s+(?:number|percentage|proportion|amount)\b",
+                           re.IGNORECASE),
+}
+_KIND = {"a date": "date", "a number": "number"}
+_ASKS = re.compile(r"\b(how (?:many|much)|when|(?:what|which) (?:year|date|day|month|century|decade|number|"
+                   r"percentage|proportion|amount))\b", re.IGNORECASE)
 
 
 def missing_type(question: str, citations: list[Citation], quote_limit: int) -> str | None:
-    """For a question that wants a number or a date, the sentence saying the quoted evidence has none.
+    """For a question that plainly wants a date or a number, the sentence saying the quoted evidence has none.
 
     "When did they arrive?" with no date in the sentences that would be quoted gives "The articles don't say
     when: none of the closest sentences gives a date." (None when the question wants neither, or one has it.)
     """
-    kind = tx.question_type(question)
-    if kind not in _WANTED or any(tx.has_type(c.sentence, kind) for c in citations[:quote_limit]):
+    wanted = next((kind for kind, pattern in _WANTS.items() if pattern.search(question)), None)
+    if wanted is None or any(tx.has_type(c.sentence, _KIND[wanted]) for c in citations[:quote_limit]):
         return None
     asks = _ASKS.search(question)
-    what = asks.group(1).lower() if asks else ("how many" if kind == "number" else "when")
-    return f"The articles don't say {what}: none of the closest sentences gives {_WANTED[kind]}."
+    what = asks.group(1).lower() if asks else "when"
+    return f"The articles don't say {what}: none of the closest sentences gives {wanted}."
 
 
 def compose(question: str, citations: list[Citation], quote_limit: int) -> tuple[str, str | None]:

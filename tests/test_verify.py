@@ -179,3 +179,25 @@ def test_llm_failure_reasons_are_one_line():
 
     assert describe(APIConnectionError("x"), "http://h/v1") == "the LLM at http://h/v1 is unreachable"
     assert describe(ValueError("Error code: 500\nbody"), "http://h/v1") == "the LLM at http://h/v1 failed: Error code: 500"
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("When did they arrive?", "The articles don't say when: none of the closest sentences gives a date."),
+    ("And how many tanks arrived?", "The articles don't say how many: none of the closest sentences gives a number."),
+    ("In what year did the base open?", "The articles don't say what year: none of the closest sentences gives a date."),
+    ("When does photorespiration happen?", None),  # wants a condition, not a date
+    ("What do the soldiers do when they are attacked?", None),
+    ("Where are the soldiers stationed?", None),
+])
+def test_the_extractive_answer_says_when_the_quotes_lack_the_date_or_number_asked_for(question, expected):
+    from qa.answer import compose, missing_type
+
+    dateless = Citation(n=1, key="a:1", article_id="a", title="t", source="s", start=0, end=37, score=1.0,
+                        sentence="The soldiers are stationed in Agadez.")
+    assert missing_type(question, [dateless], 2) == expected
+    dated = Citation(**{**dateless.to_dict(), "sentence": "In 2019, 800 soldiers were stationed in Agadez."})
+    assert missing_type(question, [dateless, dated], 2) is None  # a quoted sentence has one
+    keyed, short = compose(question, [dateless], 2)
+    assert keyed.startswith("The articles don't say") == (expected is not None)
+    if expected:
+        assert keyed.startswith(expected) and short is None and "“The soldiers are stationed in Agadez.”" in keyed
