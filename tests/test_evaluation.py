@@ -154,3 +154,20 @@ def test_qa_eval_seed_file_still_prints_the_seed_counts(seeded_index_dir):
     assert got.exit_code == 0, got.output
     assert re.search(r"evidence sentence cited first\s+\d+/11", got.stdout)
     assert re.search(r"unanswerable abstained\s+2/2", got.stdout)
+
+
+def test_llm_metrics_of_hand_rows():
+    from qa.lab.generated import format_lines, summary
+
+    def row(answerer, kept, dropped, cited, warning=None, states=False):
+        return {"answerable": True, "llm_asked": True, "answerer": answerer, "sentences_kept": kept,
+                "sentences_dropped": dropped, "dropped_with_citation": cited, "warning": warning,
+                "states_answer": states}
+
+    rows = [row("llm", 2, 1, 1, states=True), row("extractive", 0, 3, 0, warning="none of ..."),
+            row("llm", 1, 0, 0, states=True), {"answerable": False, "llm_asked": False, "states_answer": False}]
+    found = summary(rows)
+    assert found == {"states_answer": 0.6667, "llm_asked": 3, "llm_answered": 2, "fell_back": 1,
+                     "answer_sentences": 7, "citation_precision": 0.75, "dropped_share": 0.5714}
+    assert "citation precision (checker)                0.750" in format_lines(found)
+    assert summary([{"answerable": True, "states_answer": False}]) == {"states_answer": 0.0}

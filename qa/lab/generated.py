@@ -26,7 +26,7 @@ def row_fields(answer: Any, gold: list[str] | tuple[str, ...]) -> dict[str, Any]
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Citation precision, dropped share and fallbacks over the rows where an LLM was asked (else {})."""
     asked = [r for r in rows if r.get("llm_asked")]
-    answerable = [r for r in rows if r.get("answerable")]
+    answerable = [r for r in rows if r.get("answerable") and "states_answer" in r]
     out: dict[str, Any] = {"states_answer": round(sum(r["states_answer"] for r in answerable) / len(answerable), 4)
                            if answerable else None}
     if not asked:
