@@ -32,6 +32,9 @@ def test_ask_endpoint(url):
                                api_name="/ask")
     assert "Agadez" in follow_up["retrieval_query"]
 
+    asked = client.predict("How many US troops are in Agadez?", answerer="llm", api_name="/ask")
+    assert asked["answerer"] == "extractive" and "no LLM is configured" in asked["warning"]
+
 
 def test_ask_endpoint_reports_errors(url):
     from gradio_client import Client

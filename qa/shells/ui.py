@@ -89,11 +89,15 @@ class _Events:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
 
-    def ask(self, question: str, k: int = 5, history: list[str] | None = None) -> dict[str, Any]:
-        """Answer a question from the indexed articles; returns the JSON of `qa ask --json`."""
+    def ask(self, question: str, k: int = 5, history: list[str] | None = None,
+            answerer: str = "auto") -> dict[str, Any]:
+        """Answer a question from the indexed articles; returns the JSON of `qa ask --json`.
+
+        `answerer`: "extractive", "llm" (written by the server's LLM, every sentence verified), or "auto".
+        """
         turns = [{"role": "user", "content": q} for q in history or []]
         with _shown():
-            return self.engine.ask(question, k=k, history=turns).to_dict()
+            return self.engine.ask(question, k=k, history=turns, answerer=answerer).to_dict()
 
     def respond(self, question: str, turns: list[Turn], k: float, sources: list[str] | None,
                 article_ids: list[str] | None, mode: str = EXTRACTIVE) -> Iterator[tuple[Any, ...]]:
