@@ -198,7 +198,8 @@ class QA:
             return replace(extractive, warning="no LLM is configured (give --llm URL or set QA_LLM_URL): "
                                                "the answer is extractive")
         llm = self.llm
-        messages = llm.messages(extractive.question, found.citations, found.context, history)
+        context = [self.retriever().neighbours(row) for row in found.rows]
+        messages = llm.messages(extractive.question, found.citations, context, history)
         text = []
         try:
             for token in llm.stream(messages):
@@ -207,7 +208,7 @@ class QA:
         except LLMFailed as exc:
             log.warning("LLM answer failed: %s", exc)
             return replace(extractive, llm_model=llm.model_name, warning=f"{exc}: the answer is extractive")
-        made = verified("".join(text), extractive.question, found.citations, found.context)
+        made = verified("".join(text), extractive.question, found.citations, context)
         if not made.keyed:
             why = ("the LLM wrote nothing" if not made.n_claims else
                    f"none of the LLM's {made.n_claims} sentence(s) is supported by the sentences it cites")

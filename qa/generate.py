@@ -58,7 +58,6 @@ class Generated:
     keyed: str
     citations: list[Citation]
     dropped: list[Dropped]
-    raw: str
     n_claims: int
 
 
@@ -138,12 +137,13 @@ class LLMAnswerer:
 
 def describe(exc: BaseException, url: str) -> str:
     """A one-line reason an LLM call failed."""
-    name = type(exc).__name__
-    if "Timeout" in name:
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):  # a kind of APIConnectionError: ask first
         return f"the LLM at {url} did not answer in time"
-    if "Connection" in name:
+    if isinstance(exc, openai.APIConnectionError):
         return f"the LLM at {url} is unreachable"
-    message = str(exc).splitlines()[0] if str(exc) else name
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"the LLM at {url} failed: {message[:200]}"
 
 
@@ -190,4 +190,4 @@ def verified(raw: str, question: str, citations: Sequence[Citation],
         kept.append(f"{body.rstrip()} {''.join(marker(citations[n - 1].key) for n in claim.markers)}{stop or '.'}")
         used += [n for n in claim.markers if n not in used]
     shown = [Citation(**{**c.to_dict(), "n": i}) for i, c in enumerate((citations[n - 1] for n in used), start=1)]
-    return Generated(" ".join(kept), shown, dropped, raw, len(found))
+    return Generated(" ".join(kept), shown, dropped, len(found))

@@ -61,7 +61,7 @@ class Retrieval:
     answerable: bool
     reason: str = ""  # why not answerable
     timings_ms: dict[str, float] = field(default_factory=dict)
-    context: list[tuple[str, str]] = field(default_factory=list)  # per citation: the sentences before and after
+    rows: list[int] = field(default_factory=list)  # per citation: its corpus row (see `Retriever.neighbours`)
 
 
 def _top(scores: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[int]:
@@ -126,12 +126,11 @@ class Retriever:
             reason = "no sentence scores above the abstention threshold"
         else:
             reason = ""
-        cited = self._cite(hits) if not reason else []
+        cited = self.cite(hits) if not reason else []
         if not reason and not cited:
             reason = "the evidence no longer matches the stored articles"
         timings = {"embed": (t1 - t0) * 1e3, "search": (t2 - t1) * 1e3, "decide": (time.perf_counter() - t2) * 1e3}
-        return Retrieval([c for _, c in cited], not reason, reason, timings,
-                         [self.neighbours(row) for row, _ in cited])
+        return Retrieval([c for _, c in cited], not reason, reason, timings, [row for row, _ in cited])
 
     def neighbours(self, row: int) -> tuple[str, str]:
         """The sentences before and after a sentence row in its article ('' at either end)."""
@@ -191,12 +190,8 @@ class Retriever:
 
     # --- citations ---------------------------------------------------------------------
 
-    def cite(self, hits: list[Hit]) -> list[Citation]:
-        """Hits as numbered citations, each re-checked against the stored article text (others dropped)."""
-        return [c for _, c in self._cite(hits)]
-
-    def _cite(self, hits: list[Hit]) -> list[tuple[int, Citation]]:
-        """(row, citation) of the hits whose sentence is still at its offsets in the stored text."""
+    def cite(self, hits: list[Hit]) -> list[tuple[int, Citation]]:
+        """Hits as (row, numbered citation), each re-checked against the stored article text (others dropped)."""
         corpus = self.corpus
         ids = [corpus.articles[corpus.sentence_article[h.row]].id for h in hits]
         texts = self.texts(ids)

@@ -121,25 +121,26 @@ def check(claim: Claim, evidence: list[str], *, question: str = "", context: lis
         return f"cites [{unknown[0]}], which is not one of the {len(evidence)} sentences given"
     cited = " ".join(evidence[n - 1] for n in claim.markers)
     around = " ".join((context or [""] * len(evidence))[n - 1] for n in claim.markers)
+    said = tx.words(claim.text)
     cited_words, asked = _words(cited), _words(question)
-    around_words = _words(around) | cited_words
 
-    stated = number_values(cited)
+    stated, values = number_values(cited), number_values(claim.text)
     missing = [m.group() for m in _DIGITS.finditer(claim.text) if number_values(m.group()) - stated]
-    missing += [w for w in tx.words(claim.text) if w in _WORD_VALUES and str(_WORD_VALUES[w]) not in stated]
+    missing += [w for w in said if w in _WORD_VALUES and str(_WORD_VALUES[w]) not in stated]
     if missing:
         return f"the number {missing[0]} is not in the cited sentence"
-    for w in tx.words(claim.text):
-        if w in _CALENDAR and w not in cited_words:
-            return f"the date word '{w}' is not in the cited sentence"
+    dated = [w for w in said if w in _CALENDAR and w not in cited_words]
+    if dated:
+        return f"the date word '{dated[0]}' is not in the cited sentence"
+    around_words = _words(around) | cited_words
     for name in _names(claim.text):
         if tx.fold(name) not in cited_words and not (name in asked and tx.fold(name) in around_words):
             return f"the name '{name}' is not in the cited sentence"
     negated = _negations(claim.text)
     if negated and not _negations(cited):
         return f"'{negated[0]}' (a negation) is not in the cited sentence"
-    terms = set(tx.terms(claim.text)) - {str(v) for v in number_values(claim.text)}
-    if not terms and not number_values(claim.text):
+    terms = set(tx.terms_of(said)) - values
+    if not terms and not values:
         return "nothing in it can be checked against the cited sentence"
     if terms:
         cited_terms, around_terms, asked_terms = set(tx.terms(cited)), set(tx.terms(around)), set(tx.terms(question))

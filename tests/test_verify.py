@@ -172,12 +172,14 @@ def test_unknown_answerer_is_a_named_error(fake_qa):
 
 
 def test_llm_failure_reasons_are_one_line():
+    import httpx
+    import openai
+
     from qa.generate import describe
 
-    class APIConnectionError(Exception):
-        pass
-
-    assert describe(APIConnectionError("x"), "http://h/v1") == "the LLM at http://h/v1 is unreachable"
+    request = httpx.Request("POST", "http://h/v1/chat/completions")
+    assert describe(openai.APIConnectionError(request=request), "http://h/v1") == "the LLM at http://h/v1 is unreachable"
+    assert describe(openai.APITimeoutError(request), "http://h/v1") == "the LLM at http://h/v1 did not answer in time"
     assert describe(ValueError("Error code: 500\nbody"), "http://h/v1") == "the LLM at http://h/v1 failed: Error code: 500"
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from index.loaders import SUPPORTED
+from qa.answer import pieces
 from qa.errors import SourcedError
 from qa.models import Answer
 from qa.shells.markup import Failed, Turn, answer_markdown, articles_html, esc, md_escape, sources_html
@@ -64,11 +65,8 @@ def _filters(sources: list[str] | None, article_ids: list[str] | None) -> dict[s
 
 
 def _stream(text: str) -> Iterator[str]:
-    """Prefixes of `text`, a few words more each time (the answer streaming in)."""
-    words = re.split(r"(\s+)", text)
-    for i in range(6, len(words), 6):
-        yield "".join(words[:i])
-    yield text
+    """Prefixes of `text`, a few words more each time (the answer streaming in; see `qa.answer.pieces`)."""
+    return itertools.accumulate(pieces(text))
 
 
 def _ingested(engine: Any, path: str) -> list[str]:
