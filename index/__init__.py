@@ -1,12 +1,14 @@
 """Ingestion and the store: articles -> sentences (with offsets) -> chunks -> vectors -> Chroma."""
 
-from index.embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
+from index.embedder import SentenceTransformerEmbedder
+from index.encoding import DEFAULT_MODEL, Embedder
 from index.errors import IndexBusy, ModelMismatch, SourcedError, StoreError, StoreUnavailable, UnknownArticle
 from index.ingest import IngestProgress, ingest_articles, ingest_paths
+from index.layout import ArticleInfo, Corpus
 from index.loaders import SUPPORTED, Limits, Loader, load, parse_bytes
 from index.models import Article, Chunk, IngestReport, LoadProblem, Sentence
 from index.sentences import split_sentences
-from index.store import ArticleInfo, Corpus, Store
+from index.store import Store
 
 __all__ = [
     "DEFAULT_MODEL", "SUPPORTED", "Article", "ArticleInfo", "Chunk", "Corpus", "Embedder", "IndexBusy",

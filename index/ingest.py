@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from index.chunks import make_chunks
-from index.embedder import Embedder
+from index.encoding import Embedder
 from index.loaders import Limits, Loader, load
 from index.lock import writer_lock
 from index.models import Article, IngestReport, LoadProblem

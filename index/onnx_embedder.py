@@ -31,22 +31,14 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from index.embedder import DEFAULT_MODEL, QueryCache, resolve_model
-from index.encoder_worker import read_frame, write_frame
+from index.encoding import DEFAULT_MODEL, QueryCache, cache_dir, resolve_model
+from index.frames import read_frame, write_frame
 
 FORMAT = 2  # bump when the exported graph or its quantisation changes
 BATCH = 8  # sentences of similar length per forward pass: on 2 cores 8 ran about 15% faster than 32
 TASK = 128  # sentences per task of a worker process (each is kept two tasks deep while the parent holds the GIL)
 PROCESSES_FROM = 1024  # fewer texts are encoded in this process
 _EXPORT_LOCK = threading.Lock()
-
-
-def cache_dir() -> Path:
-    """Where exported models live: $QA_CACHE_DIR, else $XDG_CACHE_HOME/sourced, else ~/.cache/sourced."""
-    explicit = os.environ.get("QA_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sourced"
 
 
 def supported(folder: Path) -> bool:

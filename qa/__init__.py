@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+from index.layout import ArticleInfo
 from index.models import Article, IngestReport
-from index.store import ArticleInfo
 from qa.errors import EmptyIndex, EmptyQuestion, QAError, QuestionTooLong, UnknownArticle
 from qa.models import Answer, Citation
 from qa.settings import Settings

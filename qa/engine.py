@@ -10,20 +10,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Generator, Iterator, Sequence
 
-from index.embedder import Embedder, make_embedder
+from index.embedder import make_embedder
+from index.encoding import Embedder
 from index.ingest import ingest_articles, ingest_paths, tqdm_progress
+from index.layout import ArticleInfo, Problem
 from index.loaders import parse_bytes
 from index.models import Article, IngestReport
-from index.store import ArticleInfo, Problem, Store
-from qa import answer as composer
-from qa.chat import contextualize
-from qa.citations import render
-from qa.derived import Derived
+from index.store import Store
+from qa.answers import composer
+from qa.answers.citations import render
+from qa.answers.conversation import contextualize
+from qa.answers.generate import LLMAnswerer, LLMFailed, verified
 from qa.errors import EmptyIndex, EmptyQuestion, InvalidQuestion, QuestionTooLong, UnknownAnswerer
-from qa.generate import LLMAnswerer, LLMFailed, verified
+from qa.evidence.ranker import Ranker
+from qa.evidence.retrieval import Retrieval, Retriever
 from qa.models import Answer
-from qa.ranker import Ranker
-from qa.retrieval import Retrieval, Retriever
+from qa.search.derived import Derived
 from qa.settings import ANSWERERS, Settings, chroma_url, derived_dir, index_dir, llm_endpoint
 
 log = logging.getLogger(__name__)

@@ -52,7 +52,7 @@ class Answer:
     short_answer: str | None = None
     retrieval_query: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
-    keyed: str = ""  # the answer with citation keys where `answer` has [n] (see qa.citations); not in the JSON
+    keyed: str = ""  # the answer with citation keys where `answer` has [n] (see qa.answers.citations); not in the JSON
     answerer: str = "extractive"  # or "llm": who wrote `answer`
     llm_model: str | None = None  # the LLM asked, if one was
     dropped: list[Dropped] = field(default_factory=list)  # generated sentences that failed verification

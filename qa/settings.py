@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.embedder import DEFAULT_MODEL
+from index.encoding import DEFAULT_MODEL, cache_dir
 from index.loaders import Limits
-from index.onnx_embedder import cache_dir
 
 DEFAULT_INDEX_DIR = ".sourced-index"
 
@@ -41,6 +40,12 @@ def llm_endpoint(url: str | None = None, model: str | None = None,
             api_key or env("QA_LLM_API_KEY") or None)
 
 
+def default_encoder() -> str:
+    """How the model runs unless told: $QA_ENCODER (e.g. "onnx" for float32 on a machine whose int8 kernels
+    differ), else "auto"."""
+    return os.environ.get("QA_ENCODER") or "auto"
+
+
 ANSWERERS = ("auto", "extractive", "llm")  # auto: the LLM when one is configured
 
 
@@ -49,7 +54,8 @@ class Settings:
     """Defaults for answering; pass another to change them."""
 
     model: str = DEFAULT_MODEL
-    encoder: str = "auto"  # "onnx-int8" (what "auto" picks for the default model), "onnx" (float32) or "torch"
+    # "onnx-int8" (what "auto" picks for the default model), "onnx" (float32) or "torch"; else $QA_ENCODER
+    encoder: str = field(default_factory=default_encoder)
     k: int = 5
     n_candidates: int = 30
     max_question_chars: int = 2000

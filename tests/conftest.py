@@ -60,10 +60,11 @@ def fake_qa(tmp_path: Path, fake_embedder: FakeEmbedder):
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The real packaged all-MiniLM-L6-v2 on the product's default encoder, loaded once per test session."""
+    """The real packaged all-MiniLM-L6-v2 on the product's default encoder (or $QA_ENCODER's), once per session."""
     from index.embedder import make_embedder
+    from qa.settings import Settings
 
-    return make_embedder()
+    return make_embedder(encoder=Settings().encoder)
 
 
 @pytest.fixture(scope="session")

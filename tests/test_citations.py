@@ -1,8 +1,8 @@
-"""Answers cite by key; keys are numbered, linked or dropped in one place (`qa.citations`)."""
+"""Answers cite by key; keys are numbered, linked or dropped in one place (`qa.answers.citations`)."""
 
 from __future__ import annotations
 
-from qa.citations import keys, marker, render
+from qa.answers.citations import keys, marker, render
 from qa.models import Citation
 from tests.conftest import SEEDS
 

@@ -336,8 +336,8 @@ def test_an_ingest_killed_while_an_app_serves_leaves_answers_and_derived_indexes
     """SIGKILL a `qa ingest` inside its writes, then just after its commit (while it updates the derived
     indexes): the running app answers from what was committed, a new process reads the same from the
     derived files (current, or brought up to date), and a re-run leaves `qa check` clean."""
-    from qa.derived import Derived
     from qa.engine import QA
+    from qa.search.derived import Derived
 
     rng = random.Random(20261201)
     index, docs = tmp_path / "index", tmp_path / "docs"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.lexicon import assemble
+from qa.search.lexicon import assemble
 from tests.conftest import SEEDS, FakeEmbedder
 
 QUESTIONS = ["How many US troops are in Agadez?", "What will the Russian instructors do in Niger?",
@@ -89,10 +89,10 @@ def test_an_edited_article_replaces_its_rows(tmp_path: Path):
 
 def test_deltas_give_the_same_scores_as_one_rebuilt_segment(tmp_path: Path, monkeypatch):
     """BM25 statistics are global over live rows: segments added one commit at a time score like one."""
-    import qa.derived
+    import qa.search.derived
     from qa.engine import QA
 
-    monkeypatch.setattr(qa.derived, "DEAD_SHARE", 1.0)  # keep the dead rows in place
+    monkeypatch.setattr(qa.search.derived, "DEAD_SHARE", 1.0)  # keep the dead rows in place
 
     index = tmp_path / "index"
     engine = QA(index, embedder=FakeEmbedder())
@@ -188,7 +188,7 @@ def test_qa_check_repair_deletes_a_damaged_segment_and_rebuilds_it(tmp_path: Pat
 
 
 def test_a_failed_segment_write_leaves_the_manifest_and_nothing_half_written(tmp_path: Path, monkeypatch):
-    import qa.segments
+    import qa.search.segments
     from qa.engine import QA
 
     index = tmp_path / "index"
@@ -200,7 +200,7 @@ def test_a_failed_segment_write_leaves_the_manifest_and_nothing_half_written(tmp
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(qa.segments.np, "save", full_disk)
+    monkeypatch.setattr(qa.search.segments.np, "save", full_disk)
     engine.ingest([_write(tmp_path / "a", "bridge.txt", BRIDGE)])  # committed; the derived update fails
     assert _manifest(index) == before
     assert not [p for p in (index / "derived").iterdir() if p.name.startswith(".tmp")]
@@ -230,10 +230,10 @@ def test_the_corpus_of_segments_reads_like_arrays(fake_qa):
 
 
 def test_writers_merge_small_segments_and_rewrite_mostly_dead_ones(tmp_path: Path, monkeypatch):
-    import qa.derived
+    import qa.search.derived
     from qa.engine import QA
 
-    monkeypatch.setattr(qa.derived, "MAX_SMALL_SEGMENTS", 3)
+    monkeypatch.setattr(qa.search.derived, "MAX_SMALL_SEGMENTS", 3)
     index = tmp_path / "index"
     engine = QA(index, embedder=FakeEmbedder())
     engine.ingest([SEEDS])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.features import FAMILIES, FEATURES, Pool, Query, feature_matrix, per_article
+from qa.evidence.features import FAMILIES, FEATURES, Pool, Query, feature_matrix, per_article
 from tests.conftest import SEEDS
 
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from qa.verify import check, claims
+from qa.answers.verify import check, claims
 from tests.conftest import free_port, serving
 
 pytestmark = [pytest.mark.real, pytest.mark.llm]
@@ -130,7 +130,8 @@ def test_a_stopped_server_gives_the_extractive_answer_without_hanging(tmp_path, 
     url = f"http://127.0.0.1:{port}/v1"
     with serving(_server_command(port), f"{url}/models", tmp_path / "server.log", wait_s=120):
         engine = _engine(seeded_index_dir, real_embedder, url, llm_timeout_s=20)
-        assert engine.ask(AGADEZ, answerer="llm").llm_model == MODEL  # it was serving
+        # it was serving (asked directly: a generation may take longer than 20 s on a busy machine)
+        assert httpx.get(f"{url}/models", timeout=10).json()["data"][0]["id"]
     started = time.monotonic()
     answer = engine.ask(AGADEZ, answerer="llm")
     assert time.monotonic() - started < 20

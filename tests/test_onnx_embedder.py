@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder, make_embedder, resolve_model
+from index.embedder import SentenceTransformerEmbedder, make_embedder
+from index.encoding import DEFAULT_MODEL, resolve_model
 from index.errors import UnsupportedEncoder
 from index.onnx_embedder import PROCESSES_FROM, OnnxEmbedder, exported_model
 from index.sentences import split_sentences

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.embedder import QueryCache
+from index.encoding import QueryCache
 
 
 def test_vectors_are_computed_once_and_the_least_recently_used_goes_first():

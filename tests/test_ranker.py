@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from qa.evidence.ranker import FEATURES, WEIGHTS_FILE, Forest, Ranker
 from qa.lab.train import FeatureDump, fit_trees, top1_accuracy
-from qa.ranker import FEATURES, WEIGHTS_FILE, Forest, Ranker
 
 
 def test_forest_walks_hand_made_trees() -> None:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import free_port
 
-from qa.citations import marker
+from qa.answers.citations import marker
 from qa.errors import (
     EmptyIndex,
     EmptyQuestion,

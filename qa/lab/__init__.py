@@ -1,1 +1,2 @@
-"""Measuring and training: evaluation runners, SQuAD, benchmarks, the synthetic archive, ranker training."""
+"""Measuring and training: takes question files, SQuAD and synthetic archives, gives `qa eval` scores,
+`qa bench` figures and the ranker's weights (`qa train`). Nothing in the answering path imports it."""

@@ -55,7 +55,8 @@ def run_archive_bench(*, articles: int = 200, runs: int = 3, seed: int = 7, log:
     """Median-of-`runs` ingest figures for ours and plain sentence-transformers on one archive."""
     from sentence_transformers import SentenceTransformer
 
-    from index.embedder import SentenceTransformerEmbedder, make_embedder, resolve_model
+    from index.embedder import SentenceTransformerEmbedder, make_embedder
+    from index.encoding import resolve_model
     from index.sentences import split_sentences
     from qa.engine import QA
     from qa.lab.bench import _machine

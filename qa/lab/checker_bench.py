@@ -1,4 +1,4 @@
-"""How well `qa.verify.check` tells supported claims from unsupported ones, measured on SQuAD.
+"""How well `qa.answers.verify.check` tells supported claims from unsupported ones, measured on SQuAD.
 
 SQuAD gives, for each question, the paragraph and the answer; the sentence holding the answer is the
 evidence. From each question three cited claims are made, with the question's words and an answer:
@@ -23,8 +23,8 @@ from typing import Any
 
 from index.sentences import sentence_spans
 from qa import text as tx
+from qa.answers.verify import Claim, check
 from qa.lab.squad import load_squad, sample
-from qa.verify import Claim, check
 
 _KINDS = ("citation", "number", "date word", "name", "negation", "content words", "nothing")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qa.verify import claims
+from qa.answers.verify import claims
 
 
 def row_fields(answer: Any, gold: list[str] | tuple[str, ...]) -> dict[str, Any]:

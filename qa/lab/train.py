@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from qa.evidence.ranker import FEATURES, Ranker
 from qa.lab.metrics import contains_answer
 from qa.lab.squad import Question
-from qa.ranker import FEATURES, Ranker
 
 FALSE_ABSTENTION_TARGET = 0.005  # threshold: abstain on at most this share of answerable training questions
 
@@ -173,11 +173,11 @@ def fit_trees(dump: FeatureDump, *, seed: int = 0, params: dict[str, Any] | None
     """Fit boosted trees with LightGBM's lambdarank (per question, rank answer-holding sentences first).
 
     A final 1-D logistic fit (Platt scaling) turns the summed leaves into probabilities for the
-    abstention threshold. The trees are exported to plain arrays (`qa.ranker.Forest`).
+    abstention threshold. The trees are exported to plain arrays (`qa.evidence.ranker.Forest`).
     """
     import lightgbm
 
-    from qa.ranker import Forest
+    from qa.evidence.ranker import Forest
 
     sizes = np.diff(dump.offsets)
     model = lightgbm.LGBMRanker(random_state=seed, verbose=-1, n_jobs=2, **(params or TREE_PARAMS))

@@ -1,1 +1,2 @@
-"""The shells over `qa.QA`: the `qa` command, the HTTP API and the chat page; each only translates."""
+"""The doors over `qa.QA`: take a command line, an HTTP request or a chat message, give the engine's
+answer rendered for that door (the `qa` command, the HTTP API, the chat page); each only translates."""

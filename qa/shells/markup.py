@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from qa.citations import render
+from qa.answers.citations import render
 from qa.models import Answer, Citation
 
 CONTEXT_CHARS = 1500  # article text shown on each side of a cited sentence

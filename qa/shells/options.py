@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from index.embedder import ENCODERS
+from index.encoding import ENCODERS
 from index.loaders import Limits
 from qa.settings import ANSWERERS
 

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from index.loaders import SUPPORTED
-from qa.answer import pieces
+from qa.answers.composer import pieces
 from qa.errors import SourcedError
 from qa.models import Answer
 from qa.shells.markup import Failed, Turn, answer_markdown, articles_html, esc, md_escape, sources_html
@@ -65,7 +65,7 @@ def _filters(sources: list[str] | None, article_ids: list[str] | None) -> dict[s
 
 
 def _stream(text: str) -> Iterator[str]:
-    """Prefixes of `text`, a few words more each time (the answer streaming in; see `qa.answer.pieces`)."""
+    """Prefixes of `text`, a few words more each time (the answer streaming in; see `qa.answers.composer.pieces`)."""
     return itertools.accumulate(pieces(text))
 
 

@@ -2,8 +2,8 @@
 
 Candidates come from three lists fused by reciprocal rank: chunks nearest the question (exact
 cosine over the corpus's chunk vectors), chunks by BM25, sentences by BM25. Each sentence of a candidate chunk is then scored on
-features that say whether it holds the answer (`qa.features`), combined by a model learned on
-SQuAD (`qa.ranker`, `qa train`). The retriever also owns what decides whether to answer at all
+features that say whether it holds the answer (`qa.evidence.features`), combined by a model learned on
+SQuAD (`qa.evidence.ranker`, `qa train`). The retriever also owns what decides whether to answer at all
 (the ranker's threshold, names and numbers of the question found nowhere) and the resolution of
 evidence rows to citations re-checked against the stored article text.
 """
@@ -18,13 +18,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from index.layout import Corpus
 from index.models import Article
-from index.store import Corpus
 from qa import text as tx
-from qa.features import Pool, Query, feature_matrix
-from qa.lexicon import Lexicon, Vocabulary
+from qa.evidence.features import Pool, Query, feature_matrix
+from qa.evidence.ranker import Ranker
 from qa.models import Citation
-from qa.ranker import Ranker
+from qa.search.lexicon import Lexicon
+from qa.search.terms import Vocabulary
 
 RRF_K = 60
 _CACHED_TEXTS = 256  # article texts kept for citing

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.features import FEATURES
+from qa.evidence.features import FEATURES
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker_weights.json")
 

@@ -6,7 +6,7 @@ import re
 from typing import Iterator
 
 from qa import text as tx
-from qa.citations import marker
+from qa.answers.citations import marker
 from qa.models import Citation
 
 ABSTAIN_TEXT = "The articles don't say."
@@ -81,7 +81,7 @@ def missing_type(question: str, citations: list[Citation], quote_limit: int) -> 
 
 
 def compose(question: str, citations: list[Citation], quote_limit: int) -> tuple[str, str | None]:
-    """Keyed answer text (see `qa.citations`) and short answer from ranked citations (the first is the best)."""
+    """Keyed answer text (see `qa.answers.citations`) and short answer from ranked citations (the first is the best)."""
     if not citations:
         return ABSTAIN_TEXT, None
     quoted = " ".join(f"“{c.sentence}” {marker(c.key)}" for c in citations[:quote_limit])

@@ -2,7 +2,7 @@
 
 `FEATURES` is the column order the ranker's weights were fitted on (`qa train`); `feature_matrix`
 stacks the families' columns in that order. The question is tokenised once (`Query`); what each
-sentence contributes was tokenised once per corpus (`qa.lexicon.Lexicon`).
+sentence contributes was tokenised once per corpus (`qa.search.lexicon.Lexicon`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Callable
 import numpy as np
 
 from qa import text as tx
-from qa.lexicon import AUXILIARIES, MODALS, PREFIX_MIN, Lexicon
+from qa.search.lexicon import Lexicon
+from qa.search.terms import AUXILIARIES, MODALS, PREFIX_MIN
 
 # The ranker's input columns, in the order its weights were fitted on (append only; `qa train` refits).
 FEATURES = (

@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index.layout import ArticleInfo, Problem
 from index.lock import file_lock
-from index.store import ArticleInfo, Problem
-from qa.lexicon import Lexicon, assemble
-from qa.segments import DamagedSegment, Segment, build, open_segment, verify
+from qa.search.lexicon import Lexicon, assemble
+from qa.search.segments import DamagedSegment, Segment, build, open_segment, verify
 
 FORMAT = 1
 MANIFEST = "manifest.json"

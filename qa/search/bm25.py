@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from qa.segments import Segment
+    from qa.search.segments import Segment
 
 K1, B = 1.5, 0.75
 _CACHED_TERMS = 4096

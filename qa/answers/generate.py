@@ -3,8 +3,8 @@
 Retrieval has already decided that the question can be answered and which sentences are the evidence.
 The model gets the conversation, the question and the evidence as numbered sentences (each with the
 sentences around it as context) and is asked for a short answer whose every sentence ends with `[n]`.
-`verified` then keeps only the sentences `qa.verify.check` finds supported by what they cite, turns their
-numbers into citation keys (`qa.citations`) and lists the rest as dropped, with the reason.
+`verified` then keeps only the sentences `qa.answers.verify.check` finds supported by what they cite, turns their
+numbers into citation keys (`qa.answers.citations`) and lists the rest as dropped, with the reason.
 
 The connection goes through llama-index's `OpenAILike` connector (llama.cpp's server, vLLM, Ollama's /v1,
 LM Studio, OpenAI); any failure of the server, or an answer that takes longer than the timeout, raises
@@ -19,10 +19,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
-from qa.chat import previous_questions
-from qa.citations import marker
+from qa.answers.citations import marker
+from qa.answers.conversation import previous_questions
+from qa.answers.verify import check, claims
 from qa.models import Citation, Dropped
-from qa.verify import check, claims
 
 HISTORY_TURNS = 3  # earlier questions and answers sent along
 SYSTEM = (

@@ -22,9 +22,9 @@ from typing import Any, Iterable
 import numpy as np
 
 from index.errors import SourcedError
-from index.store import ArticleInfo, ArticleParts
+from index.layout import ArticleInfo, ArticleParts
 from qa import text as tx
-from qa.lexicon import NAMEISH, Vocabulary, antecedent_terms, subject_terms
+from qa.search.terms import NAMEISH, Vocabulary, antecedent_terms, subject_terms
 
 FORMAT = 2
 _READ = 1 << 24
