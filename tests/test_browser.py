@@ -15,7 +15,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 AGADEZ = "How many US troops are in Agadez?"
 AGADEZ_SENTENCE = "Currently, there are approximately 1,100 American soldiers stationed in Agadez."
-WAIT_MS = 30_000
+WAIT_MS = 60_000  # a busy 2-core machine (a training run beside the suite) took over 30 s once
 
 if not Path(CHROMIUM).exists():  # pragma: no cover
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
