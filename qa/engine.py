@@ -21,10 +21,12 @@ from qa.answers import composer
 from qa.answers.citations import render
 from qa.answers.conversation import contextualize
 from qa.answers.generate import LLMAnswerer, LLMFailed, verified
+from qa.answers.reader import Reader
+from qa.answers.reading import Judgement, judge, load_reader
 from qa.errors import EmptyIndex, EmptyQuestion, InvalidQuestion, QuestionTooLong, UnknownAnswerer
 from qa.evidence.ranker import Ranker
 from qa.evidence.retrieval import Retrieval, Retriever
-from qa.models import Answer
+from qa.models import Answer, AnswerSpan
 from qa.search.derived import Derived
 from qa.settings import ANSWERERS, Settings, chroma_url, derived_dir, index_dir, llm_endpoint
 
@@ -179,12 +181,20 @@ class QA:
         query = contextualize(question, history)
         found = retriever.retrieve(question, query=query, k=k, filters=filters)
         t2 = time.perf_counter()
-        keyed, short = composer.compose(question, found.citations, self.settings.quote_limit)
-        answer = Answer(question=question, answer=render(keyed, found.citations), abstained=not found.citations,
-                        citations=found.citations, short_answer=short, retrieval_query=query, keyed=keyed)
+        judged = self._read(question, found, retriever)
+        t3 = time.perf_counter()
+        keyed, short, abstained = composer.compose(question, found.citations, self.settings.quote_limit, judged)
+        span = self._span(short, judged, found, retriever)
+        if short and span is None:  # never show a short answer that is not at its offsets
+            judged = replace(judged, text=None) if judged else Judgement(True, 1.0)
+            keyed, short, abstained = composer.compose(question, found.citations, self.settings.quote_limit, judged)
+        answer = Answer(question=question, answer=render(keyed, found.citations), abstained=abstained,
+                        citations=found.citations, short_answer=short, retrieval_query=query, keyed=keyed,
+                        short_answer_span=span, answerability=judged.p if judged else None)
         timings = {"load": (t1 - t0) * 1e3, "embed": found.timings_ms["embed"], "search": found.timings_ms["search"],
-                   "answer": found.timings_ms["decide"] + (time.perf_counter() - t2) * 1e3}
-        if mode == "llm" and found.citations:  # retrieval decides first: no evidence, no LLM
+                   "read": (t3 - t2) * 1e3,
+                   "answer": found.timings_ms["decide"] + (time.perf_counter() - t3) * 1e3}
+        if mode == "llm" and not abstained:  # retrieval and the reader decide first: no answer, no LLM
             t3 = time.perf_counter()
             answer = yield from self._generate(answer, found, history)
             timings["generate"] = (time.perf_counter() - t3) * 1e3
@@ -192,6 +202,37 @@ class QA:
             yield from composer.pieces(answer.answer)
         timings["total"] = (time.perf_counter() - t0) * 1e3
         yield replace(answer, timings_ms={name: round(v, 2) for name, v in timings.items()})
+
+    def reader(self) -> Reader | None:
+        """The reader model (loaded on first use), or None when `settings.reader` is off or no weights ship."""
+        if not self.settings.reader:
+            return None
+        return load_reader(self.settings.reader_path, threads=self.settings.reader_threads)
+
+    def _read(self, question: str, found: Retrieval, retriever: Retriever) -> Judgement | None:
+        """The reader's judgement of the evidence (None when there is none to read, or no reader)."""
+        reader = self.reader() if found.citations else None
+        if reader is None:
+            return None
+        n = reader.config.decision.n
+        return judge(reader, question, found.citations[:n], [retriever.neighbours(row) for row in found.rows[:n]])
+
+    @staticmethod
+    def _span(short: str | None, judged: Judgement | None, found: Retrieval,
+              retriever: Retriever) -> AnswerSpan | None:
+        """Where the short answer lies in its article, checked against the stored text (None if it isn't there)."""
+        if not short or not found.citations:
+            return None
+        if judged is not None and judged.citation is not None:
+            cited, at = found.citations[judged.citation], judged.start
+        else:  # the rules' short answer (no reader) is in the first citation
+            cited = found.citations[0]
+            at = cited.sentence.find(short)
+            if at < 0:
+                return None
+        span = AnswerSpan(cited.article_id, cited.start + at, cited.start + at + len(short), cited.n)
+        article = retriever.texts([cited.article_id]).get(cited.article_id)
+        return span if article is not None and article.text[span.start:span.end] == short else None
 
     def _generate(self, extractive: Answer, found: Retrieval,
                   history: Sequence[object] | None) -> Generator[str, None, Answer]:
@@ -217,8 +258,8 @@ class QA:
             return replace(extractive, llm_model=llm.model_name, dropped=made.dropped,
                            warning=f"{why}: the answer is extractive")
         return replace(extractive, answer=render(made.keyed, made.citations), keyed=made.keyed,
-                       citations=made.citations, short_answer=None, answerer="llm", llm_model=llm.model_name,
-                       dropped=made.dropped)
+                       citations=made.citations, short_answer=None, short_answer_span=None, answerer="llm",
+                       llm_model=llm.model_name, dropped=made.dropped, attributed=made.attributed)
 
     @property
     def default_answerer(self) -> str:

@@ -29,12 +29,39 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerSpan:
+    """Where a short answer lies: `text_of(article_id)[start:end] == short_answer`, inside citation `citation`."""
+
+    article_id: str
+    start: int
+    end: int
+    citation: int  # the n of the cited sentence holding it
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Dropped:
     """A generated answer sentence that did not pass verification against its citations (never shown as answer)."""
 
     sentence: str  # without its markers
     cited: list[int]  # the sentence numbers it cited, as the model numbered its evidence
     reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Attributed:
+    """A generated sentence the model wrote without a citation, kept because the checker found the sentence
+    that supports it (citation `citation` of the answer, added by the checker, not by the model)."""
+
+    sentence: str
+    citation: int
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -56,7 +83,10 @@ class Answer:
     answerer: str = "extractive"  # or "llm": who wrote `answer`
     llm_model: str | None = None  # the LLM asked, if one was
     dropped: list[Dropped] = field(default_factory=list)  # generated sentences that failed verification
+    attributed: list[Attributed] = field(default_factory=list)  # kept generated sentences cited by the checker
     warning: str | None = None  # why an LLM answer was asked for and an extractive one is given
+    short_answer_span: AnswerSpan | None = None  # the short answer's offsets in its article
+    answerability: float | None = None  # the reader's calibrated chance that the evidence answers (None: not read)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the shape of `qa ask --json`)."""
@@ -65,11 +95,14 @@ class Answer:
             "answer": self.answer,
             "abstained": self.abstained,
             "short_answer": self.short_answer,
+            "short_answer_span": self.short_answer_span.to_dict() if self.short_answer_span else None,
+            "answerability": None if self.answerability is None else round(self.answerability, 4),
             "citations": [c.to_dict() for c in self.citations],
             "retrieval_query": self.retrieval_query,
             "answerer": self.answerer,
             "llm_model": self.llm_model,
             "dropped": [d.to_dict() for d in self.dropped],
+            "attributed": [a.to_dict() for a in self.attributed],
             "warning": self.warning,
             "timings_ms": dict(self.timings_ms),
         }

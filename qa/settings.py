@@ -69,3 +69,6 @@ class Settings:
     llm_timeout_s: float = 30.0  # the whole generated answer; slower gives the extractive answer with a warning
     llm_max_tokens: int = 200
     llm_options: dict[str, Any] = field(default_factory=dict)  # extra request fields (e.g. llama.cpp `grammar`)
+    reader: bool = True  # read the evidence: short answers and answerability (qa/answers/reader.py)
+    reader_path: str | None = None  # a folder with other reader weights (default: the shipped ones)
+    reader_threads: int = 1  # onnxruntime threads per question read (1 measured fastest with other requests)

@@ -108,6 +108,7 @@ def test_ask_shows_every_citation_with_title_source_date_and_offsets(tmp_path: P
     for c in data["citations"]:
         assert (f"[{c['n']}] Quillon opens its rail line (Zorbia Times, 2024-05-02, chars {c['start']}-{c['end']})\n"
                 f"    {c['sentence']}\n") in result.output
-    assert list(data) == ["question", "answer", "abstained", "short_answer", "citations", "retrieval_query",
-                          "answerer", "llm_model", "dropped", "warning", "timings_ms"]
+    assert list(data) == ["question", "answer", "abstained", "short_answer", "short_answer_span", "answerability",
+                          "citations", "retrieval_query", "answerer", "llm_model", "dropped", "attributed", "warning",
+                          "timings_ms"]
     assert (data["answerer"], data["llm_model"], data["dropped"], data["warning"]) == ("extractive", None, [], None)

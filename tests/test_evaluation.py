@@ -168,6 +168,7 @@ def test_llm_metrics_of_hand_rows():
             row("llm", 1, 0, 0, states=True), {"answerable": False, "llm_asked": False, "states_answer": False}]
     found = summary(rows)
     assert found == {"states_answer": 0.6667, "llm_asked": 3, "llm_answered": 2, "fell_back": 1,
-                     "answer_sentences": 7, "citation_precision": 0.75, "dropped_share": 0.5714}
+                     "answer_sentences": 7, "citation_precision": 0.75, "dropped_share": 0.5714,
+                     "attributed_by_checker": 0}
     assert "citation precision (checker)                0.750" in format_lines(found)
     assert summary([{"answerable": True, "states_answer": False}]) == {"states_answer": 0.0}

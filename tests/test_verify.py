@@ -150,28 +150,9 @@ def test_the_conversation_reaches_the_llm_without_old_markers(seeded_qa_shared, 
     llm = scripted("Nothing to add [1].")
     history = [{"role": "user", "content": "How many US troops are in Agadez?"},
                {"role": "assistant", "content": "approximately 1,100 [1]"}]
-    seeded_qa_shared.ask("When did they arrive?", history=history, answerer="llm")
+    seeded_qa_shared.ask("Where are the American soldiers stationed?", history=history, answerer="llm")
     roles = [(m.role.value, m.content) for m in llm.prompts[0][3:5]]
     assert roles == [("user", "How many US troops are in Agadez?"), ("assistant", "approximately 1,100")]
-
-
-@pytest.mark.real
-def test_a_follow_up_wanting_a_date_says_so_exactly_when_the_quoted_sentences_have_none(seeded_qa_shared):
-    """The rule reads only whether the quoted sentences hold a date, so which near-tied sentences are
-    quoted (it differs between CPUs' int8 kernels) decides whether it fires: assert the rule, not the CPU.
-    ("reported on Friday" counts as a date here, though it dates the report, not the arrival.)"""
-    from qa import text as tx
-
-    first = seeded_qa_shared.ask("How many US troops are in Agadez?")
-    history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.answer}]
-    answer = seeded_qa_shared.ask("When did they arrive?", history=history)
-    assert "Agadez" in answer.retrieval_query and answer.citations and not answer.abstained
-    quoted = answer.citations[:seeded_qa_shared.settings.quote_limit]
-    says_dont = answer.answer.startswith("The articles don't say when: none of the closest sentences gives a date.")
-    assert says_dont == (not any(tx.has_type(c.sentence, "date") for c in quoted))
-    assert all(f"“{c.sentence}” [{c.n}]" in answer.answer for c in quoted)  # the closest sentences, as context
-    if says_dont:
-        assert answer.short_answer is None
 
 
 def test_unknown_answerer_is_a_named_error(fake_qa):
@@ -193,23 +174,12 @@ def test_llm_failure_reasons_are_one_line():
     assert describe(ValueError("Error code: 500\nbody"), "http://h/v1") == "the LLM at http://h/v1 failed: Error code: 500"
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("When did they arrive?", "The articles don't say when: none of the closest sentences gives a date."),
-    ("And how many tanks arrived?", "The articles don't say how many: none of the closest sentences gives a number."),
-    ("In what year did the base open?", "The articles don't say what year: none of the closest sentences gives a date."),
-    ("When does photorespiration happen?", None),  # wants a condition, not a date
-    ("What do the soldiers do when they are attacked?", None),
-    ("Where are the soldiers stationed?", None),
-])
-def test_the_extractive_answer_says_when_the_quotes_lack_the_date_or_number_asked_for(question, expected):
-    from qa.answers.composer import compose, missing_type
-
-    dateless = Citation(n=1, key="a:1", article_id="a", title="t", source="s", start=0, end=37, score=1.0,
-                        sentence="The soldiers are stationed in Agadez.")
-    assert missing_type(question, [dateless], 2) == expected
-    dated = Citation(**{**dateless.to_dict(), "sentence": "In 2019, 800 soldiers were stationed in Agadez."})
-    assert missing_type(question, [dateless, dated], 2) is None  # a quoted sentence has one
-    keyed, short = compose(question, [dateless], 2)
-    assert keyed.startswith("The articles don't say") == (expected is not None)
-    if expected:
-        assert keyed.startswith(expected) and short is None and "“The soldiers are stationed in Agadez.”" in keyed
+def test_a_supported_sentence_without_its_marker_is_kept_with_the_citation_the_checker_found():
+    raw = ("France withdrew its troops at the end of 2023. About 1,100 American soldiers are in Agadez [1]. "
+           "About 5,000 tanks arrived in Agadez.")
+    made = verified(raw, "What happened?", _citations(), [("", "")] * 3)
+    assert made.keyed == ("France withdrew its troops at the end of 2023 ⟦a:30⟧. About 1,100 American soldiers "
+                          "are in Agadez ⟦a:10⟧.")
+    assert [(a.sentence, a.citation) for a in made.attributed] == [
+        ("France withdrew its troops at the end of 2023.", 1)]  # renumbered: the first citation shown
+    assert [(d.sentence, d.reason) for d in made.dropped] == [("About 5,000 tanks arrived in Agadez.", "no citation")]

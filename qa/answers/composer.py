@@ -7,6 +7,8 @@ from typing import Iterator
 
 from qa import text as tx
 from qa.answers.citations import marker
+from qa.answers.phrasing import not_said
+from qa.answers.reading import Judgement
 from qa.models import Citation
 
 ABSTAIN_TEXT = "The articles don't say."
@@ -53,45 +55,28 @@ def short_answer(question: str, sentence: str) -> str | None:
     return value.strip(" ,;:")
 
 
-# Questions that plainly want a date or a number. Narrower than `tx.question_type`: "When does
-# photorespiration happen?" wants a condition and "What does he do when ..." something else entirely.
-_WANTS = {
-    "a date": re.compile(r"^\W*(?:(?:and|so|but|then)\s+)?(?:when\s+(?:did|was|were|had|has|have|will|would)\b|"
-                         r"since when\b)|\b(?:what|which)\s+(?:year|date|day|month|century|decade)\b", re.IGNORECASE),
-    "a number": re.compile(r"\bhow\s+(?:many|much)\b|\b(?:what|which)\s+(?:number|percentage|proportion|amount)\b",
-                           re.IGNORECASE),
-}
-_KIND = {"a date": "date", "a number": "number"}
-_ASKS = re.compile(r"\b(how (?:many|much)|when|(?:what|which) (?:year|date|day|month|century|decade|number|"
-                   r"percentage|proportion|amount))\b", re.IGNORECASE)
+def compose(question: str, citations: list[Citation], quote_limit: int,
+            judged: Judgement | None = None) -> tuple[str, str | None, bool]:
+    """Keyed answer text (see `qa.answers.citations`), short answer and whether it abstains, from ranked
+    citations (the first is the best) and, when the reader read them, its judgement.
 
-
-def missing_type(question: str, citations: list[Citation], quote_limit: int) -> str | None:
-    """For a question that plainly wants a date or a number, the sentence saying the quoted evidence has none.
-
-    "When did they arrive?" with no date in the sentences that would be quoted gives "The articles don't say
-    when: none of the closest sentences gives a date." (None when the question wants neither, or one has it.)
+    Read and not answered: "The articles don't say <what was asked>. The closest:" and the quotes. Read and
+    answered: the reader's short answer (when it is sure of one) before the quotes. Not read: the rules
+    of `short_answer` find a number, date or name.
     """
-    wanted = next((kind for kind, pattern in _WANTS.items() if pattern.search(question)), None)
-    if wanted is None or any(tx.has_type(c.sentence, _KIND[wanted]) for c in citations[:quote_limit]):
-        return None
-    asks = _ASKS.search(question)
-    what = asks.group(1).lower() if asks else "when"
-    return f"The articles don't say {what}: none of the closest sentences gives {wanted}."
-
-
-def compose(question: str, citations: list[Citation], quote_limit: int) -> tuple[str, str | None]:
-    """Keyed answer text (see `qa.answers.citations`) and short answer from ranked citations (the first is the best)."""
     if not citations:
-        return ABSTAIN_TEXT, None
+        return ABSTAIN_TEXT, None, True
     quoted = " ".join(f"“{c.sentence}” {marker(c.key)}" for c in citations[:quote_limit])
-    missing = missing_type(question, citations, quote_limit)
-    if missing:
-        return f"{missing} The closest:\n\n{quoted}", None
+    if judged is not None and not judged.answered:
+        return f"{not_said(question)} The closest:\n\n{quoted}", None, True
+    if judged is not None:
+        if judged.text is None or judged.citation is None:
+            return quoted, None, False
+        return f"{judged.text} {marker(citations[judged.citation].key)}\n\n{quoted}", judged.text, False
     short = short_answer(question, citations[0].sentence)
     if short:
-        return f"{short} {marker(citations[0].key)}\n\n{quoted}", short
-    return quoted, None
+        return f"{short} {marker(citations[0].key)}\n\n{quoted}", short, False
+    return quoted, None, False
 
 
 def pieces(text: str, words: int = 6) -> Iterator[str]:

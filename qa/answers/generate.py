@@ -19,10 +19,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
+from qa import text as tx
 from qa.answers.citations import marker
 from qa.answers.conversation import previous_questions
-from qa.answers.verify import check, claims
-from qa.models import Citation, Dropped
+from qa.answers.verify import Claim, check, claims
+from qa.models import Attributed, Citation, Dropped
 
 HISTORY_TURNS = 3  # earlier questions and answers sent along
 SYSTEM = (
@@ -59,6 +60,7 @@ class Generated:
     citations: list[Citation]
     dropped: list[Dropped]
     n_claims: int
+    attributed: list[Attributed] = field(default_factory=list)  # kept sentences the checker gave their citation
 
 
 @dataclass
@@ -180,9 +182,15 @@ def verified(raw: str, question: str, citations: Sequence[Citation],
     kept: list[str] = []
     used: list[int] = []
     dropped: list[Dropped] = []
+    attributed: list[tuple[str, int]] = []
     found = claims(raw)
     for claim in found:
         reason = check(claim, evidence, question=question, context=around)
+        if reason == "no citation":  # small models forget the [n] of a sentence they did take from the evidence
+            n = attribute(claim, evidence, question=question, context=around)
+            if n is not None:
+                claim, reason = Claim(claim.text, (n,), claim.raw), None
+                attributed.append((claim.text, n))
         if reason:
             dropped.append(Dropped(claim.text, list(claim.markers), reason))
             continue
@@ -190,4 +198,19 @@ def verified(raw: str, question: str, citations: Sequence[Citation],
         kept.append(f"{body.rstrip()} {''.join(marker(citations[n - 1].key) for n in claim.markers)}{stop or '.'}")
         used += [n for n in claim.markers if n not in used]
     shown = [Citation(**{**c.to_dict(), "n": i}) for i, c in enumerate((citations[n - 1] for n in used), start=1)]
-    return Generated(" ".join(kept), shown, dropped, len(found))
+    renumbered = {n: i for i, n in enumerate(used, start=1)}
+    return Generated(" ".join(kept), shown, dropped, len(found),
+                     [Attributed(text, renumbered[n]) for text, n in attributed])
+
+
+def attribute(claim: Claim, evidence: list[str], *, question: str = "", context: list[str] | None = None) -> int | None:
+    """The given sentence (1-based) that supports an unmarked claim, by the same check as a cited one; the one
+    sharing most of its content words when several do; None when none does."""
+    said = set(tx.terms(claim.text))
+    best: tuple[int, int] | None = None
+    for n in range(1, len(evidence) + 1):
+        if check(Claim(claim.text, (n,), claim.raw), evidence, question=question, context=context) is None:
+            shared = len(said & set(tx.terms(evidence[n - 1])))
+            if best is None or shared > best[0]:
+                best = (shared, n)
+    return None if best is None else best[1]

@@ -118,7 +118,9 @@ class Retriever:
         t1 = time.perf_counter()
         hits = self.search(query, vector=vector, k=k, article_ids=article_ids)
         t2 = time.perf_counter()
-        missing = self.missing_key_terms(question, article_ids=article_ids)
+        only_excluding = bool(filters) and set(filters) <= {"exclude_article_ids"}  # type: ignore[arg-type]
+        missing = (self.missing_key_terms(question, excluded=list(filters["exclude_article_ids"]))  # type: ignore[index]
+                   if only_excluding else self.missing_key_terms(question, article_ids=article_ids))
         if not hits:
             reason = "no sentence of the articles matches the question"
         elif missing:
@@ -143,7 +145,8 @@ class Retriever:
         return before, after
 
     def allowed(self, filters: dict[str, Any] | None) -> list[str] | None:
-        """Article ids allowed by filters {"article_ids": [...], "sources": [...]}, or None for all."""
+        """Article ids allowed by filters {"article_ids": [...], "sources": [...], "exclude_article_ids": [...]},
+        or None for all."""
         if not filters:
             return None
         allowed = None
@@ -154,6 +157,9 @@ class Retriever:
             by_source = {a.id for row, a in enumerate(self.corpus.articles)
                          if (a.source in sources or a.title in sources) and self.corpus.article_row.get(a.id) == row}
             allowed = by_source if allowed is None else allowed & by_source
+        if filters.get("exclude_article_ids"):
+            excluded = set(filters["exclude_article_ids"])
+            allowed = (set(self.corpus.article_row) if allowed is None else allowed) - excluded
         return None if allowed is None else sorted(allowed)
 
     def search(self, question: str, *, vector: np.ndarray | None = None, k: int = 5,
@@ -168,10 +174,33 @@ class Retriever:
         order = np.argsort(-scores, kind="stable")[: max(k, 1)]
         return [Hit(int(found.rows[i]), float(scores[i])) for i in order]
 
-    def missing_key_terms(self, question: str, *, article_ids: list[str] | None = None) -> list[str]:
-        """Names and numbers in the question that occur nowhere in the articles (or in the allowed ones)."""
+    def missing_key_terms(self, question: str, *, article_ids: list[str] | None = None,
+                          excluded: list[str] | None = None) -> list[str]:
+        """Names and numbers in the question that occur nowhere in the articles (or in the allowed ones, or
+        outside the `excluded` ones)."""
+        if excluded:
+            return self._missing_outside(question, excluded)
         vocabulary = self.lexicon.vocabulary if article_ids is None else self._vocabulary(tuple(article_ids))
         return [w for w in tx.key_terms(question) if not vocabulary.knows(tx.fold(w))]
+
+    def _missing_outside(self, question: str, excluded: list[str]) -> list[str]:
+        """Key terms found in no article but the excluded ones: what they alone hold, counted by sentence
+        frequency of the term's stem (an exclusion touches only the excluded articles, not the whole corpus)."""
+        lex, corpus = self.lexicon, self.corpus
+        rows_out = [corpus.article_row[a] for a in excluded if a in corpus.article_row]
+        rows = np.flatnonzero(np.isin(corpus.sentence_article, rows_out)) if rows_out else np.zeros(0, np.int64)
+        inside = Vocabulary.of([w for r in rows for w in lex.sentence_words[r]])
+        missing = []
+        for w in tx.key_terms(question):
+            word = tx.fold(w)
+            if not lex.vocabulary.knows(word):
+                missing.append(w)
+            elif inside.knows(word):
+                stem = tx.stem(word)
+                held = sum(stem in lex.sentence_term_sets[r] for r in rows)
+                if lex.bm25.df(stem) <= held:  # every sentence with it is excluded (or only a variant matched)
+                    missing.append(w)
+        return missing
 
     def _vocabulary(self, article_ids: tuple[str, ...]) -> Vocabulary:
         with self._lock:

@@ -33,7 +33,7 @@ def evaluate_jsonl(engine: Any, path: str | Path) -> dict[str, Any]:
         rows.append({
             "id": item.get("id", str(number)),
             "question": question,
-            "answerable": bool(evidence or answers),
+            "answerable": bool(item.get("answerable", bool(evidence or answers))),
             "abstained": answer.abstained,
             "evidence_first": bool(evidence) and _norm(first) == _norm(evidence),
             "answer_in_first": any(_norm(a) in _norm(first) for a in answers) if first else False,
@@ -114,22 +114,25 @@ def ingest_squad(engine: Any, articles: list[Any], *, progress: bool = False) ->
 
 
 def evaluate_squad(engine: Any, path: str | Path, *, limit: int | None = None, progress: bool = False,
-                   titles: set[str] | None = None) -> dict[str, Any]:
+                   titles: set[str] | None = None, exclude_gold: bool = False) -> dict[str, Any]:
     """Ingest every SQuAD paragraph as an article, ask the questions open, and score them.
 
     Args:
         limit: ask a fixed random sample of this many questions (all paragraphs are still indexed).
         titles: only ask questions of these Wikipedia titles (e.g. the ranker's held-out half).
+        exclude_gold: ask every answerable question a second time with its gold paragraph excluded
+            (`filters={"exclude_article_ids": [...]}`): it should abstain then (`gold_excluded_abstention_recall`).
     """
     from qa.lab.squad import load_squad, sample
 
     data = load_squad(path)
     questions = [q for q in data.questions if titles is None or q.title in titles]
-    return evaluate_questions(engine, data.articles, sample(questions, limit), progress=progress)
+    return evaluate_questions(engine, data.articles, sample(questions, limit), progress=progress,
+                              exclude_gold=exclude_gold)
 
 
 def evaluate_questions(engine: Any, articles: list[Any], questions: list[Any], *,
-                       progress: bool = False) -> dict[str, Any]:
+                       progress: bool = False, exclude_gold: bool = False) -> dict[str, Any]:
     """Index `articles`, ask `questions` (`qa.lab.squad.Question`) open over them, and score the answers."""
     from qa.lab import metrics as m
 
@@ -152,6 +155,13 @@ def evaluate_questions(engine: Any, articles: list[Any], questions: list[Any], *
         rank = m.first_rank(ranking, q.article_id)
         cited = [c.sentence for c in answer.citations]
         short = answer.short_answer
+        excluded: dict[str, Any] = {}
+        if exclude_gold and q.answerable:
+            other = engine.ask(q.question, k=SQUAD_K, filters={"exclude_article_ids": [q.article_id]})
+            excluded = {"gold_excluded_abstained": other.abstained,
+                        "gold_excluded_short_answer": other.short_answer,
+                        "gold_excluded_states_answer": bool(other.short_answer)
+                        and m.exact_match(other.short_answer, q.answers) > 0}
         rows.append({
             "id": q.id,
             "question": q.question,
@@ -169,6 +179,11 @@ def evaluate_questions(engine: Any, articles: list[Any], questions: list[Any], *
             "answer_in_any_citation": any(m.contains_answer(s, q.answers) for s in cited),
             "exact_match": m.exact_match(short, q.answers) if short and q.answerable else None,
             "f1": m.f1_score(short, q.answers) if short and q.answerable else None,
+            # over every answerable question: no short answer scores 0
+            "answer_em": (m.exact_match(short, q.answers) if short else 0.0) if q.answerable else None,
+            "answer_f1": (m.f1_score(short, q.answers) if short else 0.0) if q.answerable else None,
+            "short_answer_span": answer.to_dict()["short_answer_span"],
+            **excluded,
             "latency_ms": round(latency, 2),
             **generated.row_fields(answer, q.answers),
         })
@@ -189,7 +204,8 @@ def evaluate_questions(engine: Any, articles: list[Any], questions: list[Any], *
 
 
 _HALF_KEYS = ("n_questions", "article_hit@1", "article_hit@5", "article_hit@10", "mrr@10", "answer_in_first_citation",
-              "answer_in_any_citation", "exact_match", "f1", "false_abstention_rate")
+              "answer_in_any_citation", "short_answer_rate", "exact_match", "f1", "answer_em", "answer_f1",
+              "abstention_recall", "false_abstention_rate", "gold_excluded_abstention_recall")
 
 
 def summarize_squad(rows: list[dict[str, Any]], *, engine: Any = None, n_articles: int = 0, ingest_s: float = 0.0,
@@ -201,7 +217,7 @@ def summarize_squad(rows: list[dict[str, Any]], *, engine: Any = None, n_article
     shorts = [r for r in answerable if r["exact_match"] is not None]
 
     def rate(key: str) -> float | None:
-        value = m.mean(float(r[key]) for r in answerable)
+        value = m.mean(float(r[key]) for r in answerable if r.get(key) is not None)
         return None if value is None else round(value, 4)
 
     def hits(k: int) -> float | None:
@@ -210,6 +226,10 @@ def summarize_squad(rows: list[dict[str, Any]], *, engine: Any = None, n_article
 
     mrr = m.mean(m.reciprocal_rank(r["article_rank"], 10) for r in answerable)
     abst = m.abstention([r["abstained"] for r in rows], [r["answerable"] for r in rows])
+    excluded = [r for r in answerable if "gold_excluded_abstained" in r]
+    gold_excluded = m.mean(float(r["gold_excluded_abstained"]) for r in excluded)
+    if abst["abstention_recall"] is None and gold_excluded is not None:
+        abst["abstention_recall"] = gold_excluded  # no unanswerable questions: the gold-excluded runs are
     index_path = getattr(engine, "index_dir", None) if engine is not None else None
     result: dict[str, Any] = {
         "n_questions": len(rows),
@@ -222,6 +242,12 @@ def summarize_squad(rows: list[dict[str, Any]], *, engine: Any = None, n_article
         "short_answer_rate": round(len(shorts) / len(answerable), 4) if answerable else None,
         "exact_match": None if not shorts else round(m.mean(r["exact_match"] for r in shorts) or 0.0, 4),
         "f1": None if not shorts else round(m.mean(r["f1"] for r in shorts) or 0.0, 4),
+        "answer_em": rate("answer_em"),
+        "answer_f1": rate("answer_f1"),
+        "gold_excluded_abstention_recall": None if gold_excluded is None else round(gold_excluded, 4),
+        "gold_excluded_wrong_answer_rate": None if not excluded else round(
+            m.mean(float(bool(r["gold_excluded_short_answer"]) and not r["gold_excluded_states_answer"])
+                   for r in excluded) or 0.0, 4),
         **{k: None if v is None else round(v, 4) for k, v in abst.items()},
         "latency_ms": m.percentiles([r["latency_ms"] for r in rows]),
         "hit_curve": [hits(k) for k in range(1, 11)],
@@ -246,9 +272,12 @@ _SQUAD_LINES = (
     ("short answer given", "short_answer_rate", "{:.3f}"),
     ("short answer exact match", "exact_match", "{:.3f}"),
     ("short answer F1", "f1", "{:.3f}"),
+    ("answer EM (all answerable)", "answer_em", "{:.3f}"),
+    ("answer F1 (all answerable)", "answer_f1", "{:.3f}"),
     ("abstention precision", "abstention_precision", "{:.3f}"),
     ("abstention recall", "abstention_recall", "{:.3f}"),
     ("false-abstention rate", "false_abstention_rate", "{:.3f}"),
+    ("abstains, gold paragraph out", "gold_excluded_abstention_recall", "{:.3f}"),
 )
 
 
@@ -267,9 +296,12 @@ def format_squad_table(result: dict[str, Any]) -> str:
     for name, label in (("held_out_half", "held-out titles"), ("ranker_training_half", "ranker's training titles")):
         half = result.get(name)
         if half:
+            extra = "".join(f", {name} {half[key]:.3f}" for name, key in (
+                ("answer EM", "answer_em"), ("F1", "answer_f1"), ("false abstentions", "false_abstention_rate"),
+                ("abstains with gold out", "gold_excluded_abstention_recall")) if half.get(key) is not None)
             lines.append(f"{label:<32}{half['n_questions']} questions: first citation "
                          f"{half['answer_in_first_citation']:.3f}, any {half['answer_in_any_citation']:.3f}, "
-                         f"hit@5 {half['article_hit@5']:.3f}")
+                         f"hit@5 {half['article_hit@5']:.3f}{extra}")
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ def row_fields(answer: Any, gold: list[str] | tuple[str, ...]) -> dict[str, Any]
         "warning": answer.warning,
         "sentences_kept": kept,
         "sentences_dropped": len(answer.dropped),
+        "sentences_attributed": len(getattr(answer, "attributed", [])),
         "dropped_with_citation": sum(bool(d.cited) for d in answer.dropped),
         "dropped": [d.to_dict() for d in answer.dropped],
         "states_answer": bool(reply) and any(g.lower() in reply.lower() for g in gold),
@@ -33,14 +34,17 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         return out
     kept = sum(r["sentences_kept"] for r in asked)
     dropped = sum(r["sentences_dropped"] for r in asked)
-    cited = kept + sum(r["dropped_with_citation"] for r in asked)
+    attributed = sum(r.get("sentences_attributed", 0) for r in asked)
+    # precision over what the model cited itself: kept sentences the checker cited are counted apart
+    cited = kept - attributed + sum(r["dropped_with_citation"] for r in asked)
     return {
         **out,
         "llm_asked": len(asked),
         "llm_answered": sum(r["answerer"] == "llm" for r in asked),
         "fell_back": sum(bool(r["warning"]) for r in asked),
         "answer_sentences": kept + dropped,
-        "citation_precision": round(kept / cited, 4) if cited else None,
+        "citation_precision": round((kept - attributed) / cited, 4) if cited else None,
+        "attributed_by_checker": attributed,
         "dropped_share": round(dropped / (kept + dropped), 4) if kept + dropped else None,
     }
 
@@ -53,6 +57,7 @@ LINES = (
     ("LLM answer sentences", "answer_sentences", "{}"),
     ("citation precision (checker)", "citation_precision", "{:.3f}"),
     ("answer sentences dropped", "dropped_share", "{:.3f}"),
+    ("kept, cited by the checker (no [n])", "attributed_by_checker", "{}"),
 )
 
 

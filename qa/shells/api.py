@@ -33,6 +33,7 @@ class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     article_ids: list[str] | None = Field(None, description="Only these article ids.")
     sources: list[str] | None = Field(None, description="Only articles from these sources (or with these titles).")
+    exclude_article_ids: list[str] | None = Field(None, description="Never these article ids.")
 
 
 class AskRequest(BaseModel):

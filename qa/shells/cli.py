@@ -32,7 +32,7 @@ def _engine(ctx: click.Context) -> Any:
             options["encoder"] = obj["encoder"]
         if obj.get("limits") is not None:
             options["limits"] = obj["limits"]
-        options.update({name: obj[name] for name in ("answerer", "llm_url", "llm_model", "llm_timeout_s")
+        options.update({name: obj[name] for name in ("answerer", "llm_url", "llm_model", "llm_timeout_s", "reader")
                         if obj.get(name) is not None})
         obj["engine"] = QA(obj.get("index"), chroma=obj.get("chroma_url"), settings=Settings(**options))
     return obj["engine"]
@@ -100,7 +100,13 @@ def _print_answer(answer: Answer) -> None:
     """The answer, then every cited sentence under its number: title (source, date, character offsets)."""
     if answer.warning:
         click.echo(f"warning: {answer.warning}", err=True)
-    click.echo(answer.answer)
+    span = answer.short_answer_span
+    first, _, rest = answer.answer.partition("\n\n")
+    if answer.short_answer and span is not None and first == f"{answer.short_answer} [{span.citation}]":
+        # the short answer first, and where it is: characters of the article of citation [n]
+        click.echo(f"{first}  (chars {span.start}-{span.end})\n\n{rest}" if rest else f"{first}  (chars {span.start}-{span.end})")
+    else:
+        click.echo(answer.answer)
     if answer.citations:
         click.echo("")
     for c in answer.citations:
@@ -204,13 +210,15 @@ def check(ctx: click.Context, repair: bool, as_json: bool, index_dir: str | None
               help="squad: keep the SQuAD index in this directory and reuse it (default: a fresh temporary one).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="squad: write report.md, results.jsonl and plots.png here.")
+@click.option("--exclude-gold", is_flag=True,
+              help="squad: ask every question again with its gold paragraph excluded; it should abstain then.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @llm_options
 @common
 @click.pass_context
 def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_index: str | None,
-          report_dir: str | None, as_json: bool, index_dir: str | None, chroma_url: str | None,
-          model: str | None) -> None:
+          report_dir: str | None, exclude_gold: bool, as_json: bool, index_dir: str | None,
+          chroma_url: str | None, model: str | None) -> None:
     """Score answers against a question file (JSONL: question, answers, evidence; or SQuAD JSON)."""
     from qa.lab import evaluation as ev
 
@@ -224,7 +232,8 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
     with tempfile.TemporaryDirectory(prefix="sourced-squad-") as tmp:
         _setup(ctx, squad_index or tmp, None, model)
         try:
-            result = ev.evaluate_squad(_engine(ctx), file, limit=limit, progress=sys.stderr.isatty())
+            result = ev.evaluate_squad(_engine(ctx), file, limit=limit, progress=sys.stderr.isatty(),
+                                       exclude_gold=exclude_gold)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
         if report_dir:
@@ -253,17 +262,28 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
               help="With --scale: about how many sentences the index holds.")
 @click.option("--scale-index", type=click.Path(file_okay=False), default=None,
               help="With --scale: build the index here once and reuse it (default: a temporary one).")
+@click.option("--reader", "reader_bench", is_flag=True,
+              help="Instead: what reading adds to a question (SQuAD questions with and without the reader).")
+@click.option("--squad-index", "bench_index", type=click.Path(file_okay=False), default=None,
+              help="With --reader: build the SQuAD index here once and reuse it.")
 @click.option("--checker", is_flag=True,
               help="Instead: precision and recall of the LLM answer checker on claims built from SQuAD.")
 @click.option("--questions", type=click.IntRange(10), default=2000, show_default=True,
               help="With --checker: SQuAD questions to build claims from.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articles: int, runs: int,
-          scale: bool, sentences: int, scale_index: str | None, checker: bool, questions: int,
-          as_json: bool) -> None:
+          scale: bool, sentences: int, scale_index: str | None, reader_bench: bool, bench_index: str | None,
+          checker: bool, questions: int, as_json: bool) -> None:
     """Benchmark ingest throughput, query latency by index size, cold start, memory; llama-index side by side."""
     from qa.lab import bench as b
 
+    if reader_bench:
+        from qa.lab.reader_bench import format_reader_bench, run_reader_bench
+
+        found = run_reader_bench(squad_file or b.DEFAULT_SQUAD, questions=questions, runs=runs,
+                                 squad_index=bench_index, log=lambda msg: click.echo(msg, err=True))
+        click.echo(b.to_json(found) if as_json else format_reader_bench(found))
+        return
     if checker:
         from qa.lab.checker_bench import format_checker_bench, run_checker_bench
 
@@ -297,7 +317,12 @@ def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articl
     click.echo(b.to_json(result) if as_json else b.format_bench(result))
 
 
-@main.command()
+@main.group()
+def train() -> None:
+    """Re-learn the shipped models on the training half of SQuAD dev: the evidence ranker, the reader."""
+
+
+@train.command(name="ranker")
 @click.argument("squad_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--squad-index", type=click.Path(file_okay=False), required=True,
               help="Directory for the SQuAD index (built once, reused).")
@@ -307,9 +332,9 @@ def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articl
               help="Boosted trees (lambdarank) or a listwise linear/MLP scorer.")
 @click.option("--hidden", type=click.IntRange(0), default=0, show_default=True,
               help="Hidden units of the linear scorer (0: no hidden layer).")
-@click.option("--dry-run", is_flag=True, help="Report, but don't write qa/ranker_weights.json.")
+@click.option("--dry-run", is_flag=True, help="Report, but don't write qa/evidence/ranker_weights.json.")
 @click.pass_context
-def train(ctx: click.Context, squad_file: str, squad_index: str, features: str | None, model: str, hidden: int,
+def train_ranker(ctx: click.Context, squad_file: str, squad_index: str, features: str | None, model: str, hidden: int,
           dry_run: bool) -> None:
     """Learn the evidence ranker on half of SQuAD's titles; report the held-out half."""
     from qa.lab.train import train as run
@@ -318,6 +343,25 @@ def train(ctx: click.Context, squad_file: str, squad_index: str, features: str |
     result = run(_engine(ctx), squad_file, features=features, model=model, hidden=hidden, save=not dry_run,
                  progress=sys.stderr.isatty())
     click.echo(json.dumps(result, indent=2))
+
+
+@train.command(name="reader")
+@click.argument("squad_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--work", type=click.Path(file_okay=False), required=True,
+              help="Directory for the SQuAD index, the retrieval dump and the float32 model (built once, reused).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Where the int8 reader goes (default: the shipped qa/answers/reader_weights).")
+@click.option("--epochs", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--threads", type=click.IntRange(1), default=2, show_default=True, help="torch threads for training.")
+def train_reader(squad_file: str, work: str, out: str | None, epochs: int, threads: int) -> None:
+    """Fine-tune the reader from the packaged MiniLM on SQuAD's training half; export it to int8 ONNX."""
+    from qa.answers.reading import WEIGHTS
+    from qa.lab.train_reader import main as run
+
+    code = run([squad_file, "--out", str(out or WEIGHTS), "--work", work, "--epochs", str(epochs),
+                "--threads", str(threads)])
+    if code:
+        raise SystemExit(code)
 
 
 @main.command()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.answers.citations import render
-from qa.models import Answer, Citation
+from qa.models import Answer, AnswerSpan, Citation
 
 CONTEXT_CHARS = 1500  # article text shown on each side of a cited sentence
 _MD_INLINE = re.compile(r"([\\`*_\[\]~|])")  # markdown syntax anywhere in a line
@@ -27,6 +27,8 @@ CSS = """
 #sources .ctx { white-space: pre-wrap; max-height: 260px; overflow-y: auto; margin-top: 8px; padding: 8px;
   background: var(--background-fill-secondary); border-radius: 6px; line-height: 1.5; }
 #sources mark { background: #ffe58a; color: #000; padding: 1px 0; }
+#sources .answer-span { background: #9be9a8; color: #000; font-weight: 600; font-style: normal; padding: 1px 2px;
+  border-radius: 3px; }
 #sources .head { font-size: 0.9em; color: var(--body-text-color-subdued); }
 #sources .abstained { border-left: 4px solid #d0a000; padding: 6px 10px; background: var(--background-fill-secondary); }
 #articles table { width: 100%; font-size: 0.85em; }
@@ -91,7 +93,7 @@ def answer_markdown(answer: Turn, turn: int) -> str:
     """An answer as a chat message: its text with each citation a link `[n]` to source n of this turn."""
     if isinstance(answer, Failed):
         return f"⚠ {md_escape(answer.error)}"
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         return f"> *{md_escape(answer.answer)}* Nothing in the indexed articles answers this."
 
     def link(c: Citation) -> str:
@@ -122,10 +124,21 @@ def context_html(text: str, start: int, end: int, limit: int = CONTEXT_CHARS) ->
     return f"{esc(before)}<mark>{esc(text[start:end])}</mark>{esc(after)}"
 
 
-def _source_html(c: Citation, text: str | None, turn: int) -> str:
+def sentence_html(c: Citation, span: AnswerSpan | None) -> str:
+    """The cited sentence, escaped, with the short answer inside it highlighted when it lies there."""
+    if span is None or span.citation != c.n or not c.start <= span.start < span.end <= c.end:
+        return esc(c.sentence)
+    a, b = span.start - c.start, span.end - c.start
+    return (f'{esc(c.sentence[:a])}<span class="answer-span" title="the short answer">{esc(c.sentence[a:b])}</span>'
+            f"{esc(c.sentence[b:])}")
+
+
+def _source_html(c: Citation, text: str | None, turn: int, span: AnswerSpan | None = None) -> str:
     """One citation: a <details> whose summary is the sentence, opening to it highlighted in its article."""
     if text is not None and text[c.start:c.end] == c.sentence:
         body = context_html(text, c.start, c.end)
+        if span is not None and span.citation == c.n and text[span.start:span.end]:
+            body = body.replace(f"<mark>{esc(c.sentence)}</mark>", f"<mark>{sentence_html(c, span)}</mark>", 1)
     else:
         body = f"<mark>{esc(c.sentence)}</mark> <i>(the article has changed or was removed)</i>"
     link = ""
@@ -134,7 +147,7 @@ def _source_html(c: Citation, text: str | None, turn: int) -> str:
     return (f'<details class="src" id="src-{turn}-{c.n}" data-key="{esc(c.key)}">'
             f'<summary><span class="n">[{c.n}]</span> <b>{esc(c.title)}</b> '
             f'<span class="meta">{_meta(c)}</span>'
-            f'<span class="sentence">“{esc(c.sentence)}”</span></summary>'
+            f'<span class="sentence">“{sentence_html(c, span)}”</span></summary>'
             f'<div class="ctx">{body}</div>{link}</details>')
 
 
@@ -148,13 +161,17 @@ def sources_html(engine: Any, answer: Turn | None, turn: int) -> str:
     if answer.retrieval_query and answer.retrieval_query != answer.question:
         head += f' · follow-up, searched as “{esc(answer.retrieval_query)}”'
     head += "</div>"
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         return head + f'<div class="abstained">{esc(answer.answer)} No sentence in the articles answers this.</div>'
+    if answer.abstained:  # the reader found no answer in them: what is missing, then the closest sentences
+        head += (f'<div class="abstained">{esc(answer.answer.split(" The closest:")[0])} '
+                 "The closest sentences, which do not answer it:</div>")
     texts: dict[str, str | None] = {}
     for aid in dict.fromkeys(c.article_id for c in answer.citations):
         article = engine.article(aid)
         texts[aid] = article.text if article is not None else None
-    return head + "".join(_source_html(c, texts[c.article_id], turn) for c in answer.citations) + dropped_html(answer)
+    return head + "".join(_source_html(c, texts[c.article_id], turn, answer.short_answer_span)
+                          for c in answer.citations) + dropped_html(answer)
 
 
 def dropped_html(answer: Answer) -> str:

@@ -86,7 +86,7 @@ def _remember(name: str) -> Any:
 
 
 def llm_options(f: Any) -> Any:
-    """--llm URL, --llm-model, --llm-timeout and --answerer (the key only from $QA_LLM_API_KEY)."""
+    """--llm URL, --llm-model, --llm-timeout, --reader/--no-reader and --answerer (the key only from $QA_LLM_API_KEY)."""
     for option in reversed([
         click.option("--llm", "llm_url", envvar="QA_LLM_URL", default=None, expose_value=False,
                      callback=_remember("llm_url"), metavar="URL",
@@ -99,6 +99,9 @@ def llm_options(f: Any) -> Any:
         click.option("--llm-timeout", type=click.FloatRange(0.1), default=None, expose_value=False,
                      callback=_remember("llm_timeout_s"),
                      help="Seconds the LLM may take for an answer before the extractive one is given (default 30)."),
+        click.option("--reader/--no-reader", "reader", default=None, expose_value=False, callback=_remember("reader"),
+                     help="Read the evidence for a short answer and whether it answers at all (default on); "
+                          "--no-reader gives the previous release's rule-based short answers."),
         click.option("--answerer", type=click.Choice(ANSWERERS), default=None, expose_value=False,
                      callback=_remember("answerer"),
                      help="extractive (quotes), llm (generated and verified), auto (llm when --llm is given; "

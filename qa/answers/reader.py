@@ -1,0 +1,259 @@
+"""The reader: a question and candidate sentences (each with its neighbours) in; per sentence an answer span
+inside it (character offsets) and how likely the sentence answers the question at all.
+
+A MiniLM fine-tuned on SQuAD (`qa.lab.train_reader`), run by onnxruntime (int8 weights), tokenised by the
+model's own fast tokenizer. Input of one item, at most `max_tokens` word pieces:
+
+    [CLS] question [SEP] end of previous sentence [unused0] sentence [unused1] start of next sentence [SEP]
+
+Spans are read only inside the marked sentence; answerability is a logit from [CLS]. All items of a
+question go through the model in one call. No torch here: numpy, onnxruntime and `tokenizers`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+MODEL_FILE = "reader-int8.onnx"
+CONFIG_FILE = "reader.json"
+TOKENIZER_FILE = "tokenizer.json"
+MARKS = ("[unused0]", "[unused1]")  # before and after the sentence read (in the uncased BERT vocabulary)
+_NEG = -1e4
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How reader and ranker scores combine: p(sentence holds the answer) = sigmoid(coef . features + bias).
+
+    Features per sentence (`decision_features`): the reader's answerability logit, its span log-probability,
+    the ranker's calibrated score as a logit, log(1 + rank). A question is answered when the best p among
+    its first `n` cited sentences reaches `threshold`; the short answer is read from the first citation, or
+    with `rerank` from the sentence with the best p. Fitted by `qa.lab.reader_eval` on held-apart titles.
+    """
+
+    coef: tuple[float, ...] = (1.0, 0.0, 1.0, 0.0)
+    bias: float = 0.0
+    threshold: float = 0.5
+    n: int = 3
+    rerank: bool = False
+
+    def scores(self, readings: Sequence["Reading"], ranker_scores: Sequence[float]) -> np.ndarray:
+        """p per sentence (as many as given)."""
+        x = decision_features(np.asarray([r.answerable for r in readings], np.float64),
+                              np.asarray([r.span_score for r in readings], np.float64),
+                              np.asarray(ranker_scores, np.float64))
+        return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.bias)))
+
+    def choose(self, readings: Sequence["Reading"], ranker_scores: Sequence[float]) -> tuple[int | None, float]:
+        """(index of the sentence to answer from, or None to abstain; the best p) over the first `n`."""
+        p = self.scores(readings[: self.n], ranker_scores[: self.n])
+        if not len(p):
+            return None, 0.0
+        best = float(p.max())
+        if best < self.threshold:
+            return None, best
+        return (int(np.argmax(p)) if self.rerank else 0), best
+
+
+def decision_features(answerable: np.ndarray, span: np.ndarray, ranker_p: np.ndarray) -> np.ndarray:
+    """Per sentence, in citation order: answerability logit, span log-probability, ranker logit, log(1 + rank)."""
+    p = np.clip(ranker_p, 1e-6, 1 - 1e-6)
+    return np.column_stack([answerable, span, np.log(p / (1 - p)), np.log1p(np.arange(len(answerable)))])
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    """How items are cut into model input, and the thresholds learned with the weights."""
+
+    max_tokens: int = 160  # whole input, special tokens included
+    context_tokens: int = 24  # word pieces kept of each neighbour (the end of the previous, the start of the next)
+    max_question_tokens: int = 48
+    max_answer_tokens: int = 30
+    model_file: str = MODEL_FILE
+    decision: Decision = field(default_factory=Decision)
+    info: dict[str, Any] = field(default_factory=dict)  # training settings, figures
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ReaderConfig":
+        """Read a `reader.json`."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if isinstance(known.get("decision"), dict):
+            d = known["decision"]
+            known["decision"] = Decision(**{**d, "coef": tuple(d.get("coef", Decision.coef))})
+        return cls(**known)
+
+    def save(self, path: str | Path) -> None:
+        """Write as `reader.json`."""
+        Path(path).write_text(json.dumps(asdict(self), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader made of one sentence."""
+
+    answerable: float  # logit that the sentence answers the question
+    start: int  # answer span, character offsets within the sentence
+    end: int
+    span_score: float  # log p(start) + log p(end) of the span, among the sentence's word pieces
+    answer: str
+
+    @property
+    def probability(self) -> float:
+        """sigmoid(answerable)."""
+        return float(1.0 / (1.0 + np.exp(-self.answerable)))
+
+
+@dataclass
+class Batch:
+    """Model input of several items, padded to one width, and where each item's sentence sits."""
+
+    input_ids: np.ndarray  # (n, width) int64
+    attention_mask: np.ndarray
+    token_type_ids: np.ndarray
+    target: np.ndarray  # (n, width) bool: word pieces of the sentence read
+    char_start: np.ndarray  # (n, width) int: each sentence piece's offsets within the sentence (-1 elsewhere)
+    char_end: np.ndarray
+    word_first: np.ndarray  # (n, width) int: column of the first piece of the word this piece belongs to
+    word_last: np.ndarray  # (n, width) int: column of its last piece
+
+    def feeds(self) -> dict[str, np.ndarray]:
+        """The three model inputs."""
+        return {"input_ids": self.input_ids, "attention_mask": self.attention_mask,
+                "token_type_ids": self.token_type_ids}
+
+
+def load_tokenizer(path: str | Path) -> Any:
+    """The fast tokenizer from a tokenizer.json, with no padding or truncation of its own."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
+
+
+def encode(tokenizer: Any, question: str, items: Sequence[tuple[str, str, str]], *, max_tokens: int = 160,
+           context_tokens: int | Sequence[int] = 24, max_question_tokens: int = 48) -> Batch:
+    """Cut (sentence, previous, next) items into model input for one question.
+
+    Args:
+        context_tokens: word pieces of each neighbour, one number for all items or one per item.
+    """
+    widths = [context_tokens] * len(items) if isinstance(context_tokens, int) else list(context_tokens)
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    m0, m1 = (tokenizer.token_to_id(m) for m in MARKS)
+    q = tokenizer.encode(question, add_special_tokens=False).ids[:max_question_tokens]
+    texts = [t for s, p, n in items for t in (s, p, n)]
+    enc = tokenizer.encode_batch(texts, add_special_tokens=False) if texts else []
+    rows = []
+    for i in range(len(items)):
+        sent, prev, nxt = enc[3 * i], enc[3 * i + 1], enc[3 * i + 2]
+        budget = max_tokens - len(q) - 5
+        n_sent = min(len(sent.ids), max(budget, 1))
+        room = max(budget - n_sent, 0)
+        want = max(int(widths[i]), 0)
+        left = min(want, len(prev.ids))
+        right = min(want, len(nxt.ids))
+        while left + right > room:  # share what room there is
+            if left >= right:
+                left -= 1
+            else:
+                right -= 1
+        before = prev.ids[len(prev.ids) - left:] if left else []
+        ids = [cls_id, *q, sep_id, *before, m0]
+        first = len(ids)
+        ids += sent.ids[:n_sent]
+        ids += [m1, *nxt.ids[:right], sep_id]
+        types = [0] * (len(q) + 2) + [1] * (len(ids) - len(q) - 2)
+        offsets = sent.offsets[:n_sent]
+        words = sent.word_ids[:n_sent]
+        rows.append((ids, types, first, offsets, words))
+    width = max((len(r[0]) for r in rows), default=1)
+    n = len(rows)
+    batch = Batch(np.zeros((n, width), np.int64), np.zeros((n, width), np.int64), np.zeros((n, width), np.int64),
+                  np.zeros((n, width), bool), np.full((n, width), -1, np.int64), np.full((n, width), -1, np.int64),
+                  np.tile(np.arange(width), (n, 1)), np.tile(np.arange(width), (n, 1)))
+    for r, (ids, types, first, offsets, words) in enumerate(rows):
+        batch.input_ids[r, : len(ids)] = ids
+        batch.attention_mask[r, : len(ids)] = 1
+        batch.token_type_ids[r, : len(types)] = types
+        k = len(offsets)
+        batch.target[r, first : first + k] = True
+        batch.char_start[r, first : first + k] = [o[0] for o in offsets]
+        batch.char_end[r, first : first + k] = [o[1] for o in offsets]
+        j = 0
+        while j < k:  # pieces of one word share their first and last column
+            stop = j
+            while stop + 1 < k and words[stop + 1] is not None and words[stop + 1] == words[j]:
+                stop += 1
+            batch.word_first[r, first + j : first + stop + 1] = first + j
+            batch.word_last[r, first + j : first + stop + 1] = first + stop
+            j = stop + 1
+    return batch
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    top = x.max(axis=-1, keepdims=True)
+    return x - top - np.log(np.exp(x - top).sum(axis=-1, keepdims=True))
+
+
+def best_spans(batch: Batch, start_logits: np.ndarray, end_logits: np.ndarray,
+               max_answer_tokens: int = 30) -> list[tuple[int, int, float]]:
+    """Per item, the best (start char, end char, log-probability) span within its sentence, widened to whole words."""
+    s = _log_softmax(np.where(batch.target, start_logits, _NEG))
+    e = _log_softmax(np.where(batch.target, end_logits, _NEG))
+    width = s.shape[1]
+    i, j = np.arange(width)[:, None], np.arange(width)[None, :]
+    allowed = (j >= i) & (j - i < max_answer_tokens)
+    pair = np.where(allowed[None], s[:, :, None] + e[:, None, :], -np.inf)
+    flat = pair.reshape(len(s), -1).argmax(axis=1)
+    out = []
+    for r, f in enumerate(flat):
+        a, b = divmod(int(f), width)
+        a, b = int(batch.word_first[r, a]), int(batch.word_last[r, b])
+        out.append((int(batch.char_start[r, a]), int(batch.char_end[r, b]), float(pair[r].flat[f])))
+    return out
+
+
+class Reader:
+    """The reader model of a folder: `reader-int8.onnx` (or what `reader.json` names), `tokenizer.json`, `reader.json`."""
+
+    def __init__(self, folder: str | Path, *, threads: int = 1, model_file: str | None = None) -> None:
+        import onnxruntime as ort
+
+        self.folder = Path(folder)
+        self.config = ReaderConfig.load(self.folder / CONFIG_FILE)
+        self.tokenizer = load_tokenizer(self.folder / TOKENIZER_FILE)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        path = self.folder / (model_file or self.config.model_file)
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def read(self, question: str, items: Sequence[tuple[str, str, str]], *, context_tokens: int | None = None,
+             batched: bool = True) -> list[Reading]:
+        """Read (sentence, previous sentence, next sentence) items for a question.
+
+        Args:
+            batched: all items in one model call (padded to the longest); else one call per item (no padding).
+        """
+        if not items:
+            return []
+        if not batched and len(items) > 1:
+            return [r for item in items for r in self.read(question, [item], context_tokens=context_tokens)]
+        cfg = self.config
+        batch = encode(self.tokenizer, question, items, max_tokens=cfg.max_tokens,
+                       context_tokens=cfg.context_tokens if context_tokens is None else context_tokens,
+                       max_question_tokens=cfg.max_question_tokens)
+        start, end, answerable = self.session.run(None, batch.feeds())
+        spans = best_spans(batch, start, end, cfg.max_answer_tokens)
+        return [Reading(float(answerable[r]), a, b, score, items[r][0][a:b])
+                for r, (a, b, score) in enumerate(spans)]
