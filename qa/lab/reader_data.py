@@ -9,7 +9,9 @@ does (same query vector, candidates, ranker, stable order), and writes two JSON-
 from __future__ import annotations
 
 import json
+import random
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -260,3 +262,26 @@ def load_dump(directory: str | Path) -> tuple[Sentences, list[dict[str, Any]]]:
     with (d / "questions.jsonl").open(encoding="utf-8") as fh:
         questions = [json.loads(line) for line in fh if line.strip()]
     return Sentences(text, article), questions
+
+
+CALIBRATION_SHARE = 0.2  # of the training half's questions (whole titles) kept out of fitting, for thresholds
+CALIBRATION_SEED = 11
+
+
+def split(questions: list[dict[str, Any]]) -> tuple[set[str], set[str], set[str]]:
+    """Titles: (fit, calibration, held out). Fit + calibration = the ranker's training half."""
+    from types import SimpleNamespace
+
+    from qa.lab.squad import split_titles
+
+    train, test = split_titles([SimpleNamespace(title=q["title"]) for q in questions])  # type: ignore[misc]
+    counts = Counter(q["title"] for q in questions if q["title"] in train)
+    order = sorted(train)
+    random.Random(CALIBRATION_SEED).shuffle(order)
+    calibration: set[str] = set()
+    total = sum(counts.values())
+    for title in order:
+        if sum(counts[t] for t in calibration) >= CALIBRATION_SHARE * total:
+            break
+        calibration.add(title)
+    return train - calibration, calibration, test

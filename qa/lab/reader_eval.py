@@ -312,8 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse
     import json
 
-    from qa.lab.reader_data import load_dump
-    from qa.lab.train_reader import split
+    from qa.lab.reader_data import load_dump, split
 
     p = argparse.ArgumentParser(prog="python -m qa.lab.reader_eval", description=__doc__.split("\n")[0])
     p.add_argument("reader", help="reader folder (reader.json, tokenizer.json, ONNX files)")

@@ -28,11 +28,9 @@ import numpy as np
 
 from qa.answers.reader import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, ReaderConfig, encode, load_tokenizer
 from qa.lab.metrics import contains_answer
-from qa.lab.reader_data import Sentences, dump_retrieval, load_dump
+from qa.lab.reader_data import Sentences, dump_retrieval, load_dump, split
 
 CONTEXT_CHOICES = (0, 8, 16, 24, 32)  # neighbour word pieces, drawn per example and epoch (so any width works)
-CALIBRATION_SHARE = 0.2  # of the training half's questions (whole titles) kept out of fitting, for thresholds
-CALIBRATION_SEED = 11
 
 
 @dataclass(frozen=True)
@@ -50,25 +48,6 @@ def packaged_model() -> Path:
     from index.encoding import packaged_model_path
 
     return Path(packaged_model_path())
-
-
-def split(questions: list[dict[str, Any]]) -> tuple[set[str], set[str], set[str]]:
-    """Titles: (fit, calibration, held out). Fit + calibration = the ranker's training half."""
-    from types import SimpleNamespace
-
-    from qa.lab.squad import split_titles
-
-    train, test = split_titles([SimpleNamespace(title=q["title"]) for q in questions])  # type: ignore[misc]
-    counts = Counter(q["title"] for q in questions if q["title"] in train)
-    order = sorted(train)
-    random.Random(CALIBRATION_SEED).shuffle(order)
-    calibration: set[str] = set()
-    total = sum(counts.values())
-    for title in order:
-        if sum(counts[t] for t in calibration) >= CALIBRATION_SHARE * total:
-            break
-        calibration.add(title)
-    return train - calibration, calibration, test
 
 
 def make_examples(sentences: Sentences, questions: list[dict[str, Any]], *, normal_negatives: int = 1,
