@@ -27,6 +27,8 @@ class ArticleInfo:
     n_sentences: int
     n_chunks: int
     n_chars: int
+    story: str = ""  # the story cluster: the id of the first article of it indexed ('' for one of its own)
+    original: bool = False  # marked as the wire original of its story
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -10,11 +10,12 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator, Sequence
 
+from index.dates import BadDate, date_from_url, normalise_date
 from index.models import Article, LoadProblem
 from index.records import HEAD_BYTES, FileProblem, Record, json_records, jsonl_records, utf8_chunks
 
@@ -165,7 +166,7 @@ def html_to_text(html: str) -> tuple[str, str]:
 
 
 def _article(identity: str, text: str, *, title: str = "", source: str, url: str = "",
-             published_at: str = "", path: str = "", line: int | None = None) -> Article:
+             published_at: str = "", path: str = "", line: int | None = None, original: bool = False) -> Article:
     text = normalise(text)
     return Article(
         id=article_id_for(identity),
@@ -175,6 +176,7 @@ def _article(identity: str, text: str, *, title: str = "", source: str, url: str
         url=url,
         published_at=published_at,
         content_hash=content_hash(text),
+        original=original,
         path=path,
         line=line,
     )
@@ -230,10 +232,24 @@ def _from_record(record: object, path: str, line: int | None, limits: Limits) ->
         fields[name] = "" if value is None else str(value)
     where = f"{path}:{line}" if line is not None else path
     identity = fields["id"] or fields["url"] or where
-    return _article(
+    field_name = "published_at" if record.get("published_at") not in (None, "") else "date"
+    published, date_problem = _published(record.get(field_name), field_name, fields["url"])
+    article = _article(
         identity, text, title=fields["title"], source=fields["source"] or Path(path).name,
-        url=fields["url"], published_at=fields["published_at"] or fields["date"], path=path, line=line,
+        url=fields["url"], published_at=published, path=path, line=line,
+        original=record.get("original") is True,
     )
+    return replace(article, date_problem=date_problem) if date_problem else article
+
+
+def _published(value: object, field_name: str, url: str) -> tuple[str, str]:
+    """(the normalised publication date or '', the problem with the given one or '')."""
+    if value is None or value == "":
+        return date_from_url(url), ""
+    try:
+        return normalise_date(value), ""  # type: ignore[arg-type]
+    except BadDate as exc:
+        return "", f"field '{field_name}': {exc}; the article is indexed without a date"
 
 
 def _from_json(record: Record, path: str, limits: Limits) -> Article | LoadProblem:
@@ -263,7 +279,10 @@ def _records(name: str, suffix: str, chunks: Iterable[bytes], limits: Limits) ->
     try:
         for record in read(utf8_chunks(chunks), limits.record_bytes):
             empty = False
-            yield _from_json(record, name, limits)
+            item = _from_json(record, name, limits)
+            if isinstance(item, Article) and item.date_problem:
+                yield LoadProblem(name, item.date_problem, item.line, item.id)
+            yield item
     except FileProblem as exc:
         yield LoadProblem(name, str(exc))
         return

@@ -16,9 +16,11 @@ class Article:
     url: str = ""
     published_at: str = ""
     content_hash: str = ""
+    original: bool = False  # marked as the wire original of a story its copies reprint
     # where it was read from, for naming it in problems; neither compared nor stored
     path: str = field(default="", compare=False, repr=False)
     line: int | None = field(default=None, compare=False, repr=False)  # JSONL line or JSON list item
+    date_problem: str = field(default="", compare=False, repr=False)  # the given date could not be read
 
 
 @dataclass(frozen=True)
