@@ -7,7 +7,7 @@ import json
 import random
 import re
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,16 @@ def _check_ground_truth(archive: DatedArchive) -> None:
         start, end = _period(q)
         right = [a["id"] for a in holders[q["evidence"]] if start <= _time(a["published_at"]) <= end]
         assert sorted(q["expect_article_ids"]) == sorted(right), q
+
+
+@pytest.mark.parametrize("weeks, start", [(8, date(2023, 11, 22)), (16, date(2024, 6, 1))])
+def test_other_spans_keep_their_ground_truth(weeks: int, start: date) -> None:
+    made = generate(seed=9, weeks=weeks, start=start, filler_articles=60)
+    _check_ground_truth(made)
+    timed = [q for q in made.questions if q["kind"] in ("window", "latest")]
+    assert len(timed) >= 60 and all(_time(q["as_of"]).date() >= start for q in timed if q["answerable"])
+    days = {a["published_at"][:10] for a in made.articles}
+    assert min(days) >= start.isoformat() and max(days) < (start + timedelta(weeks=weeks + 1)).isoformat()
 
 
 def test_deterministic_by_seed() -> None:
@@ -211,8 +221,9 @@ def test_scales_to_4000_articles(large: DatedArchive) -> None:
     _check_ground_truth(large)
     with pytest.raises(ValueError, match="at least"):
         generate(articles=20)
-    with pytest.raises(ValueError, match="weeks"):
-        generate(weeks=4)
+    for weeks in (4, 20):
+        with pytest.raises(ValueError, match="weeks"):
+            generate(weeks=weeks)
 
 
 def test_cli_writes_files_the_loader_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -35,8 +35,8 @@ from qa.lab.dated_wire import syndicate
 
 START = date(2024, 3, 4)
 FILLER_ARTICLES = 160
-FILLER_QUESTIONS = 40  # at most this many plain, topic and lookalike questions about filler facts
-_WIRE_SHARE, _PAIR_SHARE, _FACT_SHARE = 0.12, 0.05, 0.5
+FILLER_QUESTIONS = {"plain": 16, "topic": 8, "lookalike": 10}  # at most, about filler facts, first told first
+_WIRE_SHARE, _PAIR_SHARE, _FACT_SHARE = 0.12, 0.05, 0.6
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,8 @@ def generate(*, seed: int = 0, weeks: int = 12, start: date = START, filler_arti
         filler_articles: filler articles, reprints and distinct pairs included.
         articles: instead, the total wanted; the filler makes up what the storylines leave.
     """
-    if weeks < 8:
-        raise ValueError(f"weeks must be at least 8 (the storylines need them), not {weeks}")
+    if not 8 <= weeks <= 16:
+        raise ValueError(f"weeks must be from 8 to 16 (what the storylines are written for), not {weeks}")
     ids = _id_maker()
     told: list[Storyline] = [make(random.Random(f"{seed}:{make.__name__}"), start, weeks, ids)
                              for make in (council, team, company, strike, storm)]
@@ -122,8 +122,11 @@ def generate(*, seed: int = 0, weeks: int = 12, start: date = START, filler_arti
             asker.latest(family, facts)
         for kind, question, fact in line.fixed:
             asker.fixed(kind, question, fact, line.name)
-    for kind, question, fact in filler.told.fixed[:FILLER_QUESTIONS]:
-        asker.fixed(kind, question, fact, "filler")
+    room = dict(FILLER_QUESTIONS)
+    for kind, question, fact in filler.told.fixed:
+        if room[kind] > 0:
+            room[kind] -= 1
+            asker.fixed(kind, question, fact, "filler")
     questions = [{"id": f"dq-{i:04d}", **q} for i, q in enumerate(asker.questions, start=1)]
     drafts.sort(key=lambda d: (d.published, d.id))
     stories = {c.id: original for original, made in copies.items() for c in made}

@@ -43,8 +43,8 @@ _SCORERS = ["Jonah Achterberg", "Luca Brandvold", "Emeka Durojaiye", "Santi Okab
 
 
 def on(start: date, week: int, weekday: int, hour: int) -> datetime:
-    """`hour` o'clock UTC on `weekday` (0 = Monday) of week `week` counted from `start`'s week."""
-    monday = start - timedelta(days=start.weekday())
+    """`hour` o'clock UTC on `weekday` (0 = Monday) of week `week` counted from the first Monday from `start`."""
+    monday = start + timedelta(days=-start.weekday() % 7)
     return at(monday + timedelta(days=7 * week + weekday), hour, 0)
 
 
