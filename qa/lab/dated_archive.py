@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from qa.lab.dated_filler import Filler
 from qa.lab.dated_questions import Asker, Storyline
@@ -60,7 +60,8 @@ class DatedArchive:
         return out
 
 
-def _id_maker() -> Any:
+def _id_maker() -> Callable[[str, datetime], str]:
+    """Article ids: the source, the day, a running number."""
     counter = itertools.count(1)
 
     def ids(source: str, when: datetime) -> str:
@@ -122,10 +123,10 @@ def generate(*, seed: int = 0, weeks: int = 12, start: date = START, filler_arti
             asker.latest(family, facts)
         for kind, question, fact in line.fixed:
             asker.fixed(kind, question, fact, line.name)
-    room = dict(FILLER_QUESTIONS)
+    quota = dict(FILLER_QUESTIONS)
     for kind, question, fact in filler.told.fixed:
-        if room[kind] > 0:
-            room[kind] -= 1
+        if quota[kind] > 0:
+            quota[kind] -= 1
             asker.fixed(kind, question, fact, "filler")
     questions = [{"id": f"dq-{i:04d}", **q} for i, q in enumerate(asker.questions, start=1)]
     drafts.sort(key=lambda d: (d.published, d.id))

@@ -104,7 +104,7 @@ class Asker:
         """Up to `per_fact` window questions per fact, each with exactly one fact in its period."""
         for fact in facts:
             p = fact.published
-            kinds = [k for k in family.periods]
+            kinds = list(family.periods)
             self.r.shuffle(kinds)
             made = 0
             for kind in kinds:
