@@ -105,13 +105,13 @@ def generate(*, seed: int = 0, weeks: int = 12, start: date = START, filler_arti
             drafts += [a, b]
             made_filler += 2
             continue
-        wire = filler.r.random() < _WIRE_SHARE
+        wire = filler.r.random() < _WIRE_SHARE and budget - made_filler >= 3  # room for two reprints
         made = filler.article(wire=wire, with_fact=filler.r.random() < _FACT_SHARE)
         drafts.append(made)
         made_filler += 1
         if wire:
             room = min(r.randint(2, 5), budget - made_filler)
-            copies[made.id] = syndicate(r, made, ids, copies=room, same_day=False) if room else []
+            copies[made.id] = syndicate(r, made, ids, copies=room, same_day=False)
             drafts += copies[made.id]
             made_filler += room
     members = {d.id: [(d.id, d.published)] + [(c.id, c.published) for c in copies.get(d.id, [])] for d in drafts}

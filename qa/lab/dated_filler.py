@@ -137,7 +137,7 @@ class Filler:
         source = WIRE if wire else f"{where[0]} {r.choice(_PAPERS)}"
         extra = pad(r, where[0], "business" if domain == "business" else "civic", 36)
         made = draft(self.ids(source, when), r.choice(titles).format(**slots), source, when,
-                     paragraphs(r, lead, lines, extra, total=r.randint(10, 36)), section=domain, original=wire,
+                     paragraphs(r, lead, lines, extra, total=r.randint(12, 40)), section=domain, original=wire,
                      protected=(evidence,) if evidence else ())
         self.told.drafts.append(made)
         if fact:

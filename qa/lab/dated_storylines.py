@@ -84,7 +84,7 @@ def council(r: random.Random, start: date, weeks: int, ids: Ids) -> Storyline:
         lead = f"MILLBROOK, Ore. \u2014 City leaders spent {WEEKDAYS[when.weekday()]} evening on item after item."
         made = draft(ids(COURIER, when), title.format(**slots), COURIER, when,
                      paragraphs(r, lead, body, pad(r, "Millbrook", "civic", 40),
-                                total=r.randint(12, 30)), section="local", protected=(evidence, novak))
+                                total=r.randint(14, 36)), section="local", protected=(evidence, novak))
         told.drafts.append(made)
         told.fact("council.vote", made, evidence, answer)
         if i == 0:
@@ -230,7 +230,7 @@ def strike(r: random.Random, start: date, weeks: int, ids: Ids) -> Storyline:
         lead = f"CALDER, Wash. \u2014 The cranes along the waterfront told the story on {WEEKDAYS[when.weekday()]}."
         made = draft(ids(TRIBUNE, when), title, TRIBUNE, when,
                      paragraphs(r, lead, body, pad(r, "Calder", "labor", 40),
-                                total=r.randint(14, 34)), section="local",
+                                total=r.randint(16, 38)), section="local",
                      protected=tuple(s for s in (status, lockout, march) if s in body))
         told.drafts.append(made)
         told.fact("strike.status", made, status, answer)
