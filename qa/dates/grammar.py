@@ -1,0 +1,214 @@
+"""The rules that find time in a question, one per kind of phrase, each giving a window, "recent" or a lookalike.
+
+A rule reads its match against `today` (the UTC day of `as_of`) and `ahead` (the question looks to the
+future: 'will', 'planned'), and gives (first day, the day after the last; None: up to now), "recent",
+or None for a phrase that only looks like time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Callable, Union
+
+from qa.dates.calendar import (COUNT, MONTH, UNIT, WEEKDAY, WEEKDAY_NUMBERS, count_of, day_in_year, is_day_name,
+                               month_start, period, shift, week_start)
+from qa.dates.phrases import DAY, MONTH_YEAR, YEAR, day_period, month_period, weekday_period
+
+Window = tuple[date, Union[date, None]]
+Found = Union[Window, str, None]
+Rule = Callable[[re.Match[str], date, bool], Found]
+
+RULES: list[tuple[re.Pattern[str], Rule]] = []
+ATOM = rf"(?:{DAY}|{MONTH_YEAR}|{YEAR}|{WEEKDAY}|today|yesterday|(?:last|this)\s+(?:week|month|year)|{COUNT}\s+{UNIT}\s+ago)"
+_FUNCTION = frozenset("and or in when while did was were is are has have had for to at on the what who how that "
+                      "which with by".split())
+_PARTS = {"early": (1, 5), "mid": (5, 9), "late": (9, 13)}  # a year's months: [first, after-last)
+_ROUGHLY = frozenset({"a few", "few", "several", "a couple", "a couple of", "couple of"})
+_TENTHS = {"early": (1, 11), "mid": (11, 21), "late": (21, 32)}  # a month's days
+
+
+def rule(pattern: str) -> Callable[[Rule], Rule]:
+    """Adds a rule to the grammar: its pattern (case-insensitive) and what a match means."""
+    def add(read: Rule) -> Rule:
+        RULES.append((re.compile(pattern, re.IGNORECASE), read))
+        return read
+    return add
+
+
+def atom(text: str, today: date, ahead: bool = False, year: int | None = None) -> tuple[date, date] | None:
+    """One date expression ('May 1', 'March 2024', '2022', 'Monday', 'last week', '3 days ago') as its period."""
+    text = " ".join(text.split())
+    found = day_period(text, today, ahead=ahead, year=year) or month_period(text, today, ahead=ahead, year=year)
+    if found:
+        return found
+    if re.fullmatch(YEAR, text):
+        return period(date(int(text), 1, 1), "year")
+    if text.lower() in WEEKDAY_NUMBERS:
+        return weekday_period(text, today)
+    if text.lower() in ("today", "yesterday"):
+        return period(today - timedelta(days=int(text.lower() == "yesterday")), "day")
+    relative = re.fullmatch(rf"(last|this)\s+(week|month|year)|({COUNT})\s+({UNIT})\s+ago", text, re.IGNORECASE)
+    if relative and relative[2]:
+        return period(shift(today, -int(relative[1].lower() == "last"), relative[2]), relative[2])
+    if relative:
+        return period(shift(today, -count_of(relative[3]), relative[4]), relative[4])
+    return None
+
+
+def counted(text: str, end: int) -> bool:
+    """True when the number ending at `end` counts things ('from 1500 to 2000 troops', 'in 1500 years')."""
+    after = re.match(r"\s+([a-z]+)", text[end:])
+    return bool(after and after.group(1) not in _FUNCTION)
+
+
+@rule(rf"\b(?:between|from)\s+(?P<a>{ATOM})\s*(?:and|to|until|till|through|-|–)\s*"
+      rf"(?P<b>{ATOM}|\d{{1,2}}(?:st|nd|rd|th)?(?![\d/-]))")
+def _between(m: re.Match[str], today: date, ahead: bool) -> Found:
+    if counted(m.string, m.end()):
+        return None
+    a, number = atom(m["a"], today), m["b"].rstrip("stndrh")
+    if a and number.isdigit() and len(number) <= 2:  # 'between May 1 and 5': the day of the first's month
+        day = day_in_year(a[0].year, a[0].month, int(number))
+        b = period(day, "day") if day else None
+    else:
+        b = atom(m["b"], today)
+    if a is None or b is None:
+        return None
+    if a[0] >= b[1]:  # 'between May 1 and May 5, 2023': the first takes the second's year
+        a = atom(m["a"], today, year=b[0].year) or a
+    return (a[0], b[1]) if a[0] < b[1] else None
+
+
+@rule(rf"\b(?:ever\s+)?since\s+(?P<a>{ATOM})")
+def _since(m: re.Match[str], today: date, ahead: bool) -> Found:
+    found = None if counted(m.string, m.end()) else atom(m["a"], today)
+    return (found[0], None) if found else None
+
+
+@rule(rf"\b(?:(?:in|over|during|within|for|from)\s+)?(?P<the>the\s+)?(?P<w>past|last|previous|this\s+past)\s+"
+      rf"(?:(?P<n>{COUNT})\s+)?(?P<unit>{UNIT}|hours?)\b(?!\s+of\b)")
+def _rolling(m: re.Match[str], today: date, ahead: bool) -> Found:
+    unit = m["unit"].lower()
+    if m["n"] is None and unit.endswith("s"):
+        return "recent"  # 'in the past weeks'
+    if m["n"] is None and (m["w"].lower() == "previous" or (m["w"].lower() == "last" and not m["the"])):
+        return period(shift(today, -1, unit), unit)  # 'last week': the calendar week before this one
+    n = count_of(m["n"] or "1")
+    if unit.startswith("hour"):  # 'the past 24 hours': the days they touch
+        return today - timedelta(days=max(1, -(-n // 24))), today + timedelta(days=1)
+    return shift(today, -n, unit), today + timedelta(days=1)
+
+
+@rule(rf"\b(?:about\s+|around\s+|some\s+)?(?P<n>{COUNT})\s+(?P<unit>{UNIT})\s+ago\b")
+def _ago(m: re.Match[str], today: date, ahead: bool) -> Found:
+    n, unit = count_of(m["n"]), m["unit"].lower()
+    if " ".join(m["n"].lower().split()) in _ROUGHLY:  # 'a few days ago': from twice that long ago to now
+        return shift(today, -2 * n, unit), today + timedelta(days=1)
+    return period(shift(today, -n, unit), unit)
+
+
+@rule(r"\b(?:(?P<mod>earlier|so\s+far|later)\s+)?(?:(?:in|during|for|over)\s+)?(?:this|the\s+current)\s+"
+      r"(?P<unit>week|month|year)\b")
+def _this(m: re.Match[str], today: date, ahead: bool) -> Found:
+    mod = (m["mod"] or "").lower()
+    if mod == "later":
+        return "recent"
+    first, after_last = period(today, m["unit"].lower())
+    return (first, today + timedelta(days=1)) if mod else (first, after_last)
+
+
+@rule(r"\b(?:next|this\s+coming|the\s+coming)\s+(?:week|month|year|weekend|few\s+(?:days|weeks|months))\b|"
+      r"\btomorrow\b|\blater\s+today\b")
+def _next(m: re.Match[str], today: date, ahead: bool) -> Found:
+    return "recent"  # news about what is coming is news published lately
+
+
+@rule(r"\b(?:(?:earlier|later)\s+)?(?P<w>today|tonight|this\s+(?:morning|afternoon|evening)|yesterday|last\s+night|"
+      r"the\s+day\s+before\s+yesterday)(?:['’]s)?\b")
+def _day_word(m: re.Match[str], today: date, ahead: bool) -> Found:
+    word = m["w"].lower()
+    if m["w"][0].isupper() and m.start("w") > 0 and not re.search(r"[\"'“‘(]\s*$", m.string[:m.start("w")]):
+        return None  # 'USA Today', 'the Tonight Show'
+    back = 2 if word.startswith("the day") else int(word in ("yesterday", "last night"))
+    return period(today - timedelta(days=back), "day")
+
+
+@rule(r"\b(?:(?:over|during|on|at|from)\s+)?(?P<w>the|this|last|this\s+past|past)\s+weekend\b")
+def _weekend(m: re.Match[str], today: date, ahead: bool) -> Found:
+    saturday = today - timedelta(days=(today.weekday() - 5) % 7)
+    word = " ".join(m["w"].lower().split())
+    if word == "this" and today.weekday() < 5:
+        return "recent"  # 'this weekend' on a weekday is the coming one
+    if word == "last" and today.weekday() >= 5:
+        saturday -= timedelta(weeks=1)
+    return saturday, saturday + timedelta(days=2)
+
+
+@rule(rf"\b(?:(?P<mod>on|last|this\s+past|past|this|next|this\s+coming|coming)\s+)?(?P<wd>{WEEKDAY})(?:['’]s)?"
+      r"(?:\s+(?:morning|afternoon|evening|night))?\b")
+def _weekday(m: re.Match[str], today: date, ahead: bool) -> Found:
+    mod = " ".join((m["mod"] or "").lower().split())
+    if is_day_name(m.string, m.start("wd"), m.end("wd")):
+        return None
+    if mod in ("next", "this coming", "coming"):
+        return "recent"
+    if mod == "this":
+        day = week_start(today) + timedelta(days=WEEKDAY_NUMBERS[m["wd"].lower()])
+        return period(day, "day") if day <= today else "recent"
+    found = weekday_period(m["wd"], today, ahead=ahead and mod in ("", "on"), strictly=mod == "last")
+    return found if found[0] <= today else "recent"
+
+
+@rule(rf"\b(?:on\s+)?(?P<a>{DAY})(?![\d/-])")
+def _day(m: re.Match[str], today: date, ahead: bool) -> Found:
+    return day_period(m["a"], today, ahead=ahead)
+
+
+@rule(rf"(?:\b(?P<prep>in|during|throughout|over|last|this|in\s+early|in\s+late|in\s+mid|early|late|mid)[\s-]+|"
+      rf"(?<!the\s)\b(?=\w+\.?,?\s+\d{{4}}))(?P<a>{MONTH_YEAR})(?!\s*\d{{1,2}}\b)(?![\w-])")
+def _month(m: re.Match[str], today: date, ahead: bool) -> Found:
+    prep = " ".join((m["prep"] or "").lower().split()).replace("in ", "")
+    found = month_period(m["a"], today, ahead=ahead and prep != "last")
+    if found is None or (not prep and counted(m.string, m.end())):
+        return None
+    if prep == "last" and found[0] <= today < found[1]:  # 'last March' said in March: a year ago
+        found = month_period(m["a"], today, year=today.year - 1)
+    if prep == "this" and found:
+        found = month_period(m["a"], today, year=today.year)
+    if found and prep in _TENTHS:  # 'in early March': its first ten days
+        first, after = _TENTHS[prep]
+        return found[0] + timedelta(days=first - 1), min(found[0] + timedelta(days=after - 1), found[1])
+    return found
+
+
+@rule(rf"\b(?P<prep>in|during|throughout|over|in\s+early|in\s+late|in\s+mid|early|late|mid)[\s-]+(?P<y>{YEAR})\b"
+      r"(?![/-]\d|s\b|['’]s\b)")
+def _year(m: re.Match[str], today: date, ahead: bool) -> Found:
+    if counted(m.string, m.end()):
+        return None  # 'in 1500 years'
+    year, prep = int(m["y"]), " ".join(m["prep"].lower().split()).replace("in ", "")
+    first, after = _PARTS.get(prep, (1, 13))
+    return month_start(year, first), month_start(year, after)
+
+
+_RECENT = (r"\b(?:latest|most\s+recent|recent(?:ly)?|newest|currently|current|nowadays|right\s+now|now|lately|still|"
+           r"so\s+far|as\s+of\s+(?:now|today|yet)|up[\s-]to[\s-]date|these\s+days|at\s+the\s+moment|at\s+present|"
+           r"presently|upcoming|to\s+date(?=\s*(?:[?.!,]|$))|anymore)\b")
+_NOT_RECENT = {  # (before, after) that make the word something else: 'electric current', 'now known as', 'still life'
+    "current": (r"(?:electric(?:al)?|alternating|direct|ocean|rip|jet|gulf|strong|tidal)\s+$",
+                r"^(?:\s+(?:accounts?|of|in|on|and|is|was|flows?|through)\b|\s*[?.!,]|$)"),
+    "now": (r"\bfrom\s+$", r"^[\s-]+(?:known|called|named|defunct|famous|part|home|extinct)\b"),
+    "still": (r"\b(?:stands?|stood|standing|sit|sat|keep|kept|hold|held|stay|stayed|lie|lay)\s+$",
+              r"^\s+(?:life|lifes|water|waters|image|images|photo|photos|photograph)\b"),
+    "latest": (r"\bat\s+the\s+$", r"^(?!)"),
+    "so far": (r"(?!)", r"^\s+(?:as|from|away|beyond|ahead|apart)\b"),
+}
+
+
+@rule(_RECENT)
+def _recent(m: re.Match[str], today: date, ahead: bool) -> Found:
+    before, after = _NOT_RECENT.get(" ".join(m.group().lower().split()), (r"(?!)", r"^(?!)"))
+    if re.search(before, m.string[:m.start()], re.IGNORECASE) or re.search(after, m.string[m.end():], re.IGNORECASE):
+        return None
+    return "recent"
