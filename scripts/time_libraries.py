@@ -14,10 +14,10 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Callable
 
-AS_OF = datetime(2024, 6, 12, 10, 0, tzinfo=timezone.utc)  # a Wednesday
+AS_OF = datetime(2024, 6, 12, 10, 0, tzinfo=UTC)  # a Wednesday
 D = date
 Expected = tuple[date, date | None] | None
 ROWS: list[tuple[str, Expected]] = [

@@ -9,22 +9,35 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Callable, Union
+from typing import Callable
 
-from qa.dates.calendar import (COUNT, MONTH, UNIT, WEEKDAY, WEEKDAY_NUMBERS, count_of, day_in_year, is_day_name,
-                               month_start, period, shift, week_start)
-from qa.dates.phrases import DAY, MONTH_YEAR, YEAR, day_period, month_period, weekday_period
+from qa.dates.calendar import (
+    COUNT,
+    UNIT,
+    WEEKDAY,
+    WEEKDAY_NUMBERS,
+    count_of,
+    day_in_year,
+    is_day_name,
+    month_start,
+    period,
+    shift,
+)
+from qa.dates.phrases import DAY, MONTH_YEAR, YEAR, day_period, month_period, week_day, weekday_period
 
-Window = tuple[date, Union[date, None]]
-Found = Union[Window, str, None]
+Window = tuple[date, date | None]
+Found = Window | str | None
 Rule = Callable[[re.Match[str], date, bool], Found]
 
 RULES: list[tuple[re.Pattern[str], Rule]] = []
-ATOM = rf"(?:{DAY}|{MONTH_YEAR}|{YEAR}|{WEEKDAY}|today|yesterday|(?:last|this)\s+(?:week|month|year)|{COUNT}\s+{UNIT}\s+ago)"
+ATOM = rf"(?:{DAY}|{MONTH_YEAR}|{YEAR}|(?:last\s+)?{WEEKDAY}|today|yesterday|(?:last|this)\s+(?:week|month|year)|{COUNT}\s+{UNIT}\s+ago)"
 _FUNCTION = frozenset("and or in when while did was were is are has have had for to at on the what who how that "
                       "which with by".split())
 _PARTS = {"early": (1, 5), "mid": (5, 9), "late": (9, 13)}  # a year's months: [first, after-last)
 _ROUGHLY = frozenset({"a few", "few", "several", "a couple", "a couple of", "couple of"})
+_PAST = re.compile(r"\b(?:was|were|did|had|happened|went|said|took)\b", re.IGNORECASE)
+_SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}  # northern: first of three months
+_QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _TENTHS = {"early": (1, 11), "mid": (11, 21), "late": (21, 32)}  # a month's days
 
 
@@ -44,8 +57,9 @@ def atom(text: str, today: date, ahead: bool = False, year: int | None = None) -
         return found
     if re.fullmatch(YEAR, text):
         return period(date(int(text), 1, 1), "year")
-    if text.lower() in WEEKDAY_NUMBERS:
-        return weekday_period(text, today)
+    last, _, name = text.lower().rpartition(" ")
+    if name in WEEKDAY_NUMBERS and last in ("", "last"):
+        return week_day(name, today, -1) if last else weekday_period(name, today)
     if text.lower() in ("today", "yesterday"):
         return period(today - timedelta(days=int(text.lower() == "yesterday")), "day")
     relative = re.fullmatch(rf"(last|this)\s+(week|month|year)|({COUNT})\s+({UNIT})\s+ago", text, re.IGNORECASE)
@@ -138,8 +152,8 @@ def _day_word(m: re.Match[str], today: date, ahead: bool) -> Found:
 def _weekend(m: re.Match[str], today: date, ahead: bool) -> Found:
     saturday = today - timedelta(days=(today.weekday() - 5) % 7)
     word = " ".join(m["w"].lower().split())
-    if word == "this" and today.weekday() < 5:
-        return "recent"  # 'this weekend' on a weekday is the coming one
+    if word == "this" and today.weekday() < 5 and (ahead or not _PAST.search(m.string)):
+        return "recent"  # 'this weekend' on a weekday is the coming one, unless the question looks back
     if word == "last" and today.weekday() >= 5:
         saturday -= timedelta(weeks=1)
     return saturday, saturday + timedelta(days=2)
@@ -153,10 +167,10 @@ def _weekday(m: re.Match[str], today: date, ahead: bool) -> Found:
         return None
     if mod in ("next", "this coming", "coming"):
         return "recent"
-    if mod == "this":
-        day = week_start(today) + timedelta(days=WEEKDAY_NUMBERS[m["wd"].lower()])
-        return period(day, "day") if day <= today else "recent"
-    found = weekday_period(m["wd"], today, ahead=ahead and mod in ("", "on"), strictly=mod == "last")
+    if mod in ("this", "last"):  # the Monday of this week, of last week
+        found = week_day(m["wd"], today, -int(mod == "last"))
+    else:
+        found = weekday_period(m["wd"], today, ahead=ahead)
     return found if found[0] <= today else "recent"
 
 
@@ -190,6 +204,36 @@ def _year(m: re.Match[str], today: date, ahead: bool) -> Found:
     year, prep = int(m["y"]), " ".join(m["prep"].lower().split()).replace("in ", "")
     first, after = _PARTS.get(prep, (1, 13))
     return month_start(year, first), month_start(year, after)
+
+
+@rule(r"\b(?:(?:in|during|over)\s+)?(?:(?P<last>last|this\s+past|this)\s+|the\s+)?"
+      rf"(?:Q(?P<q>[1-4])|(?P<nth>first|second|third|fourth)\s+quarter)(?:\s+(?:of\s+)?(?P<y>{YEAR}))?\b")
+def _quarter(m: re.Match[str], today: date, ahead: bool) -> Found:
+    quarter = _QUARTERS[(m["q"] or m["nth"]).lower()]
+    if m["nth"] and not (m["y"] or m.group().lower().startswith(("in", "during", "over", "the", "last", "this"))):
+        return None  # 'a third quarter'
+    year = int(m["y"]) if m["y"] else today.year
+    if not m["y"] and month_start(year, 3 * quarter - 2) > today:
+        year -= 1  # 'in Q3' said in June: last year's
+    if (m["last"] or "").lower() == "last" and not m["y"] and month_start(year, 3 * quarter + 1) > today:
+        year -= 1
+    return month_start(year, 3 * quarter - 2), month_start(year, 3 * quarter + 1)
+
+
+@rule(rf"\b(?:(?:in|during|over)\s+the\s+|(?P<last>last|this\s+past|this)\s+|(?P<the>the\s+)|(?:in|during)\s+)"
+      rf"(?P<s>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?(?P<y>{YEAR})\b)?")
+def _season(m: re.Match[str], today: date, ahead: bool) -> Found:
+    if m["s"][0].isupper() and m.start("s") > 0 or ((m["the"] or m["s"].lower() == "fall") and not m["y"]
+                                                     and not m.group().lower().startswith(("in", "during", "over"))):
+        return None  # 'the Arab Spring', 'the fall of Kabul'
+    first_month = _SEASONS[m["s"].lower()]
+    year = int(m["y"]) if m["y"] else today.year
+    if not m["y"]:
+        while month_start(year, first_month) > today:
+            year -= 1
+        if (m["last"] or "").lower() == "last" and today < month_start(year, first_month + 3):
+            year -= 1  # 'last summer' said in June: the summer before this one
+    return month_start(year, first_month), month_start(year, first_month + 3)
 
 
 _RECENT = (r"\b(?:latest|most\s+recent|recent(?:ly)?|newest|currently|current|nowadays|right\s+now|now|lately|still|"

@@ -11,8 +11,18 @@ from datetime import date, timedelta
 from typing import Callable
 
 from index.dates import BadDate, parse_date
-from qa.dates.calendar import (MONTH, WEEKDAY, WEEKDAY_NUMBERS, day_in_year, month_of, month_start, period,
-                               weekday_on_or_after, weekday_on_or_before)
+from qa.dates.calendar import (
+    MONTH,
+    WEEKDAY,
+    WEEKDAY_NUMBERS,
+    day_in_year,
+    month_of,
+    month_start,
+    period,
+    week_start,
+    weekday_on_or_after,
+    weekday_on_or_before,
+)
 
 Period = tuple[date, date]  # first day, the day after the last
 
@@ -77,12 +87,15 @@ def month_period(text: str, today: date, *, ahead: bool = False, year: int | Non
     return None if first is None else period(first[0], "month")
 
 
-def weekday_period(name: str, today: date, *, ahead: bool = False, strictly: bool = False) -> Period:
-    """The named weekday nearest `today` on or before it (`ahead`: on or after; `strictly`: never `today`)."""
+def weekday_period(name: str, today: date, *, ahead: bool = False) -> Period:
+    """The named weekday nearest `today`: on or before it (`ahead`: on or after it)."""
     number = WEEKDAY_NUMBERS[name.lower()]
-    if ahead:
-        return period(weekday_on_or_after(today + timedelta(days=int(strictly)), number), "day")
-    return period(weekday_on_or_before(today - timedelta(days=int(strictly)), number), "day")
+    return period((weekday_on_or_after if ahead else weekday_on_or_before)(today, number), "day")
+
+
+def week_day(name: str, today: date, weeks: int) -> Period:
+    """The named weekday of the week `weeks` from today's: -1 is 'last Monday', 0 'this Monday', 1 'next Monday'."""
+    return period(week_start(today) + timedelta(weeks=weeks, days=WEEKDAY_NUMBERS[name.lower()]), "day")
 
 
 def _nearest(today: date, ahead: bool, make: Callable[[int], date | None]) -> Period | None:
