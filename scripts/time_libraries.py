@@ -106,20 +106,52 @@ HELD_OUT: list[tuple[str, Expected]] = [
     ("What year was the bridge built?", None), ("Where did the march begin?", None),
     ("Who said 'may the best man win'?", None), ("What does the Today programme report?", None),
 ]
+# Written after the fixes the first held-out set led to; measured once, the grammar not changed for it.
+HELD_OUT_2: list[tuple[str, Expected]] = [
+    ("What did the senate pass on Tuesday night?", (D(2024, 6, 11), D(2024, 6, 12))),
+    ("Which teams won over the past weekend?", (D(2024, 6, 8), D(2024, 6, 10))),
+    ("What was reported this past month?", (D(2024, 5, 12), D(2024, 6, 13))),
+    ("How did stocks close on Friday, June 7?", (D(2024, 6, 7), D(2024, 6, 8))),
+    ("What happened in Paris in February?", (D(2024, 2, 1), D(2024, 3, 1))),
+    ("What happened in September?", (D(2023, 9, 1), D(2023, 10, 1))),
+    ("Who was arrested the week before last?", (D(2024, 5, 27), D(2024, 6, 3))),
+    ("What happened a week ago?", (D(2024, 6, 3), D(2024, 6, 10))),
+    ("What happened in the first half of 2023?", (D(2023, 1, 1), D(2023, 7, 1))),
+    ("What did officials say during the last two days?", (D(2024, 6, 10), D(2024, 6, 13))),
+    ("What happened on the weekend of June 8?", (D(2024, 6, 8), D(2024, 6, 10))),
+    ("What happened in 2019 in Hong Kong?", (D(2019, 1, 1), D(2020, 1, 1))),
+    ("What has the UN said since the beginning of the year?", (D(2024, 1, 1), None)),
+    ("What happened last spring?", (D(2024, 3, 1), D(2024, 6, 1))),
+    ("Who won the Nobel prize in October?", (D(2023, 10, 1), D(2023, 11, 1))),
+    ("What did Zelensky say on 10 June 2024?", (D(2024, 6, 10), D(2024, 6, 11))),
+    ("News from 3rd June", (D(2024, 6, 3), D(2024, 6, 4))),
+    ("What happened in the last few days?", (D(2024, 6, 9), D(2024, 6, 13))),
+    ("Who won Sunday's race?", (D(2024, 6, 9), D(2024, 6, 10))),
+    ("What happened at the Tuesday meeting?", (D(2024, 6, 11), D(2024, 6, 12))),
+    ("What did the Times say on Sunday?", (D(2024, 6, 9), D(2024, 6, 10))),
+    ("What did the report say about 2022?", None), ("What did Congress do this session?", None),
+    ("What happened in recent weeks?", None), ("What were the results of the May 2024 elections?", None),
+    ("What are people saying these days about AI?", None), ("Who won the Super Bowl?", None),
+    ("What did the Friday Club decide?", None), ("What happened during Holy Week?", None),
+    ("How did the June 2016 Brexit vote go?", None),
+]
 Found = tuple[date, date | None] | None  # the library's window; None: it found no date
 
 
 def _day(d: datetime | date) -> date:
+    """The day of a datetime or date."""
     return d.date() if isinstance(d, datetime) else d
 
 
 def _calendar(d: date, unit: str) -> tuple[date, date]:
+    """The calendar period of a unit holding a day."""
     from qa.dates.calendar import period
 
     return period(d, unit if unit in ("day", "week", "month", "year") else "day")
 
 
 def ours() -> Callable[[str], Found]:
+    """read_time's window."""
     from qa.dates import read_time
 
     def read(q: str) -> Found:
@@ -129,6 +161,7 @@ def ours() -> Callable[[str], Found]:
 
 
 def dateparser_() -> Callable[[str], Found]:
+    """search_dates, each date's period from DateDataParser."""
     from dateparser.date import DateDataParser
     from dateparser.search import search_dates
 
@@ -144,6 +177,7 @@ def dateparser_() -> Callable[[str], Found]:
 
 
 def timefhuman_() -> Callable[[str], Found]:
+    """timefhuman looking back (Direction.previous): a point is its day, a range its days."""
     from timefhuman import tfhConfig, timefhuman
     from timefhuman.utils import Direction
 
@@ -158,6 +192,7 @@ def timefhuman_() -> Callable[[str], Found]:
 
 
 def ctparse_() -> Callable[[str], Found]:
+    """ctparse's best resolution: unset fields give the granularity."""
     from ctparse import ctparse
     from ctparse.types import Interval, Time
 
@@ -181,6 +216,7 @@ def ctparse_() -> Callable[[str], Found]:
 
 
 def parsedatetime_() -> Callable[[str], Found]:
+    """Calendar.nlp: each date found is its day."""
     import parsedatetime
 
     calendar = parsedatetime.Calendar()
@@ -193,6 +229,7 @@ def parsedatetime_() -> Callable[[str], Found]:
 
 
 def recognizers_() -> Callable[[str], Found]:
+    """Recognizers-Text DateTimeV2: its ranges, else its day."""
     from recognizers_date_time import Culture, recognize_datetime
 
     def read(q: str) -> Found:
@@ -270,6 +307,8 @@ def main() -> None:
     evaluate(ROWS)
     print("\nHeld out:\n")
     evaluate(HELD_OUT)
+    print("\nHeld out, second set:\n")
+    evaluate(HELD_OUT_2)
 
 
 if __name__ == "__main__":

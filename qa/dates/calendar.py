@@ -1,4 +1,4 @@
-"""Calendar arithmetic both sides share: UTC days, Monday weeks, months, the words for them, names that look like days."""
+"""Calendar arithmetic both sides share: UTC days, Monday weeks, months, their words, names that look like days."""
 
 from __future__ import annotations
 

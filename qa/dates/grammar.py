@@ -30,7 +30,8 @@ Found = Window | str | None
 Rule = Callable[[re.Match[str], date, bool], Found]
 
 RULES: list[tuple[re.Pattern[str], Rule]] = []
-ATOM = rf"(?:{DAY}|{MONTH_YEAR}|{YEAR}|(?:last\s+)?{WEEKDAY}|today|yesterday|(?:last|this)\s+(?:week|month|year)|{COUNT}\s+{UNIT}\s+ago)"
+ATOM = (rf"(?:{DAY}|{MONTH_YEAR}|{YEAR}|(?:last\s+)?{WEEKDAY}|today|yesterday|(?:last|this)\s+(?:week|month|year)|"
+        rf"{COUNT}\s+{UNIT}\s+ago)")
 _FUNCTION = frozenset("and or in when while did was were is are has have had for to at on the what who how that "
                       "which with by".split())
 _PARTS = {"early": (1, 5), "mid": (5, 9), "late": (9, 13)}  # a year's months: [first, after-last)
@@ -79,6 +80,7 @@ def counted(text: str, end: int) -> bool:
 @rule(rf"\b(?:between|from)\s+(?P<a>{ATOM})\s*(?:and|to|until|till|through|-|–)\s*"
       rf"(?P<b>{ATOM}|\d{{1,2}}(?:st|nd|rd|th)?(?![\d/-]))")
 def _between(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'between May 1 and May 5', 'from April to May', 'between 2020 and 2022': first to last, inclusive."""
     if counted(m.string, m.end()):
         return None
     a, number = atom(m["a"], today), m["b"].rstrip("stndrh")
@@ -96,6 +98,7 @@ def _between(m: re.Match[str], today: date, ahead: bool) -> Found:
 
 @rule(rf"\b(?:ever\s+)?since\s+(?P<a>{ATOM})")
 def _since(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'since May', 'since 2022', 'since last week': open, from the period's first day on."""
     found = None if counted(m.string, m.end()) else atom(m["a"], today)
     return (found[0], None) if found else None
 
@@ -103,6 +106,7 @@ def _since(m: re.Match[str], today: date, ahead: bool) -> Found:
 @rule(rf"\b(?:(?:in|over|during|within|for|from)\s+)?(?P<the>the\s+)?(?P<w>past|last|previous|this\s+past)\s+"
       rf"(?:(?P<n>{COUNT})\s+)?(?P<unit>{UNIT}|hours?)\b(?!\s+of\b)")
 def _rolling(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'in the past 3 days', 'over the last six months': up to the end of today; 'last week': the calendar week."""
     unit = m["unit"].lower()
     if m["n"] is None and unit.endswith("s"):
         return "recent"  # 'in the past weeks'
@@ -116,6 +120,7 @@ def _rolling(m: re.Match[str], today: date, ahead: bool) -> Found:
 
 @rule(rf"\b(?:about\s+|around\s+|some\s+)?(?P<n>{COUNT})\s+(?P<unit>{UNIT})\s+ago\b")
 def _ago(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'5 days ago', 'two weeks ago': the day, week, month or year that held it."""
     n, unit = count_of(m["n"]), m["unit"].lower()
     if " ".join(m["n"].lower().split()) in _ROUGHLY:  # 'a few days ago': from twice that long ago to now
         return shift(today, -2 * n, unit), today + timedelta(days=1)
@@ -125,6 +130,7 @@ def _ago(m: re.Match[str], today: date, ahead: bool) -> Found:
 @rule(r"\b(?:(?P<mod>earlier|so\s+far|later)\s+)?(?:(?:in|during|for|over)\s+)?(?:this|the\s+current)\s+"
       r"(?P<unit>week|month|year)\b")
 def _this(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'this week', 'this month': the calendar period; 'earlier this month', 'so far this year': up to today."""
     mod = (m["mod"] or "").lower()
     if mod == "later":
         return "recent"
@@ -135,12 +141,14 @@ def _this(m: re.Match[str], today: date, ahead: bool) -> Found:
 @rule(r"\b(?:next|this\s+coming|the\s+coming)\s+(?:week|month|year|weekend|few\s+(?:days|weeks|months))\b|"
       r"\btomorrow\b|\blater\s+today\b")
 def _next(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'next week', 'tomorrow': what is coming is news published lately."""
     return "recent"  # news about what is coming is news published lately
 
 
 @rule(r"\b(?:(?:earlier|later)\s+)?(?P<w>today|tonight|this\s+(?:morning|afternoon|evening)|yesterday|last\s+night|"
       r"the\s+day\s+before\s+yesterday)(?:['’]s)?\b")
 def _day_word(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'today', 'yesterday', 'this morning', 'last night', 'the day before yesterday'."""
     word = m["w"].lower()
     if m["w"][0].isupper() and m.start("w") > 0 and not re.search(r"[\"'“‘(]\s*$", m.string[:m.start("w")]):
         return None  # 'USA Today', 'the Tonight Show'
@@ -150,6 +158,7 @@ def _day_word(m: re.Match[str], today: date, ahead: bool) -> Found:
 
 @rule(r"\b(?:(?:over|during|on|at|from)\s+)?(?P<w>the|this|last|this\s+past|past)\s+weekend\b")
 def _weekend(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'over the weekend': the latest Saturday and Sunday not after today."""
     saturday = today - timedelta(days=(today.weekday() - 5) % 7)
     word = " ".join(m["w"].lower().split())
     if word == "this" and today.weekday() < 5 and (ahead or not _PAST.search(m.string)):
@@ -162,6 +171,7 @@ def _weekend(m: re.Match[str], today: date, ahead: bool) -> Found:
 @rule(rf"\b(?:(?P<mod>on|last|this\s+past|past|this|next|this\s+coming|coming)\s+)?(?P<wd>{WEEKDAY})(?:['’]s)?"
       r"(?:\s+(?:morning|afternoon|evening|night))?\b")
 def _weekday(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'on Monday', 'Monday's': the latest one not after today; 'last Monday': last week's."""
     mod = " ".join((m["mod"] or "").lower().split())
     if is_day_name(m.string, m.start("wd"), m.end("wd")):
         return None
@@ -176,12 +186,14 @@ def _weekday(m: re.Match[str], today: date, ahead: bool) -> Found:
 
 @rule(rf"\b(?:on\s+)?(?P<a>{DAY})(?![\d/-])")
 def _day(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'on June 3', '3rd of June 2024', '2024-06-03': that day."""
     return day_period(m["a"], today, ahead=ahead)
 
 
 @rule(rf"(?:\b(?P<prep>in|during|throughout|over|last|this|in\s+early|in\s+late|in\s+mid|early|late|mid)[\s-]+|"
       rf"(?<!the\s)\b(?=\w+\.?,?\s+\d{{4}}))(?P<a>{MONTH_YEAR})(?!\s*\d{{1,2}}\b)(?![\w-])")
 def _month(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'in March', 'in March 2024', 'last March', 'in early March'; a bare 'March 2024' unless after 'the'."""
     prep = " ".join((m["prep"] or "").lower().split()).replace("in ", "")
     found = month_period(m["a"], today, ahead=ahead and prep != "last")
     if found is None or (not prep and counted(m.string, m.end())):
@@ -199,6 +211,7 @@ def _month(m: re.Match[str], today: date, ahead: bool) -> Found:
 @rule(rf"\b(?P<prep>in|during|throughout|over|in\s+early|in\s+late|in\s+mid|early|late|mid)[\s-]+(?P<y>{YEAR})\b"
       r"(?![/-]\d|s\b|['’]s\b)")
 def _year(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'in 2023', 'during 2023', 'in late 2023' (early, mid, late: thirds of the year)."""
     if counted(m.string, m.end()):
         return None  # 'in 1500 years'
     year, prep = int(m["y"]), " ".join(m["prep"].lower().split()).replace("in ", "")
@@ -209,6 +222,7 @@ def _year(m: re.Match[str], today: date, ahead: bool) -> Found:
 @rule(r"\b(?:(?:in|during|over)\s+)?(?:(?P<last>last|this\s+past|this)\s+|the\s+)?"
       rf"(?:Q(?P<q>[1-4])|(?P<nth>first|second|third|fourth)\s+quarter)(?:\s+(?:of\s+)?(?P<y>{YEAR}))?\b")
 def _quarter(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'Q1 2024', 'in the third quarter': three months."""
     quarter = _QUARTERS[(m["q"] or m["nth"]).lower()]
     if m["nth"] and not (m["y"] or m.group().lower().startswith(("in", "during", "over", "the", "last", "this"))):
         return None  # 'a third quarter'
@@ -223,8 +237,11 @@ def _quarter(m: re.Match[str], today: date, ahead: bool) -> Found:
 @rule(rf"\b(?:(?:in|during|over)\s+the\s+|(?P<last>last|this\s+past|this)\s+|(?P<the>the\s+)|(?:in|during)\s+)"
       rf"(?P<s>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?(?P<y>{YEAR})\b)?")
 def _season(m: re.Match[str], today: date, ahead: bool) -> Found:
-    if m["s"][0].isupper() and m.start("s") > 0 or ((m["the"] or m["s"].lower() == "fall") and not m["y"]
-                                                     and not m.group().lower().startswith(("in", "during", "over"))):
+    """'last summer', 'in the summer of 2023' (northern meteorological seasons; winter starts in December)."""
+    named = m["s"][0].isupper() and m.start("s") > 0
+    bare = (m["the"] or m["s"].lower() == "fall") and not m["y"] and not m.group().lower().startswith(
+        ("in", "during", "over"))
+    if named or bare:
         return None  # 'the Arab Spring', 'the fall of Kabul'
     first_month = _SEASONS[m["s"].lower()]
     year = int(m["y"]) if m["y"] else today.year
@@ -252,6 +269,7 @@ _NOT_RECENT = {  # (before, after) that make the word something else: 'electric 
 
 @rule(_RECENT)
 def _recent(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'latest', 'current', 'now', 'still', 'so far': recent news wanted (not 'electric current', 'now known as')."""
     before, after = _NOT_RECENT.get(" ".join(m.group().lower().split()), (r"(?!)", r"^(?!)"))
     if re.search(before, m.string[:m.start()], re.IGNORECASE) or re.search(after, m.string[m.end():], re.IGNORECASE):
         return None

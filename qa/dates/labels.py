@@ -8,7 +8,7 @@ from qa.dates.calendar import MONTH_NAMES, month_start
 
 
 def window_label(first: date, after_last: date | None) -> str:
-    """'12 June 2024', '3-9 June 2024', '29 April - 5 May 2024', 'March 2024', 'March-May 2024', '2023', 'since 1 May 2024'."""
+    """'12 June 2024', '3-9 June 2024', '29 April - 5 May 2024', 'March 2024', 'March-May 2024', 'since 1 May 2024'."""
     if after_last is None:
         return f"since {_day(first)}"
     last = after_last - timedelta(days=1)
@@ -46,4 +46,5 @@ def period_text(first: date, unit: str) -> str:
 
 
 def _day(day: date) -> str:
+    """'3 June 2024'."""
     return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"

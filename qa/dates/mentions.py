@@ -1,4 +1,4 @@
-"""Relative dates in an article's sentence ('on Wednesday', 'last month', 'next year') resolved against its publication date.
+"""Relative dates in an article's sentence ('on Wednesday', 'last month'), resolved against its publication date.
 
 The rule: a weekday is the nearest one on or before the publication day
 (a Thursday story's 'on Thursday' is that day), or on or after it when the sentence looks ahead
@@ -78,6 +78,7 @@ def reader(pattern: str) -> Callable[[Reader], Reader]:
 @reader(rf"\b(?P<m>(?P<w>today|tonight|this\s+(?:morning|afternoon|evening)|yesterday|last\s+night|tomorrow|"
         rf"the\s+day\s+(?:before\s+yesterday|after\s+tomorrow))(?:['’]s)?{_PART})\b")
 def _day_word(m: re.Match[str], day: date, ahead: bool) -> str | None:
+    """'yesterday', 'today', 'tonight', 'this morning', 'last night', 'tomorrow': that day."""
     word = " ".join(m["w"].lower().split())
     if m["w"][0].isupper() and m.start() > 0 and not re.search(r"[\"'“‘(]\s*$", m.string[:m.start()]):
         return None  # 'USA Today', 'the Today programme', 'The Tonight Show'
@@ -89,6 +90,7 @@ def _day_word(m: re.Match[str], day: date, ahead: bool) -> str | None:
 @reader(r"\b(?P<m>(?:(?:earlier|later)\s+)?(?P<w>last|next|this|this\s+coming|the\s+coming)\s+"
         r"(?P<unit>week|month|year))\b")
 def _unit(m: re.Match[str], day: date, ahead: bool) -> str | None:
+    """'last week', 'this month', 'next year': the week (by its Monday), month or year."""
     step = {"last": -1, "this": 0}.get(m["w"].lower(), 1)
     unit = m["unit"].lower()
     return period_text(period(shift(day, step, unit), unit)[0], unit)
@@ -97,6 +99,7 @@ def _unit(m: re.Match[str], day: date, ahead: bool) -> str | None:
 @reader(rf"\b(?:(?P<lead>on|by|until|till|since|from|before|after)\s+)?(?P<m>(?:(?P<w>last|next|this\s+coming|"
         rf"this\s+past|this|coming)\s+)?(?P<d>{WEEKDAY})(?:['’]s)?{_PART})\b")
 def _weekday(m: re.Match[str], day: date, ahead: bool) -> str | None:
+    """'on Wednesday', 'Wednesday night', 'last Tuesday', 'next Tuesday', 'this coming Monday'."""
     if is_day_name(m.string, m.start("d"), m.end("d")):
         return None
     word = " ".join((m["w"] or "").lower().split())
@@ -113,6 +116,7 @@ def _weekday(m: re.Match[str], day: date, ahead: bool) -> str | None:
 
 @reader(rf"\b(?P<m>(?P<n>{COUNT})\s+(?P<unit>{UNIT})\s+ago)\b")
 def _ago(m: re.Match[str], day: date, ahead: bool) -> str | None:
+    """'three days ago', 'two weeks ago': the day, week, month or year (not 'a few days ago')."""
     if m["n"].lower().replace("a ", "").strip() in ("few", "couple", "couple of", "several"):
         return None  # 'a few days ago' names no day
     unit = m["unit"].lower().rstrip("s")

@@ -70,8 +70,8 @@ def day_period(text: str, today: date, *, ahead: bool = False, year: int | None 
         return None
     month, number = month_of(found["m"]), int(found["d"])
     if found["y"] or year is not None:
-        day = day_in_year(int(found["y"] or year or 0), month, number)
-        return None if day is None else period(day, "day")
+        fixed = day_in_year(int(found["y"] or year or 0), month, number)
+        return None if fixed is None else period(fixed, "day")
     return _nearest(today, ahead, lambda y: day_in_year(y, month, number))
 
 

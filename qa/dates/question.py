@@ -41,7 +41,7 @@ class TimeIntent:
 
     @property
     def rest(self) -> str:
-        """The question without the phrase, for retrieval: 'What did the Fed do last week?' -> 'What did the Fed do?'."""
+        """The question without the phrase, for retrieval: 'What did the Fed do last week?' -> '... do?'."""
         if not self.phrase:
             return self.question
         text = " ".join((self.question[:self.start] + " " + self.question[self.end:]).split())
