@@ -25,7 +25,7 @@ from qa.dates.calendar import (
 )
 from qa.dates.phrases import DAY, MONTH_YEAR, YEAR, day_period, month_period, week_day, weekday_period
 
-Window = tuple[date, date | None]
+Window = tuple[date | None, date | None]
 Found = Window | str | None
 Rule = Callable[[re.Match[str], date, bool], Found]
 
@@ -37,6 +37,8 @@ _FUNCTION = frozenset("and or in when while did was were is are has have had for
 _PARTS = {"early": (1, 5), "mid": (5, 9), "late": (9, 13)}  # a year's months: [first, after-last)
 _ROUGHLY = frozenset({"a few", "few", "several", "a couple", "a couple of", "couple of"})
 _PAST = re.compile(r"\b(?:was|were|did|had|happened|went|said|took)\b", re.IGNORECASE)
+_HABIT = re.compile(r"\b(?:annually|every|each\s+year|usually|typically|generally|normally|often|traditionally)\b",
+                    re.IGNORECASE)
 _SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}  # northern: first of three months
 _QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _TENTHS = {"early": (1, 11), "mid": (11, 21), "late": (21, 32)}  # a month's days
@@ -71,6 +73,11 @@ def atom(text: str, today: date, ahead: bool = False, year: int | None = None) -
     return None
 
 
+def yearless(question: str) -> bool:
+    """True when a date without its year cannot take as_of's: a habit ('every June') or a year said apart ('in 1880')."""
+    return bool(_HABIT.search(question) or re.search(rf"\b{YEAR}\b", question))
+
+
 def counted(text: str, end: int) -> bool:
     """True when the number ending at `end` counts things ('from 1500 to 2000 troops', 'in 1500 years')."""
     after = re.match(r"\s+([a-z]+)", text[end:])
@@ -84,7 +91,7 @@ def _between(m: re.Match[str], today: date, ahead: bool) -> Found:
     if counted(m.string, m.end()):
         return None
     a, number = atom(m["a"], today), m["b"].rstrip("stndrh")
-    if a and number.isdigit() and len(number) <= 2:  # 'between May 1 and 5': the day of the first's month
+    if a and number.isdigit() and (a[1] - a[0]).days == 1:  # 'between May 1 and 5': the first's month
         day = day_in_year(a[0].year, a[0].month, int(number))
         b = period(day, "day") if day else None
     else:
@@ -101,6 +108,16 @@ def _since(m: re.Match[str], today: date, ahead: bool) -> Found:
     """'since May', 'since 2022', 'since last week': open, from the period's first day on."""
     found = None if counted(m.string, m.end()) else atom(m["a"], today)
     return (found[0], None) if found else None
+
+
+@rule(rf"\b(?P<w>before|prior\s+to|until|till|up\s+to|after)\s+(?P<a>{ATOM})")
+def _before_after(m: re.Match[str], today: date, ahead: bool) -> Found:
+    """'before October 2005' (up to its start), 'until 2020' (to its end), 'after May 1' (from its end on)."""
+    found = None if counted(m.string, m.end()) else atom(m["a"], today)
+    if found is None:
+        return None
+    word = m["w"].lower()
+    return (found[1], None) if word == "after" else (None, found[0] if word.startswith(("before", "prior")) else found[1])
 
 
 @rule(rf"\b(?:(?:in|over|during|within|for|from)\s+)?(?P<the>the\s+)?(?P<w>past|last|previous|this\s+past)\s+"
@@ -152,6 +169,8 @@ def _day_word(m: re.Match[str], today: date, ahead: bool) -> Found:
     word = m["w"].lower()
     if m["w"][0].isupper() and m.start("w") > 0 and not re.search(r"[\"'“‘(]\s*$", m.string[:m.start("w")]):
         return None  # 'USA Today', 'the Tonight Show'
+    if word == "today" and not _PAST.search(m.string):
+        return "recent"  # 'What is it known as today?': nowadays
     back = 2 if word.startswith("the day") else int(word in ("yesterday", "last night"))
     return period(today - timedelta(days=back), "day")
 
@@ -186,7 +205,9 @@ def _weekday(m: re.Match[str], today: date, ahead: bool) -> Found:
 
 @rule(rf"\b(?:on\s+)?(?P<a>{DAY})(?![\d/-])")
 def _day(m: re.Match[str], today: date, ahead: bool) -> Found:
-    """'on June 3', '3rd of June 2024', '2024-06-03': that day."""
+    """'on June 3', '3rd of June 2024', '2024-06-03': that day (a yearless one not in a habit: 'every June 3')."""
+    if not re.search(r"\d{4}", m["a"]) and yearless(m.string):
+        return None
     return day_period(m["a"], today, ahead=ahead)
 
 
@@ -198,6 +219,9 @@ def _month(m: re.Match[str], today: date, ahead: bool) -> Found:
     found = month_period(m["a"], today, ahead=ahead and prep != "last")
     if found is None or (not prep and counted(m.string, m.end())):
         return None
+    if not re.search(r"\d{4}", m["a"]) and yearless(m.string):
+        return None  # 'takes place annually in June', 'in June/July 1754'
+
     if prep == "last" and found[0] <= today < found[1]:  # 'last March' said in March: a year ago
         found = month_period(m["a"], today, year=today.year - 1)
     if prep == "this" and found:
@@ -224,8 +248,8 @@ def _year(m: re.Match[str], today: date, ahead: bool) -> Found:
 def _quarter(m: re.Match[str], today: date, ahead: bool) -> Found:
     """'Q1 2024', 'in the third quarter': three months."""
     quarter = _QUARTERS[(m["q"] or m["nth"]).lower()]
-    if m["nth"] and not (m["y"] or m.group().lower().startswith(("in", "during", "over", "the", "last", "this"))):
-        return None  # 'a third quarter'
+    if m["nth"] and not m["y"]:
+        return None  # 'in the fourth quarter' of a game, 'a third quarter of voters'
     year = int(m["y"]) if m["y"] else today.year
     if not m["y"] and month_start(year, 3 * quarter - 2) > today:
         year -= 1  # 'in Q3' said in June: last year's
@@ -238,11 +262,8 @@ def _quarter(m: re.Match[str], today: date, ahead: bool) -> Found:
       rf"(?P<s>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?(?P<y>{YEAR})\b)?")
 def _season(m: re.Match[str], today: date, ahead: bool) -> Found:
     """'last summer', 'in the summer of 2023' (northern meteorological seasons; winter starts in December)."""
-    named = m["s"][0].isupper() and m.start("s") > 0
-    bare = (m["the"] or m["s"].lower() == "fall") and not m["y"] and not m.group().lower().startswith(
-        ("in", "during", "over"))
-    if named or bare:
-        return None  # 'the Arab Spring', 'the fall of Kabul'
+    if (m["s"][0].isupper() and m.start("s") > 0) or not (m["y"] or m["last"]):
+        return None  # 'the Arab Spring', 'the fall of Kabul', 'leaves turn in the fall'
     first_month = _SEASONS[m["s"].lower()]
     year = int(m["y"]) if m["y"] else today.year
     if not m["y"]:

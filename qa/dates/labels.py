@@ -7,8 +7,10 @@ from datetime import date, timedelta
 from qa.dates.calendar import MONTH_NAMES, month_start
 
 
-def window_label(first: date, after_last: date | None) -> str:
+def window_label(first: date | None, after_last: date | None) -> str:
     """'12 June 2024', '3-9 June 2024', '29 April - 5 May 2024', 'March 2024', 'March-May 2024', 'since 1 May 2024'."""
+    if first is None:
+        return f"before {_day(after_last)}" if after_last else ""
     if after_last is None:
         return f"since {_day(first)}"
     last = after_last - timedelta(days=1)

@@ -31,7 +31,7 @@ MONTH_DAY = rf"{MONTH}\s+\d{{1,2}}{_ORDINAL}(?!\d)(?:,?\s+\d{{4}})?"
 DAY_MONTH = rf"(?:the\s+)?\d{{1,2}}{_ORDINAL}\s+(?:of\s+)?{MONTH}(?:,?\s+\d{{4}})?"
 NUMERIC_DAY = r"\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{4}"
 DAY = rf"(?:{WEEKDAY},?\s+)?(?:{MONTH_DAY}|{DAY_MONTH}|{NUMERIC_DAY})"
-MONTH_YEAR = rf"{MONTH}(?:,?\s+\d{{4}})?"
+MONTH_YEAR = rf"{MONTH}(?:,?\s+(?:of\s+)?\d{{4}})?"
 YEAR = r"(?:1\d{3}|2[01]\d\d)"
 
 _MONTH_DAY = re.compile(rf"(?:{WEEKDAY},?\s+)?(?P<m>{MONTH})\s+(?P<d>\d{{1,2}}){_ORDINAL}(?:,?\s+(?P<y>\d{{4}}))?",
@@ -39,7 +39,7 @@ _MONTH_DAY = re.compile(rf"(?:{WEEKDAY},?\s+)?(?P<m>{MONTH})\s+(?P<d>\d{{1,2}}){
 _DAY_MONTH = re.compile(rf"(?:{WEEKDAY},?\s+)?(?:the\s+)?(?P<d>\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?(?P<m>{MONTH})"
                         rf"(?:,?\s+(?P<y>\d{{4}}))?", re.IGNORECASE)
 _NUMERIC = re.compile(rf"(?:{WEEKDAY},?\s+)?(?P<n>{NUMERIC_DAY})", re.IGNORECASE)
-_MONTH_YEAR = re.compile(rf"(?P<m>{MONTH})(?:,?\s+(?P<y>\d{{4}}))?", re.IGNORECASE)
+_MONTH_YEAR = re.compile(rf"(?P<m>{MONTH})(?:,?\s+(?:of\s+)?(?P<y>\d{{4}}))?", re.IGNORECASE)
 _WORDS = frozenset({"may", "march", "mar"})
 
 

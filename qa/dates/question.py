@@ -28,7 +28,7 @@ class TimeIntent:
     phrase: str = ""  # the question's words that said it, e.g. "this week"
     start: int = 0  # offsets of phrase in the question
     end: int = 0
-    after: datetime | None = None  # window start, inclusive, aware UTC
+    after: datetime | None = None  # window start, inclusive, aware UTC (None: open, 'before 2005')
     before: datetime | None = None  # window end, exclusive (None: open, up to now)
     label: str = ""  # "3-9 June 2024", "March 2024", "since 1 May 2024"
     question: str = ""
@@ -63,13 +63,13 @@ def read_time(question: str, as_of: datetime) -> TimeIntent:
     for pattern, rule in RULES:
         for match in pattern.finditer(question):
             found = rule(match, today, ahead)
-            if isinstance(found, tuple) and found[0] <= today:  # a date wholly ahead is a topic, not a window
+            if isinstance(found, tuple) and (found[0] is None or found[0] <= today):  # a date wholly ahead is a topic, not a window
                 windows.append((match.start(), -match.end(), found))
             elif found == "recent":
                 recent.append((match.start(), -match.end()))
     if windows:
         start, minus_end, (first, last) = min(windows, key=lambda w: (w[0], w[1]))
-        return TimeIntent("window", question[start:-minus_end], start, -minus_end, midnight(first),
+        return TimeIntent("window", question[start:-minus_end], start, -minus_end, midnight(first) if first else None,
                           midnight(last) if last else None, window_label(first, last), question)
     if recent:
         start, minus_end = min(recent)
