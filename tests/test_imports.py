@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 # Lower layers never import higher ones. A module's layer is its longest matching prefix.
 LAYERS = {
     "index": 0,
-    "qa.text": 1, "qa.models": 1, "qa.errors": 1, "qa.settings": 1,
+    "qa.text": 1, "qa.dates": 1, "qa.models": 1, "qa.errors": 1, "qa.settings": 1,
     "qa.search": 2,
     "qa.evidence": 3,
     "qa.answers": 4,
