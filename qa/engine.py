@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Generator, Iterator, Sequence
 
@@ -23,9 +24,13 @@ from qa.answers.conversation import contextualize
 from qa.answers.generate import LLMAnswerer, LLMFailed, verified
 from qa.answers.reader import Reader
 from qa.answers.reading import Judgement, judge, load_reader
+from qa.dates import TimeIntent, read_time
 from qa.errors import EmptyIndex, EmptyQuestion, InvalidQuestion, QuestionTooLong, UnknownAnswerer
+from qa.evidence import window
+from qa.evidence.filters import as_time, check_filters
 from qa.evidence.ranker import Ranker
 from qa.evidence.retrieval import Retrieval, Retriever
+from qa.evidence.window import TimePlan
 from qa.models import Answer, AnswerSpan
 from qa.search.derived import Derived
 from qa.settings import ANSWERERS, Settings, chroma_url, derived_dir, index_dir, llm_endpoint
@@ -154,19 +159,27 @@ class QA:
             return current
 
     def ask(self, question: str, *, k: int | None = None, history: Sequence[object] | None = None,
-            filters: dict[str, Any] | None = None, answerer: str | None = None) -> Answer:
+            filters: dict[str, Any] | None = None, answerer: str | None = None,
+            as_of: datetime | str | float | None = None, use_time: bool | None = None) -> Answer:
         """Answer a question from the articles, citing exact sentences, or abstain.
 
         Args:
+            filters: {"article_ids", "sources", "exclude_article_ids": [...], "published_after",
+                "published_before": a date} (see `qa.evidence.filters`).
+            as_of: the day the question is asked (default: now, UTC): "this week" and "latest" are read
+                against it, and articles published after it are not searched.
+            use_time: read time in the question (default: `settings.time`); off, its date words are words.
             answerer: "extractive" (quotes), "llm" (generated, every sentence verified against its citations;
                 extractive with a `warning` when the LLM fails or nothing it wrote is supported), or "auto"
                 (the LLM when one is configured). Default: `settings.answerer`.
         """
-        events = self.ask_stream(question, k=k, history=history, filters=filters, answerer=answerer, pieces=False)
+        events = self.ask_stream(question, k=k, history=history, filters=filters, answerer=answerer, as_of=as_of,
+                                 use_time=use_time, pieces=False)
         return [e for e in events if isinstance(e, Answer)][-1]
 
     def ask_stream(self, question: str, *, k: int | None = None, history: Sequence[object] | None = None,
                    filters: dict[str, Any] | None = None, answerer: str | None = None,
+                   as_of: datetime | str | float | None = None, use_time: bool | None = None,
                    pieces: bool = True) -> Iterator[str | Answer]:
         """`ask`, streamed: pieces of text as they are written (the LLM's tokens, unverified; or, with `pieces`,
         the extractive answer a few words at a time), then the final `Answer`."""
@@ -174,27 +187,52 @@ class QA:
         question = self._validate(question)
         mode = self._answerer(answerer)
         k = max(1, min(int(k or self.settings.k), 20))
+        asked_at = self._as_of(as_of)
+        filters = check_filters(filters)
         retriever = self.retriever()
         if retriever.corpus.empty:
             raise EmptyIndex()
         t1 = time.perf_counter()
-        query = contextualize(question, history)
-        found = retriever.retrieve(question, query=query, k=k, filters=filters)
+        timing = self.settings.time if use_time is None else use_time
+        timed = self._plan(question, asked_at, retriever, filters, timing)
+        searched = timed.question
+        query = contextualize(searched, history)
+        cutoff = asked_at if timing else None
+        found = retriever.retrieve(searched, query=query, k=k, filters={**filters, **timed.filters}, as_of=cutoff,
+                                   recency=timed.recency)
         t2 = time.perf_counter()
-        judged = self._read(question, found, retriever)
+        judged = self._read(searched, found, retriever)
+        outside = None
+        if timed.windowed and not (found.answerable and (judged is None or judged.answered)):
+            wide = retriever.retrieve(searched, query=query, k=k, filters=filters, as_of=cutoff)
+            wide_judged = self._read(searched, wide, retriever)
+            if wide.answerable and (wide_judged is None or wide_judged.answered):
+                outside = wide
         t3 = time.perf_counter()
-        keyed, short, abstained = composer.compose(question, found.citations, self.settings.quote_limit, judged)
-        span = self._span(short, judged, found, retriever)
-        if short and span is None:  # never show a short answer that is not at its offsets
-            judged = replace(judged, text=None) if judged else Judgement(True, 1.0)
-            keyed, short, abstained = composer.compose(question, found.citations, self.settings.quote_limit, judged)
-        answer = Answer(question=question, answer=render(keyed, found.citations), abstained=abstained,
-                        citations=found.citations, short_answer=short, retrieval_query=query, keyed=keyed,
-                        short_answer_span=span, answerability=judged.p if judged else None)
+        if outside is not None:  # nothing in the window says it; something outside it does
+            when = window.month(min(retriever.published[retriever.corpus.article_row[c.article_id]]
+                                    for c in outside.citations[: self.settings.quote_limit]))
+            keyed = composer.outside_window(question, timed.intent.label, when, outside.citations,
+                                            self.settings.quote_limit)
+            answer = Answer(question=question, answer=render(keyed, outside.citations), abstained=True,
+                            citations=outside.citations, retrieval_query=query, keyed=keyed)
+        else:
+            keyed, short, abstained = composer.compose(searched, found.citations, self.settings.quote_limit, judged)
+            span = self._span(short, judged, found, retriever)
+            if short and span is None:  # never show a short answer that is not at its offsets
+                judged = replace(judged, text=None) if judged else Judgement(True, 1.0)
+                keyed, short, abstained = composer.compose(searched, found.citations, self.settings.quote_limit,
+                                                           judged)
+            if timed.recency is not None and not abstained:
+                keyed = self._as_of_newest(keyed, found, retriever, asked_at)
+            answer = Answer(question=question, answer=render(keyed, found.citations), abstained=abstained,
+                            citations=found.citations, short_answer=short, retrieval_query=query, keyed=keyed,
+                            short_answer_span=span, answerability=judged.p if judged else None)
+        answer = replace(answer, as_of=window.iso(asked_at), time=timed.to_dict() if timing else None)
         timings = {"load": (t1 - t0) * 1e3, "embed": found.timings_ms["embed"], "search": found.timings_ms["search"],
                    "read": (t3 - t2) * 1e3,
                    "answer": found.timings_ms["decide"] + (time.perf_counter() - t3) * 1e3}
-        if mode == "llm" and not abstained:  # retrieval and the reader decide first: no answer, no LLM
+        if mode == "llm" and not answer.abstained:  # retrieval and the reader decide first: no answer, no LLM
             t3 = time.perf_counter()
             answer = yield from self._generate(answer, found, history)
             timings["generate"] = (time.perf_counter() - t3) * 1e3
@@ -202,6 +240,32 @@ class QA:
             yield from composer.pieces(answer.answer)
         timings["total"] = (time.perf_counter() - t0) * 1e3
         yield replace(answer, timings_ms={name: round(v, 2) for name, v in timings.items()})
+
+    def _as_of(self, as_of: datetime | str | float | None) -> float:
+        """`as_of` as epoch seconds (now when not given); `InvalidFilter` naming it when it is not a date."""
+        if as_of is None or as_of == "":
+            return time.time()
+        if isinstance(as_of, datetime):
+            return (as_of if as_of.tzinfo else as_of.replace(tzinfo=timezone.utc)).timestamp()
+        return as_time(as_of, "as_of")
+
+    @staticmethod
+    def _plan(question: str, asked_at: float, retriever: Retriever, filters: dict[str, Any],
+              timing: bool) -> TimePlan:
+        """How the question's time applies (nothing when time handling is off)."""
+        if not timing:
+            return TimePlan(TimeIntent("none"), question=question)
+        intent = read_time(question, datetime.fromtimestamp(asked_at, tz=timezone.utc))
+        return window.plan(question, intent, asked_at, retriever.dated, filters)
+
+    @staticmethod
+    def _as_of_newest(keyed: str, found: Retrieval, retriever: Retriever, asked_at: float) -> str:
+        """A "latest" answer from evidence older than a day says how old: "As of April 10, 2024 (...): ..."."""
+        times = [retriever.published[retriever.corpus.article_row[c.article_id]] for c in found.citations]
+        times = [t for t in times if t == t]  # dated ones
+        if not times or max(times) >= asked_at - window.DAY:
+            return keyed
+        return f"As of {window.day(max(times))} (the newest article cited): {keyed}"
 
     def reader(self) -> Reader | None:
         """The reader model (loaded on first use), or None when `settings.reader` is off or no weights ship."""

@@ -31,11 +31,15 @@ class UnknownAnswerer(QAError):
     """The answerer must be one of: auto, extractive, llm."""
 
 
+class InvalidFilter(QAError):
+    """A filter is not of the form expected."""
+
+
 class EmptyIndex(QAError):
     """The index holds no articles yet: run `qa ingest seeds/` (or any folder of articles) first."""
 
 
 __all__ = [
-    "EmptyIndex", "EmptyQuestion", "IndexBusy", "InvalidQuestion", "ModelMismatch", "QAError", "QuestionTooLong",
+    "EmptyIndex", "EmptyQuestion", "IndexBusy", "InvalidFilter", "InvalidQuestion", "ModelMismatch", "QAError", "QuestionTooLong",
     "SourcedError", "StoreError", "StoreUnavailable", "UnknownAnswerer", "UnknownArticle", "UnsupportedEncoder",
 ]

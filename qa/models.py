@@ -22,6 +22,8 @@ class Citation:
     score: float
     url: str = ""
     published_at: str = ""
+    dates: list[dict[str, Any]] = field(default_factory=list)  # relative dates in the sentence, resolved
+    also_in: list[str] = field(default_factory=list)  # sources of the other copies of its story
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -87,6 +89,8 @@ class Answer:
     warning: str | None = None  # why an LLM answer was asked for and an extractive one is given
     short_answer_span: AnswerSpan | None = None  # the short answer's offsets in its article
     answerability: float | None = None  # the reader's calibrated chance that the evidence answers (None: not read)
+    as_of: str = ""  # the day the question was asked (ISO 8601, UTC)
+    time: dict[str, Any] | None = None  # the question's time as read: kind, phrase, window, applied
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the shape of `qa ask --json`)."""
@@ -104,6 +108,8 @@ class Answer:
             "dropped": [d.to_dict() for d in self.dropped],
             "attributed": [a.to_dict() for a in self.attributed],
             "warning": self.warning,
+            "as_of": self.as_of,
+            "time": self.time,
             "timings_ms": dict(self.timings_ms),
         }
 

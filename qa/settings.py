@@ -71,4 +71,5 @@ class Settings:
     llm_options: dict[str, Any] = field(default_factory=dict)  # extra request fields (e.g. llama.cpp `grammar`)
     reader: bool = True  # read the evidence: short answers and answerability (qa/answers/reader.py)
     reader_path: str | None = None  # a folder with other reader weights (default: the shipped ones)
+    time: bool = True  # read time in questions ("this week", "latest") against `as_of`; off: every date is a word
     reader_threads: int = 1  # onnxruntime threads per question read (1 measured fastest with other requests)

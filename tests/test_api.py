@@ -117,6 +117,11 @@ def test_filters(client):
     assert not sources["abstained"]
     nothing = ask(client, AGADEZ, filters={"article_ids": ["no-such-article"]})
     assert nothing["abstained"]
+    # the seed article has no date: a date window leaves it out, as_of does not
+    undated = ask(client, AGADEZ, filters={"published_after": "2020-01-01"})
+    assert undated["abstained"] and undated["citations"] == []
+    asked = ask(client, AGADEZ, as_of="2024-04-12")
+    assert not asked["abstained"] and asked["as_of"] == "2024-04-12T00:00:00Z"
 
 
 @pytest.mark.parametrize(("body", "status", "says"), [
@@ -128,6 +133,8 @@ def test_filters(client):
     ({"question": AGADEZ, "k": "many"}, 422, "k"),
     ({"question": AGADEZ, "filters": {"colour": "red"}}, 422, "filters.colour"),
     ({"question": AGADEZ, "extra": 1}, 422, "extra"),
+    ({"question": AGADEZ, "filters": {"published_after": "soon-ish"}}, 400, "published_after"),
+    ({"question": AGADEZ, "as_of": "2022-13-45"}, 400, "as_of"),
     ({"question": "why " * 1000}, 422, "too long"),
     ([AGADEZ], 422, "body"),
 ])

@@ -184,6 +184,41 @@ def test_upload_then_ask_then_remove(page):
     page.wait_for_function("!document.querySelector('#articles').innerText.includes('Zorbian')")
 
 
+def test_as_of_reads_this_week_shows_the_chip_and_it_can_be_removed(page):
+    import json
+
+    def council(day: str, topic: str) -> dict:
+        return {"id": f"millbrook-{day}", "title": f"Millbrook council votes on {topic}", "source": "Millbrook Post",
+                "published_at": f"{day}T09:00:00Z",
+                "text": f"The Millbrook council voted on the {topic} plan on Tuesday. Members debated the {topic} "
+                        f"plan for three hours. The {topic} plan passed by five votes to two."}
+
+    records = [council("2024-03-06", "budget"), council("2024-03-20", "housing")]  # Wednesdays
+    body = "\n".join(json.dumps(r) for r in records).encode()
+    upload(page, [{"name": "millbrook.jsonl", "mimeType": "application/json", "buffer": body}])
+    page.locator("#articles", has_text="Millbrook council votes on housing").wait_for()
+    page.locator("#as-of textarea, #as-of input").first.fill("2024-03-21")
+
+    ask(page, "What plan did the Millbrook council vote on this week?")
+    sources = page.locator("#sources")
+    chip = sources.locator(".time-chip")
+    assert "this week" in chip.inner_text() and "March 2024" in chip.inner_text()
+    assert "housing" in page.locator("#src-0-1 .sentence").inner_text()
+    assert "March 20, 2024" in page.locator("#src-0-1 .meta").inner_text()  # each citation's date
+    assert "(March 19, 2024)" in page.locator("#src-0-1 .sentence").inner_text()  # "on Tuesday", resolved
+    page.locator("#drop-time").click()  # the chip removed: the same question, its date words only words
+    page.wait_for_function("!document.querySelector('#sources .time-chip')")
+    page.locator("#sources details.src").first.wait_for()
+
+    for _ in records:
+        page.locator("#remove-choice input").click()
+        page.get_by_role("option", name="Millbrook", exact=False).first.click()
+        page.locator("#remove").click()
+        page.locator("#upload-status", has_text="Removed").wait_for()
+        page.locator("#upload-status").evaluate("el => el.innerHTML = ''")
+    page.wait_for_function("!document.querySelector('#articles').innerText.includes('Millbrook')")
+
+
 def test_article_markup_is_shown_as_text(page):
     hostile = (b'<script>window.__owned = 1; alert("owned")</script> The Vantor dam holds 777 tonnes of water. '
                b'<img src=x onerror="window.__owned = 2; alert(2)"> It was built in 1950.\n'

@@ -110,5 +110,5 @@ def test_ask_shows_every_citation_with_title_source_date_and_offsets(tmp_path: P
                 f"    {c['sentence']}\n") in result.output
     assert list(data) == ["question", "answer", "abstained", "short_answer", "short_answer_span", "answerability",
                           "citations", "retrieval_query", "answerer", "llm_model", "dropped", "attributed", "warning",
-                          "timings_ms"]
+                          "as_of", "time", "timings_ms"]
     assert (data["answerer"], data["llm_model"], data["dropped"], data["warning"]) == ("extractive", None, [], None)

@@ -51,7 +51,7 @@ def test_jsonl_articles_with_fields_and_a_bad_line():
         json.dumps({"body": "Body works too.", "source": "RTN"}),
     ]
     items = parse_bytes("feed.jsonl", "\n".join(lines).encode())
-    assert isinstance(items[0], Article) and items[0].id == "n1" and items[0].published_at == "2024-04-12"
+    assert isinstance(items[0], Article) and items[0].id == "n1" and items[0].published_at == "2024-04-12T00:00:00Z"
     assert isinstance(items[1], LoadProblem) and items[1].line == 2 and "'text'" in items[1].message
     assert isinstance(items[2], LoadProblem) and items[2].line == 3 and "JSON" in items[2].message
     assert isinstance(items[3], Article) and items[3].source == "RTN"

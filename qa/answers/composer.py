@@ -7,7 +7,7 @@ from typing import Iterator
 
 from qa import text as tx
 from qa.answers.citations import marker
-from qa.answers.phrasing import not_said
+from qa.answers.phrasing import asked, not_said
 from qa.answers.reading import Judgement
 from qa.models import Citation
 
@@ -77,6 +77,15 @@ def compose(question: str, citations: list[Citation], quote_limit: int,
     if short:
         return f"{short} {marker(citations[0].key)}\n\n{quoted}", short, False
     return quoted, None, False
+
+
+def outside_window(question: str, label: str, when: str, citations: list[Citation], quote_limit: int) -> str:
+    """The keyed answer when nothing in the question's window says it and articles outside it do:
+    "Nothing in the articles from 3-9 June 2024 says who ... The closest, from May 2024: ..."."""
+    quoted = " ".join(f"“{c.sentence}” {marker(c.key)}" for c in citations[:quote_limit])
+    clause = asked(question)
+    said = f"says {clause}" if clause else f"answers “{question.strip()}”"
+    return f"Nothing in the articles from {label} {said}. The closest, from {when}:\n\n{quoted}"
 
 
 def pieces(text: str, words: int = 6) -> Iterator[str]:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from qa.errors import SourcedError
 from qa.lab import generated
 
 
@@ -15,8 +16,10 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def evaluate_jsonl(engine: Any, path: str | Path) -> dict[str, Any]:
-    """Ask every question; count evidence-first answers and abstentions on unanswerable ones."""
+def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = None) -> dict[str, Any]:
+    """Ask every question (as of its `as_of`, when it has one); count evidence-first answers and abstentions on
+    unanswerable ones, and, for questions that name the articles that answer them (`expect_article_ids`), how
+    often the first citation is from one of them, per `kind` (window, latest, plain, ...)."""
     rows = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -26,13 +29,23 @@ def evaluate_jsonl(engine: Any, path: str | Path) -> dict[str, Any]:
             question = item["question"]
         except (json.JSONDecodeError, KeyError, TypeError):
             raise ValueError(f"{path}:{number}: expected a JSON object with a 'question' field") from None
-        answer = engine.ask(question)
+        try:
+            answer = engine.ask(question, as_of=item.get("as_of"), use_time=use_time)
+        except SourcedError as exc:
+            raise ValueError(f"{path}:{number}: {exc}") from None
         evidence = item.get("evidence")
         answers = item.get("answers") or []
         first = answer.citations[0].sentence if answer.citations else ""
+        expected = item.get("expect_article_ids") or []
         rows.append({
             "id": item.get("id", str(number)),
             "question": question,
+            "kind": item.get("kind", ""),
+            "as_of": item.get("as_of"),
+            "right_article_first": bool(expected) and bool(answer.citations)
+            and answer.citations[0].article_id in expected,
+            "first_article": answer.citations[0].article_id if answer.citations else None,
+            "time": answer.time,
             "answerable": bool(item.get("answerable", bool(evidence or answers))),
             "abstained": answer.abstained,
             "evidence_first": bool(evidence) and _norm(first) == _norm(evidence),
@@ -52,8 +65,21 @@ def evaluate_jsonl(engine: Any, path: str | Path) -> dict[str, Any]:
         "unanswerable": len(unanswerable),
         "abstained_unanswerable": sum(r["abstained"] for r in unanswerable),
         "false_abstentions": sum(r["abstained"] for r in answerable),
+        **_by_kind(rows),
         "rows": rows,
     }
+
+
+def _by_kind(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Right article cited first, per question kind, over questions that name their articles."""
+    named = [r for r in rows if r["kind"] or r["right_article_first"]]
+    kinds = sorted({r["kind"] for r in named})
+    if not named:
+        return {}
+    return {"right_article_first": {
+        kind: {"n": len(of), "right": sum(r["right_article_first"] for r in of),
+               "share": round(sum(r["right_article_first"] for r in of) / len(of), 4)}
+        for kind in kinds for of in [[r for r in named if r["kind"] == kind]]}}
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -65,6 +91,8 @@ def format_table(result: dict[str, Any]) -> str:
         f"unanswerable abstained         {result['abstained_unanswerable']}/{result['unanswerable']}",
         f"answerable but abstained       {result['false_abstentions']}/{result['answerable']}",
         *generated.format_lines(result),
+        *[f"right article first ({kind}){' ' * max(1, 10 - len(kind))}{v['right']}/{v['n']}"
+          for kind, v in result.get("right_article_first", {}).items()],
     ]
     misses = [r for r in result["rows"] if (r["answerable"] and not r["evidence_first"])
               or (not r["answerable"] and not r["abstained"])]

@@ -66,7 +66,7 @@ class Vocabulary:
             return True
         if len(word) < 5:
             return False
-        return any(_one_edit(word, other) for n in (len(word) - 1, len(word), len(word) + 1)
+        return any(one_edit(word, other) for n in (len(word) - 1, len(word), len(word) + 1)
                    for other in self.by_shape.get((word[0], n), ()))
 
 
@@ -106,7 +106,7 @@ def subject_terms(words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(tx.stem(w) for w in opening if w not in tx.STOPWORDS)
 
 
-def _one_edit(a: str, b: str) -> bool:
+def one_edit(a: str, b: str) -> bool:
     """One insertion, deletion, substitution or swap of neighbours turns `a` into `b`."""
     if len(a) > len(b):
         a, b = b, a

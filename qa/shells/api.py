@@ -34,6 +34,10 @@ class Filters(BaseModel):
     article_ids: list[str] | None = Field(None, description="Only these article ids.")
     sources: list[str] | None = Field(None, description="Only articles from these sources (or with these titles).")
     exclude_article_ids: list[str] | None = Field(None, description="Never these article ids.")
+    published_after: str | float | None = Field(
+        None, description="Only articles published at or after this date (ISO 8601, 2024/04/12, epoch seconds).",
+        examples=["2024-04-01"])
+    published_before: str | float | None = Field(None, description="Only articles published before this date.")
 
 
 class AskRequest(BaseModel):
@@ -46,6 +50,9 @@ class AskRequest(BaseModel):
                           "or [question, answer] pairs, oldest first. Follow-ups are searched with them.")
     k: int | None = Field(None, ge=1, le=20, description="Number of cited sentences (default 5).")
     filters: Filters | None = None
+    as_of: str | float | None = Field(
+        None, description="The day the question is asked (default: now): 'this week' and 'latest' are read "
+                          "against it; articles published after it are not searched.", examples=["2024-04-12"])
     answerer: Literal["auto", "extractive", "llm"] | None = Field(
         None, description="extractive: quoted sentences; llm: written by the server's LLM, every sentence "
                           "verified against its citations (extractive, with a warning, when that fails); "
@@ -68,7 +75,7 @@ def health(engine: Any = Depends(engine_of)) -> dict[str, Any]:
 
 def _asked(body: AskRequest) -> dict[str, Any]:
     filters = body.filters.model_dump(exclude_none=True) if body.filters else None
-    return {"k": body.k, "history": body.history, "filters": filters, "answerer": body.answerer}
+    return {"k": body.k, "history": body.history, "filters": filters, "answerer": body.answerer, "as_of": body.as_of}
 
 
 @router.post("/ask", summary="Answer a question with cited sentences")

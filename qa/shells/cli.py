@@ -110,9 +110,18 @@ def _print_answer(answer: Answer) -> None:
     if answer.citations:
         click.echo("")
     for c in answer.citations:
-        where = [part for part in (c.source, c.published_at) if part] + [f"chars {c.start}-{c.end}"]
+        where = [part for part in (c.source, c.published_at[:10]) if part] + [f"chars {c.start}-{c.end}"]
         click.echo(f"[{c.n}] {c.title} ({', '.join(where)})")
         click.echo(f"    {c.sentence}")
+        if c.dates:
+            click.echo("    " + "; ".join(f"{d['text']} = {d['date']}" for d in c.dates))
+        if c.also_in:
+            click.echo(f"    also in: {', '.join(c.also_in)}")
+    if answer.time and answer.time.get("kind") != "none":
+        t = answer.time
+        label = f" = {t['label']}" if t.get("label") else ""
+        state = "applied" if t.get("applied") else f"not applied: {t.get('note', '')}".rstrip(": ")
+        click.echo(f"\n(time: \u201c{t.get('phrase', '')}\u201d{label}, as of {answer.as_of[:10]}; {state})")
     if answer.answerer == "llm":
         click.echo(f"\n(written by {answer.llm_model}; every sentence checked against the sentences it cites)")
     for d in answer.dropped:
@@ -122,15 +131,24 @@ def _print_answer(answer: Answer) -> None:
 @main.command()
 @click.argument("question", nargs=-1, required=True)
 @click.option("-k", "k", type=click.IntRange(1, 20), default=None, help="Number of cited sentences (default 5).")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="The day the question is asked (default: now): 'this week' and 'latest' are read against it, "
+                   "and later articles are not searched. E.g. 2024-04-12.")
+@click.option("--after", default=None, metavar="DATE", help="Only articles published on or after DATE.")
+@click.option("--before", default=None, metavar="DATE", help="Only articles published before DATE.")
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only articles from this source (repeat).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @llm_options
 @common
 @click.pass_context
-def ask(ctx: click.Context, question: tuple[str, ...], k: int | None, as_json: bool, index_dir: str | None,
+def ask(ctx: click.Context, question: tuple[str, ...], k: int | None, as_of: str | None, after: str | None,
+        before: str | None, sources: tuple[str, ...], as_json: bool, index_dir: str | None,
         chroma_url: str | None, model: str | None) -> None:
     """Answer a question from the indexed articles, with citations."""
     _setup(ctx, index_dir, chroma_url, model)
-    answer = _engine(ctx).ask(" ".join(question), k=k)
+    filters = {"published_after": after, "published_before": before, "sources": list(sources)}
+    answer = _engine(ctx).ask(" ".join(question), k=k, as_of=as_of,
+                              filters={name: v for name, v in filters.items() if v})
     if as_json:
         click.echo(answer.to_json(indent=2))
     else:
@@ -212,19 +230,24 @@ def check(ctx: click.Context, repair: bool, as_json: bool, index_dir: str | None
               help="squad: write report.md, results.jsonl and plots.png here.")
 @click.option("--exclude-gold", is_flag=True,
               help="squad: ask every question again with its gold paragraph excluded; it should abstain then.")
+@click.option("--time/--no-time", "use_time", default=True, show_default=True,
+              help="jsonl: read time in the questions against each one's as_of (--no-time: date words are words).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @llm_options
 @common
 @click.pass_context
 def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_index: str | None,
-          report_dir: str | None, exclude_gold: bool, as_json: bool, index_dir: str | None,
+          report_dir: str | None, exclude_gold: bool, use_time: bool, as_json: bool, index_dir: str | None,
           chroma_url: str | None, model: str | None) -> None:
     """Score answers against a question file (JSONL: question, answers, evidence; or SQuAD JSON)."""
     from qa.lab import evaluation as ev
 
     if fmt == "jsonl":
         _setup(ctx, index_dir, chroma_url, model)
-        result = ev.evaluate_jsonl(_engine(ctx), file)
+        try:
+            result = ev.evaluate_jsonl(_engine(ctx), file, use_time=use_time)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
         click.echo(json.dumps(result, indent=2) if as_json else ev.format_table(result))
         return
     import tempfile
@@ -266,6 +289,9 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
               help="Instead: what reading adds to a question (SQuAD questions with and without the reader).")
 @click.option("--squad-index", "bench_index", type=click.Path(file_okay=False), default=None,
               help="With --reader: build the SQuAD index here once and reuse it.")
+@click.option("--filters", "filter_bench", is_flag=True,
+              help="Instead: what a new date window, source filter or 3,000-id list costs a question, against the "
+                   "same question unfiltered (synthetic dated news of about --sentences sentences).")
 @click.option("--checker", is_flag=True,
               help="Instead: precision and recall of the LLM answer checker on claims built from SQuAD.")
 @click.option("--questions", type=click.IntRange(10), default=2000, show_default=True,
@@ -273,10 +299,17 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articles: int, runs: int,
           scale: bool, sentences: int, scale_index: str | None, reader_bench: bool, bench_index: str | None,
-          checker: bool, questions: int, as_json: bool) -> None:
+          filter_bench: bool, checker: bool, questions: int, as_json: bool) -> None:
     """Benchmark ingest throughput, query latency by index size, cold start, memory; llama-index side by side."""
     from qa.lab import bench as b
 
+    if filter_bench:
+        from qa.lab.filter_bench import run_filter_bench
+
+        found = run_filter_bench(sentences=sentences, runs=runs, index=scale_index,
+                                 log=lambda msg: click.echo(msg, err=True))
+        click.echo(b.to_json(found))
+        return
     if reader_bench:
         from qa.lab.reader_bench import format_reader_bench, run_reader_bench
 
@@ -362,6 +395,16 @@ def train_reader(squad_file: str, work: str, out: str | None, epochs: int, threa
                 "--threads", str(threads)])
     if code:
         raise SystemExit(code)
+
+
+@train.command(name="recency")
+@click.option("--seeds", default="1,2,3", show_default=True, help="Seeds of the generated dated archives fitted on.")
+def train_recency_cmd(seeds: str) -> None:
+    """Fit the age-feature weights of "latest" questions on generated dated archives (a few minutes)."""
+    from qa.lab.train_recency import train_recency
+
+    train_recency(seeds=tuple(int(s) for s in seeds.split(",") if s.strip()),
+                  log=lambda msg: click.echo(msg, err=True))
 
 
 @main.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from qa.answers.citations import render
@@ -30,6 +31,9 @@ CSS = """
 #sources .answer-span { background: #9be9a8; color: #000; font-weight: 600; font-style: normal; padding: 1px 2px;
   border-radius: 3px; }
 #sources .head { font-size: 0.9em; color: var(--body-text-color-subdued); }
+#sources .time-chip { display: inline-block; margin: 4px 0; padding: 2px 10px; border-radius: 12px;
+  background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary); font-size: 0.85em; }
+#sources .resolved-date { color: var(--body-text-color-subdued); font-style: normal; }
 #sources .abstained { border-left: 4px solid #d0a000; padding: 6px 10px; background: var(--background-fill-secondary); }
 #articles table { width: 100%; font-size: 0.85em; }
 #articles td, #articles th { padding: 2px 4px; vertical-align: top; text-align: left; }
@@ -108,7 +112,30 @@ def answer_markdown(answer: Turn, turn: int) -> str:
 
 
 def _meta(c: Citation) -> str:
-    return " · ".join(esc(p) for p in (c.source, c.published_at) if p)
+    meta = " · ".join(esc(p) for p in (c.source, _date(c.published_at)) if p)
+    if c.also_in:
+        meta += f' · <span class="also-in">also in: {esc(", ".join(c.also_in))}</span>'
+    return meta
+
+
+def _date(published: str) -> str:
+    """'2024-04-10T09:30:00Z' as 'April 10, 2024' (unreadable: as it is)."""
+    try:
+        d = datetime.strptime(published[:10], "%Y-%m-%d")
+    except ValueError:
+        return published
+    return f"{d:%B} {d.day}, {d.year}"
+
+
+def time_chip(answer: Answer) -> str:
+    """The question's time as read ("this week = 3-9 June 2024"), as a chip ('' when it said none)."""
+    t = answer.time or {}
+    if t.get("kind", "none") == "none":
+        return ""
+    label = f" = {t['label']}" if t.get("label") else ""
+    state = "" if t.get("applied") else f" (not applied: {t.get('note', '')})"
+    return (f'<span class="time-chip" title="how the question\'s time was read, as of {esc(answer.as_of[:10])}">'
+            f"🕒 “{esc(t.get('phrase', ''))}”{esc(label)}{esc(state)}</span>")
 
 
 def context_html(text: str, start: int, end: int, limit: int = CONTEXT_CHARS) -> str:
@@ -125,12 +152,23 @@ def context_html(text: str, start: int, end: int, limit: int = CONTEXT_CHARS) ->
 
 
 def sentence_html(c: Citation, span: AnswerSpan | None) -> str:
-    """The cited sentence, escaped, with the short answer inside it highlighted when it lies there."""
+    """The cited sentence, escaped, with the short answer inside it highlighted when it lies there, and each
+    relative date followed by the date it means: "Wednesday (April 10, 2024)"."""
     if span is None or span.citation != c.n or not c.start <= span.start < span.end <= c.end:
-        return esc(c.sentence)
+        return _dated(c, 0, len(c.sentence))
     a, b = span.start - c.start, span.end - c.start
-    return (f'{esc(c.sentence[:a])}<span class="answer-span" title="the short answer">{esc(c.sentence[a:b])}</span>'
-            f"{esc(c.sentence[b:])}")
+    return (f'{_dated(c, 0, a)}<span class="answer-span" title="the short answer">{_dated(c, a, b)}</span>'
+            f"{_dated(c, b, len(c.sentence))}")
+
+
+def _dated(c: Citation, lo: int, hi: int) -> str:
+    """c.sentence[lo:hi] escaped, each resolved relative date inside it followed by its date."""
+    out, at = [], lo
+    for d in sorted(c.dates, key=lambda d: d["start"]):
+        if lo <= d["start"] and d["end"] <= hi and d["start"] >= at:
+            out.append(esc(c.sentence[at:d["end"]]) + f' <span class="resolved-date">({esc(d["date"])})</span>')
+            at = d["end"]
+    return "".join(out) + esc(c.sentence[at:hi])
 
 
 def _source_html(c: Citation, text: str | None, turn: int, span: AnswerSpan | None = None) -> str:
@@ -160,10 +198,12 @@ def sources_html(engine: Any, answer: Turn | None, turn: int) -> str:
     head = f'<div class="head">Sources for “{esc(answer.question)}”'
     if answer.retrieval_query and answer.retrieval_query != answer.question:
         head += f' · follow-up, searched as “{esc(answer.retrieval_query)}”'
-    head += "</div>"
+    head += "</div>" + (f'<div class="time">{time_chip(answer)}</div>' if time_chip(answer) else "")
     if answer.abstained and not answer.citations:
         return head + f'<div class="abstained">{esc(answer.answer)} No sentence in the articles answers this.</div>'
-    if answer.abstained:  # the reader found no answer in them: what is missing, then the closest sentences
+    if answer.abstained and answer.answer.startswith("Nothing in the articles from"):  # outside the window
+        head += f'<div class="abstained">{esc(answer.answer.split(chr(10))[0])}</div>'
+    elif answer.abstained:  # the reader found no answer in them: what is missing, then the closest sentences
         head += (f'<div class="abstained">{esc(answer.answer.split(" The closest:")[0])} '
                  "The closest sentences, which do not answer it:</div>")
     texts: dict[str, str | None] = {}
@@ -189,7 +229,9 @@ def articles_html(infos: list[Any]) -> str:
         return "<p>No articles indexed yet: add some above.</p>"
     rows = "".join(
         f"<tr><td>{esc(a.title)}<br><code>{esc(a.id)}</code></td><td>{esc(a.source)}"
-        f"{'<br>' + esc(a.published_at) if a.published_at else ''}</td><td>{a.n_sentences}</td></tr>"
+        f"{'<br>' + esc(_date(a.published_at)) if a.published_at else ''}"
+        f"{'<br><i>story ' + esc(a.story) + '</i>' if getattr(a, 'story', '') and a.story != a.id else ''}"
+        f"</td><td>{a.n_sentences}</td></tr>"
         for a in infos
     )
     return (f"<table><thead><tr><th>Article ({len(infos)})</th><th>Source</th><th>Sentences</th></tr></thead>"

@@ -55,12 +55,17 @@ def _messages(turns: list[Turn], partial: str | None = None) -> list[dict[str, s
     return out
 
 
-def _filters(sources: list[str] | None, article_ids: list[str] | None) -> dict[str, list[str]] | None:
-    filters = {}
+def _filters(sources: list[str] | None, article_ids: list[str] | None, after: str = "",
+             before: str = "") -> dict[str, Any] | None:
+    filters: dict[str, Any] = {}
     if sources:
         filters["sources"] = list(sources)
     if article_ids:
         filters["article_ids"] = list(article_ids)
+    if (after or "").strip():
+        filters["published_after"] = after.strip()
+    if (before or "").strip():
+        filters["published_before"] = before.strip()
     return filters or None
 
 
@@ -98,7 +103,8 @@ class _Events:
             return self.engine.ask(question, k=k, history=turns, answerer=answerer).to_dict()
 
     def respond(self, question: str, turns: list[Turn], k: float, sources: list[str] | None,
-                article_ids: list[str] | None, mode: str = EXTRACTIVE) -> Iterator[tuple[Any, ...]]:
+                article_ids: list[str] | None, mode: str = EXTRACTIVE, as_of: str = "", after: str = "",
+                before: str = "", use_time: bool = True) -> Iterator[tuple[Any, ...]]:
         """Ask, show the answer streaming in, then its sources; a refused question shows its reason in the chat.
 
         An LLM's tokens show as they come, marked unverified, then the verified answer replaces them.
@@ -113,7 +119,9 @@ class _Events:
         written = ""
         try:
             for event in self.engine.ask_stream(question, k=int(k), history=_history(turns), pieces=False,
-                                                filters=_filters(sources, article_ids), answerer=MODES.get(mode)):
+                                                filters=_filters(sources, article_ids, after, before),
+                                                answerer=MODES.get(mode), as_of=(as_of or "").strip() or None,
+                                                use_time=use_time):
                 if isinstance(event, Answer):
                     answer = event
                 else:
@@ -128,6 +136,22 @@ class _Events:
                 yield "", _messages(turns, partial=prefix), turns, gr.update()
                 time.sleep(0.03)
         yield "", _messages(turns), turns, sources_html(self.engine, answer, turn)
+
+    def without_time(self, turns: list[Turn], k: float, sources: list[str] | None, article_ids: list[str] | None,
+                     mode: str, as_of: str, after: str, before: str) -> Iterator[tuple[Any, ...]]:
+        """The time chip removed: the last question asked again with its date words read as words."""
+        if not turns:
+            yield gr.update(), gr.update(), turns, gr.update()
+            return
+        last = turns[-1]
+        yield from self.respond(last.question, turns[:-1], k, sources, article_ids, mode, as_of, after, before,
+                                use_time=False)
+
+    def time_button(self, turns: list[Turn]) -> Any:
+        """The chip's remove button: shown while the last answer applied a time window or recency."""
+        last = turns[-1] if turns else None
+        applied = isinstance(last, Answer) and bool((last.time or {}).get("applied"))
+        return gr.update(visible=applied)
 
     def show_turn(self, turns: list[Turn], evt: gr.SelectData) -> Any:
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -178,6 +202,8 @@ def build_ui(engine: Any) -> gr.Blocks:
                     question = gr.Textbox(elem_id="question", show_label=False, scale=6, autofocus=True,
                                           placeholder="Ask about the articles, e.g. How many US troops are in Agadez?")
                     send = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=80)
+                drop_time = gr.Button("✕ Ignore the question's time window", elem_id="drop-time", size="sm",
+                                      visible=False)
                 sources = gr.HTML(sources_html(engine, None, 0), elem_id="sources")
             with gr.Column(scale=2):
                 k = gr.Slider(1, 20, value=engine.settings.k, step=1, label="Number of sources", elem_id="k")
@@ -188,6 +214,12 @@ def build_ui(engine: Any) -> gr.Blocks:
                     info=(f"LLM: {llm.url}" if llm is not None else "LLM answers: start the server with --llm URL"))
                 source_filter = gr.Dropdown(multiselect=True, label="Only these sources", elem_id="source-filter")
                 article_filter = gr.Dropdown(multiselect=True, label="Only these articles", elem_id="article-filter")
+                as_of = gr.Textbox(label="As of", placeholder="today (or a date such as 2024-04-12)", elem_id="as-of",
+                                   info="'this week' and 'latest' are read against this day")
+                with gr.Row():
+                    after = gr.Textbox(label="Published from", placeholder="any date", elem_id="after", min_width=80)
+                    before = gr.Textbox(label="Published before", placeholder="any date", elem_id="before",
+                                        min_width=80)
                 clear = gr.Button("New chat", size="sm")
                 with gr.Accordion("Articles", open=True):
                     files = gr.File(file_count="multiple", file_types=list(SUPPORTED), elem_id="upload",
@@ -198,10 +230,13 @@ def build_ui(engine: Any) -> gr.Blocks:
                         to_remove = gr.Dropdown(label="Remove an article", elem_id="remove-choice", scale=3)
                         remove_btn = gr.Button("Remove", variant="stop", elem_id="remove", scale=1, min_width=80)
 
-        chat_inputs = [question, turns, k, source_filter, article_filter, mode]
+        chat_inputs = [question, turns, k, source_filter, article_filter, mode, as_of, after, before]
         chat_outputs = [question, chatbot, turns, sources]
         gr.on([question.submit, send.click], on.respond, chat_inputs, chat_outputs, api_name="chat",
-              api_visibility="undocumented", show_progress="hidden")
+              api_visibility="undocumented", show_progress="hidden").then(
+            on.time_button, turns, drop_time, api_visibility="private")
+        drop_time.click(on.without_time, [turns, *chat_inputs[2:]], chat_outputs, api_visibility="private",
+                        show_progress="hidden").then(on.time_button, turns, drop_time, api_visibility="private")
         chatbot.example_select(on.pick_example, None, question, api_visibility="private").then(
             on.respond, chat_inputs, chat_outputs, api_visibility="private", show_progress="hidden")
         chatbot.select(on.show_turn, turns, sources, api_visibility="private", show_progress="hidden")

@@ -1,0 +1,65 @@
+"""Syndicated copies as retrieval sees them: each article's story, the copy a story is cited from, the others.
+
+Ingest gives every article a story id (`index.stories`: MinHash over its words; the id of the story's
+first article, or its own). Here, per corpus generation: which live copy a story is cited from (the one
+marked as the wire original, else the earliest published, else the first indexed) and the sources of its
+other copies, for "also in: USA Today, Yahoo News".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from index.layout import Corpus
+
+
+@dataclass(frozen=True)
+class Stories:
+    """Story clusters over the article rows of one corpus."""
+
+    story: np.ndarray  # per article row: its story number
+    chosen: np.ndarray  # per story number: the article row it is cited from
+    members: list[list[int]]  # per story number: its live article rows, the chosen one first
+    sources: list[str]
+    shared: bool  # some story has two or more live copies
+    _first_row: np.ndarray  # per article row: the sentence row it starts at (-1: none)
+    _n_sentences: np.ndarray
+
+    @classmethod
+    def of(cls, corpus: Corpus, published: np.ndarray) -> "Stories":
+        """The clusters of a corpus; `published`: epoch seconds per article row (NaN: undated)."""
+        n = len(corpus.articles)
+        live = corpus.article_live if corpus.article_live is not None else np.ones(n, bool)
+        numbers: dict[str, int] = {}
+        story = np.fromiter((numbers.setdefault(a.story or a.id, len(numbers)) for a in corpus.articles), np.int64, n)
+        members: list[list[int]] = [[] for _ in numbers]
+        for row in np.flatnonzero(live):
+            members[story[row]].append(int(row))
+        when = np.where(np.isnan(published), np.inf, published)
+
+        def rank(row: int) -> tuple[Any, ...]:
+            return (not corpus.articles[row].original, when[row], row)
+
+        members = [sorted(m, key=rank) for m in members]
+        chosen = np.array([m[0] if m else -1 for m in members], np.int64)
+        first = np.full(n, -1, np.int64)
+        counts = np.bincount(corpus.sentence_article, minlength=n) if len(corpus.sentence_article) else np.zeros(n)
+        if len(corpus.sentence_article):
+            starts = np.flatnonzero(np.r_[True, np.diff(corpus.sentence_article) != 0])
+            first[corpus.sentence_article[starts]] = starts
+        return cls(story, chosen, members, [a.source for a in corpus.articles], any(len(m) > 1 for m in members),
+                   first, counts.astype(np.int64))
+
+    def rows_of(self, article: int) -> range:
+        """The sentence rows of an article row."""
+        start = int(self._first_row[article])
+        return range(start, start + int(self._n_sentences[article])) if start >= 0 else range(0)
+
+    def also_in(self, article: int) -> list[str]:
+        """Sources of the other live copies of an article's story (not its own source), earliest first."""
+        own = self.sources[article]
+        out = [self.sources[r] for r in self.members[self.story[article]] if r != article]
+        return [s for s in dict.fromkeys(out) if s and s != own]

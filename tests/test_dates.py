@@ -1,0 +1,136 @@
+"""Publication dates: read in the formats real dumps use, a bad one a problem line; filters by date, cheap."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.dates import BadDate, date_from_url, normalise_date
+from qa.errors import InvalidFilter
+from qa.evidence.filters import check_filters, publication_times
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("2024-04-12T09:30:00Z", "2024-04-12T09:30:00Z"),
+    ("2024-04-12T09:30:00+02:00", "2024-04-12T07:30:00Z"),
+    ("2024-04-12T09:30:00", "2024-04-12T09:30:00Z"),  # no zone: taken as UTC
+    ("2024-04-12", "2024-04-12T00:00:00Z"),
+    ("2022/06/12", "2022-06-12T00:00:00Z"),
+    ("Sun, 12 Jun 2022 10:00:00 GMT", "2022-06-12T10:00:00Z"),
+    ("Sun, 12 Jun 2022 12:00:00 +0200", "2022-06-12T10:00:00Z"),
+    (1655028000, "2022-06-12T10:00:00Z"),
+    ("1655028000", "2022-06-12T10:00:00Z"),
+    ("1655028000000", "2022-06-12T10:00:00Z"),  # milliseconds
+    ("June 12, 2022", "2022-06-12T00:00:00Z"),
+    ("12 June 2022", "2022-06-12T00:00:00Z"),
+    ("Jun. 12, 2022", "2022-06-12T00:00:00Z"),
+])
+def test_publication_dates_in_the_formats_dumps_use(given: object, expected: str) -> None:
+    assert normalise_date(given) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["yesterday-ish", "2022-13-45", "99999999999999", "June 45, 2022", "1200-01-01", True])
+def test_a_bad_date_is_named(bad: object) -> None:
+    with pytest.raises(BadDate):
+        normalise_date(bad)  # type: ignore[arg-type]
+
+
+def test_the_date_in_a_url_path() -> None:
+    assert date_from_url("https://news.example/world/2022/06/12/storm-hits.html") == "2022-06-12T00:00:00Z"
+    assert date_from_url("https://news.example/2022/13/40/x") == ""
+    assert date_from_url("https://news.example/story-2022") == ""
+
+
+def test_publication_times_vectorised() -> None:
+    times = publication_times(["2024-04-12T00:00:00Z", "", "2024-04-13T00:00:00Z", "12 June 2022"])
+    assert times[1] != times[1]  # NaN: undated
+    assert times[2] - times[0] == 86400
+    assert times[3] == pytest.approx(1655028000 - 36000)
+
+
+def test_filters_are_checked_and_named() -> None:
+    assert check_filters({"published_after": "2024-04-01"})["published_after"] == pytest.approx(1711929600)
+    with pytest.raises(InvalidFilter, match="published_befor"):
+        check_filters({"published_befor": "2024-04-01"})
+    with pytest.raises(InvalidFilter, match="'published_after'"):
+        check_filters({"published_after": "last tuesday-ish"})
+    with pytest.raises(InvalidFilter, match="earlier"):
+        check_filters({"published_after": "2024-05-01", "published_before": "2024-04-01"})
+    with pytest.raises(InvalidFilter, match="sources"):
+        check_filters({"sources": "Reuters"})
+
+
+def _record(i: int, text: str, published: object = None, url: str = "") -> dict:
+    out = {"id": f"a{i}", "title": f"Story {i}", "source": f"Paper {i % 3}", "text": text, "url": url}
+    if published is not None:
+        out["published_at"] = published
+    return out
+
+
+COUNCIL = ("The Millbrook council voted on {topic} on Tuesday. Council members debated the {topic} plan for "
+           "three hours before the vote. The mayor said the {topic} decision was final.")
+
+
+def _archive(path: Path) -> Path:
+    records = [
+        _record(1, COUNCIL.format(topic="budget"), "2024-03-05T10:00:00Z"),
+        _record(2, COUNCIL.format(topic="housing"), "March 19, 2024"),
+        _record(3, COUNCIL.format(topic="parking"), 1712059200),  # 2024-04-02T12:00:00Z
+        _record(4, COUNCIL.format(topic="library"), None, url="https://x.example/2024/04/09/council.html"),
+        _record(5, COUNCIL.format(topic="zoning"), "yesterday-ish"),
+        _record(6, COUNCIL.format(topic="water"), "2022-13-45"),
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    return path
+
+
+def test_bad_dates_are_problem_lines_and_the_articles_are_still_indexed(fake_qa, tmp_path: Path) -> None:
+    report = fake_qa.ingest([_archive(tmp_path / "dated.jsonl")])
+    problems = [str(p) for p in report.problems]
+    assert len(problems) == 2
+    assert any(":5 " in p and "yesterday-ish" in p and "without a date" in p for p in problems), problems
+    assert any(":6 " in p and "2022-13-45" in p for p in problems), problems
+    assert sorted(report.added) == [f"a{i}" for i in range(1, 7)]  # every article, the badly dated ones too
+    dates = {a.id: a.published_at for a in fake_qa.articles()}
+    assert dates == {"a1": "2024-03-05T10:00:00Z", "a2": "2024-03-19T00:00:00Z", "a3": "2024-04-02T12:00:00Z",
+                     "a4": "2024-04-09T00:00:00Z", "a5": "", "a6": ""}
+
+
+def test_date_filters_limit_dense_and_bm25_candidates(fake_qa, tmp_path: Path) -> None:
+    fake_qa.ingest([_archive(tmp_path / "dated.jsonl")])
+    asked = "What did the Millbrook council vote on?"
+    after = fake_qa.ask(asked, k=10, filters={"published_after": "2024-03-15", "published_before": "2024-04-05"})
+    assert {c.article_id for c in after.citations} <= {"a2", "a3"} and after.citations
+    before = fake_qa.ask(asked, k=10, filters={"published_before": "2024-03-10"})
+    assert {c.article_id for c in before.citations} == {"a1"}
+    # undated articles are in no window, and a window with nothing in it abstains
+    empty = fake_qa.ask(asked, filters={"published_after": "2030-01-01"})
+    assert empty.abstained and not empty.citations
+    # the retriever's own lists, each filtered before taking its top rows
+    retriever = fake_qa.retriever()
+    allowed = retriever.allowed(check_filters({"published_after": "2024-03-15"}))
+    rows = retriever.candidates(asked, fake_qa.embedder.encode_query(asked), allowed=allowed).rows
+    ids = {retriever.corpus.articles[retriever.corpus.sentence_article[r]].id for r in rows}
+    assert ids == {"a2", "a3", "a4"}
+
+
+def test_as_of_leaves_later_articles_out_and_keeps_undated_ones(fake_qa, tmp_path: Path) -> None:
+    fake_qa.ingest([_archive(tmp_path / "dated.jsonl")])
+    answer = fake_qa.ask("What did the Millbrook council vote on?", k=10, as_of="2024-03-20")
+    assert {c.article_id for c in answer.citations} <= {"a1", "a2", "a5", "a6"}
+    assert answer.as_of == "2024-03-20T00:00:00Z"
+    with pytest.raises(InvalidFilter, match="as_of"):
+        fake_qa.ask("What did the council vote on?", as_of="the day after tomorrow-ish")
+
+
+def test_a_filter_key_term_check_reads_only_the_allowed_articles(fake_qa, tmp_path: Path) -> None:
+    fake_qa.ingest([_archive(tmp_path / "dated.jsonl")])
+    retriever = fake_qa.retriever()
+    only_first = retriever.allowed(check_filters({"article_ids": ["a1"]}))
+    assert retriever.missing_key_terms("What did Millbrook decide?", allowed=only_first) == []
+    assert retriever.missing_key_terms("What did Springfield decide?", allowed=only_first) == ["springfield"]
+    # a word of another article only is missing from this one
+    assert retriever.missing_key_terms("Why did the Housing vote pass?", allowed=only_first) == ["housing"]
+    assert retriever.missing_key_terms("Why did the Housing vote pass?") == []
