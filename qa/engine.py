@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generator, Iterator, Sequence
 
@@ -246,7 +246,7 @@ class QA:
         if as_of is None or as_of == "":
             return time.time()
         if isinstance(as_of, datetime):
-            return (as_of if as_of.tzinfo else as_of.replace(tzinfo=timezone.utc)).timestamp()
+            return (as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).timestamp()
         return as_time(as_of, "as_of")
 
     @staticmethod
@@ -255,7 +255,7 @@ class QA:
         """How the question's time applies (nothing when time handling is off)."""
         if not timing:
             return TimePlan(TimeIntent("none"), question=question)
-        intent = read_time(question, datetime.fromtimestamp(asked_at, tz=timezone.utc))
+        intent = read_time(question, datetime.fromtimestamp(asked_at, tz=UTC))
         return window.plan(question, intent, asked_at, retriever.dated, filters)
 
     @staticmethod

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -98,7 +98,7 @@ def _dates(sentence: str, published: float) -> list[dict[str, Any]]:
     """The relative dates of a sentence resolved against its article's publication time (none when undated)."""
     if published != published:  # NaN: undated
         return []
-    when = datetime.fromtimestamp(published, tz=timezone.utc)
+    when = datetime.fromtimestamp(published, tz=UTC)
     return [{"start": m.start, "end": m.end, "text": m.text, "date": m.date_text}
             for m in resolve_mentions(sentence, when)]
 

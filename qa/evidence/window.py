@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from qa.dates import TimeIntent
@@ -74,15 +74,15 @@ DAY = 86400.0
 
 def iso(t: float) -> str:
     """'2024-04-10T09:30:00Z' of epoch seconds."""
-    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def day(t: float) -> str:
     """'April 10, 2024' of epoch seconds (UTC)."""
-    d = datetime.fromtimestamp(t, tz=timezone.utc)
+    d = datetime.fromtimestamp(t, tz=UTC)
     return f"{d:%B} {d.day}, {d.year}"
 
 
 def month(t: float) -> str:
     """'April 2024' of epoch seconds (UTC)."""
-    return f"{datetime.fromtimestamp(t, tz=timezone.utc):%B %Y}"
+    return f"{datetime.fromtimestamp(t, tz=UTC):%B %Y}"
