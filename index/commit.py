@@ -9,7 +9,7 @@ interrupted write are invisible, and `check(repair=True)` deletes them.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -39,12 +39,14 @@ class Commits(Collections):
         return self.put_many([(article, sentences, chunks, sentence_vectors, chunk_vectors)], announce=announce)[0]
 
     def put_many(self, items: list[tuple[Article, list[Sentence], list[Chunk], np.ndarray, np.ndarray]], *,
-                 announce: bool = True) -> list[str | None]:
+                 announce: bool = True, marks: Sequence[dict[str, Any]] | None = None) -> list[str | None]:
         """Write several articles, each whole; return per article the content hash it replaced, if any.
 
         All parts of all articles go first, then all article records in one upsert: each record is
         its article's commit point, so a crash leaves every article old-or-new, never half. A batch
-        costs a handful of Chroma calls instead of a handful per article.
+        costs a handful of Chroma calls instead of a handful per article. `marks` are more record
+        fields per article: its `story` and `minhash` signature (index.stories). Without them an
+        article is a story of its own, and its signature is made at the next ingest.
         """
         if not items:
             return []
@@ -67,10 +69,12 @@ class Commits(Collections):
         dim = next((v.shape[1] for *_, v, _ in items if v.ndim == 2 and v.shape[0]), 0)
         self._upsert(self.sentences_col, s_ids, stacked([it[3] for it in items], dim), s_meta)
         self._upsert(self.chunks_col, c_ids, stacked([it[4] for it in items], dim), c_meta)
+        # Chroma merges an upsert's metadata into the record's: every field is written, none left over.
         records = [
             {"title": a.title, "source": a.source, "url": a.url, "published_at": a.published_at,
-             "content_hash": a.content_hash, "n_sentences": len(ss), "n_chunks": len(cs), "n_chars": len(a.text)}
-            for a, ss, cs, _, _ in items
+             "content_hash": a.content_hash, "n_sentences": len(ss), "n_chunks": len(cs), "n_chars": len(a.text),
+             "original": a.original, "story": a.id, "minhash": "", **(marks[i] if marks is not None else {})}
+            for i, (a, ss, cs, _, _) in enumerate(items)
         ]
         # The commit point: from here on readers see the new versions.
         self.articles_col.upsert(ids=[a.id for a, *_ in items], embeddings=[[1.0]] * len(items),

@@ -1,0 +1,217 @@
+"""Story clusters: syndicated copies of one story (a new headline, a dateline, a credit line, a few words
+changed) found at ingest by MinHash LSH (datasketch) over word shingles, incrementally.
+
+Every committed article keeps its signature in its Chroma record (`minhash`), so an ingest builds its LSH
+from the stored signatures and never re-reads older texts. An article joins the story of its most similar
+indexed article when their estimated Jaccard similarity is at least THRESHOLD; else it starts a story
+named by its own id. Story ids never change once given. `stories` and `chosen_copy` are what retrieval uses.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections import Counter
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+import numpy as np
+
+from index.layout import ArticleInfo
+from index.models import Article
+
+if TYPE_CHECKING:
+    from index.store import Store
+
+SHINGLE = 5  # words per shingle
+NUM_PERM = 128  # signature length (uint32 values)
+THRESHOLD = 0.5  # estimated Jaccard similarity of the shingle sets at which a copy joins a story
+SEED = 1
+SCHEME = "affine32"
+TAG = f"w{SHINGLE}.{SCHEME}.{NUM_PERM}.{SEED}:"  # a signature made otherwise is not comparable: it is remade
+READ_PAGE = 100  # old articles read at a time to give them signatures
+
+_WORD = re.compile(r"\w+")
+
+
+def shingles(text: str) -> set[bytes]:
+    """The text's lower-cased word SHINGLE-grams (the whole text, when shorter than one)."""
+    words = _WORD.findall(text.lower())
+    if len(words) <= SHINGLE:
+        return {" ".join(words).encode()} if words else set()
+    return {" ".join(words[i : i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> Any:
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
+
+def signature(text: str) -> np.ndarray | None:
+    """MinHash signature of the text's shingles (NUM_PERM uint32 values); None for a text without words."""
+    grams = shingles(text)
+    if not grams:
+        return None
+    from datasketch import MinHash
+
+    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_permutations())
+    m.update_batch(list(grams))
+    return np.asarray(m.hashvalues, dtype=np.uint32)
+
+
+def encode(sig: np.ndarray | None) -> str:
+    """A signature as the compact string stored in the article record (TAG alone: a text without words)."""
+    if sig is None:
+        return TAG
+    return TAG + base64.b64encode(np.asarray(sig, "<u4").tobytes()).decode("ascii")
+
+
+def decode(stored: object) -> tuple[bool, np.ndarray | None]:
+    """(usable, signature) from a stored string: not usable when absent, damaged or made otherwise."""
+    if not isinstance(stored, str) or not stored.startswith(TAG):
+        return False, None
+    payload = stored[len(TAG) :]
+    if not payload:
+        return True, None
+    try:
+        raw = base64.b64decode(payload, validate=True)
+    except ValueError:
+        return False, None
+    if len(raw) != 4 * NUM_PERM:
+        return False, None
+    return True, np.frombuffer(raw, "<u4").astype(np.uint32)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
+class StoryIndex:
+    """The LSH over committed articles' signatures plus the batch being ingested; it assigns stories."""
+
+    def __init__(self, *, threshold: float = THRESHOLD) -> None:
+        from datasketch import MinHashLSH
+
+        self.threshold = threshold
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self._signatures: dict[str, np.ndarray] = {}
+        self._story: dict[str, str] = {}
+        self._members: Counter[str] = Counter()  # story -> articles in it
+
+    def __len__(self) -> int:
+        return len(self._story)
+
+    def story_of(self, article_id: str) -> str | None:
+        """The story an article in the index belongs to."""
+        return self._story.get(article_id)
+
+    def add(self, article_id: str, story: str, sig: np.ndarray | None) -> None:
+        """Put an article with its story (and signature, if its text has words) into the index."""
+        from datasketch import LeanMinHash
+
+        self.remove(article_id)
+        self._story[article_id] = story
+        self._members[story] += 1
+        if sig is not None:
+            self._signatures[article_id] = sig
+            self._lsh.insert(article_id, LeanMinHash(seed=SEED, hashvalues=sig, scheme=SCHEME),
+                             check_duplication=False)
+
+    def remove(self, article_id: str) -> None:
+        """Take an article out (it is being replaced); its story goes on with the other members."""
+        story = self._story.pop(article_id, None)
+        if story is not None:
+            self._members[story] -= 1
+        if self._signatures.pop(article_id, None) is not None:
+            self._lsh.remove(article_id)
+
+    def match(self, sig: np.ndarray | None) -> tuple[str, float] | None:
+        """The indexed article most similar to `sig` at or above the threshold, with its similarity."""
+        if sig is None or not self._signatures:
+            return None
+        from datasketch import LeanMinHash
+
+        best: tuple[float, str] | None = None
+        for key in self._lsh.query(LeanMinHash(seed=SEED, hashvalues=sig, scheme=SCHEME)):
+            score = similarity(sig, self._signatures[key])
+            if score >= self.threshold and (best is None or (score, key) > best):
+                best = (score, key)
+        return (best[1], best[0]) if best is not None else None
+
+    def assign(self, article_id: str, sig: np.ndarray | None, content_hash: str = "") -> str:
+        """Give an article (new, or replacing its old version) a story, add it, and return the story."""
+        self.remove(article_id)
+        found = self.match(sig)
+        if found is not None:
+            story = self._story[found[0]]
+        elif self._members[article_id] == 0:
+            story = article_id
+        else:  # its id still names the story of copies of an earlier version of it
+            story = f"{article_id}~{content_hash or 'new'}"
+        self.add(article_id, story, sig)
+        return story
+
+    def assign_article(self, article: Article) -> dict[str, Any]:
+        """Assign an article being written its story; the record fields that keep it (`story`, `minhash`)."""
+        try:
+            sig = signature(article.text)
+        except Exception:  # noqa: BLE001 - a text the hashing fails on is a story of its own, not a failed ingest
+            story = self.assign(article.id, None, article.content_hash)
+            return {"story": story, "minhash": ""}  # made again at the next ingest
+        return {"story": self.assign(article.id, sig, article.content_hash), "minhash": encode(sig)}
+
+
+def joined(article_id: str, story: str) -> bool:
+    """True when an article's story was started by another article (it is a copy)."""
+    return story != article_id and not story.startswith(f"{article_id}~")
+
+
+def load_index(store: Store, infos: Iterable[tuple[ArticleInfo, object]]) -> StoryIndex:
+    """The story index over committed articles, from their stored signatures.
+
+    Articles stored without a usable signature (written before stories, or with other parameters) have
+    their texts read once, READ_PAGE at a time, and get one written to their records; their stories stay.
+    """
+    index = StoryIndex()
+    missing: list[ArticleInfo] = []
+    for info, stored in infos:
+        usable, sig = decode(stored)
+        if usable:
+            index.add(info.id, info.story or info.id, sig)
+        else:
+            missing.append(info)
+    marks: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(missing), READ_PAGE):
+        page = missing[i : i + READ_PAGE]
+        texts = store.get_articles([a.id for a in page])
+        for info in page:
+            if info.id in texts:
+                sig = signature(texts[info.id].text)
+                index.add(info.id, info.story or info.id, sig)
+                marks[info.id] = {"story": info.story or info.id, "minhash": encode(sig)}
+    store.mark(marks)
+    return index
+
+
+def stories(articles: Sequence[ArticleInfo]) -> dict[str, list[ArticleInfo]]:
+    """Story id -> its member articles, in the order given (an article without a story is its own)."""
+    out: dict[str, list[ArticleInfo]] = {}
+    for a in articles:
+        out.setdefault(a.story or a.id, []).append(a)
+    return out
+
+
+def chosen_copy(members: Sequence[ArticleInfo]) -> ArticleInfo:
+    """The copy a story is cited by: the marked wire original, else the earliest published, else the first
+    indexed (the one the story is named by), else the first given."""
+    if not members:
+        raise ValueError("a story has at least one article")
+
+    def rank(pair: tuple[int, ArticleInfo]) -> tuple[bool, bool, str, bool, int]:
+        i, a = pair
+        return (not a.original, not a.published_at, a.published_at, a.id != (a.story or a.id), i)
+
+    return min(enumerate(members), key=rank)[1]
