@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 EARLIEST, LATEST = 1800, 2200  # years a news date can have
@@ -55,7 +55,7 @@ def date_from_url(url: str) -> str:
     if not found:
         return ""
     try:
-        return datetime(int(found[1]), int(found[2]), int(found[3]), tzinfo=timezone.utc).strftime(FORMAT)
+        return datetime(int(found[1]), int(found[2]), int(found[3]), tzinfo=UTC).strftime(FORMAT)
     except ValueError:
         return ""
 
@@ -65,7 +65,7 @@ def timestamp(normalised: str) -> float | None:
     if not normalised:
         return None
     try:
-        return datetime.strptime(normalised, FORMAT).replace(tzinfo=timezone.utc).timestamp()
+        return datetime.strptime(normalised, FORMAT).replace(tzinfo=UTC).timestamp()
     except ValueError:
         try:
             return parse_date(normalised).timestamp()
@@ -77,7 +77,7 @@ def _epoch(seconds: float, text: str) -> datetime:
     if abs(seconds) >= 1e11:  # milliseconds (seconds stay below 1e11 until the year 5138)
         seconds /= 1000.0
     try:
-        found = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        found = datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         raise BadDate(f"{text!r} is out of range as epoch seconds") from None
     if not EARLIEST <= found.year <= LATEST:
@@ -86,7 +86,7 @@ def _epoch(seconds: float, text: str) -> datetime:
 
 
 def _aware(found: datetime) -> datetime:
-    return found.replace(tzinfo=timezone.utc) if found.tzinfo is None else found.astimezone(timezone.utc)
+    return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
 
 
 def _iso(text: str) -> datetime | None:
