@@ -192,7 +192,8 @@ def load_index(store: Store, infos: Iterable[tuple[ArticleInfo, object]]) -> Sto
                 sig = signature(texts[info.id].text)
                 index.add(info.id, info.story or info.id, sig)
                 marks[info.id] = {"story": info.story or info.id, "minhash": encode(sig)}
-    store.mark(marks)
+    if marks:
+        store.mark(marks)
     return index
 
 

@@ -15,6 +15,7 @@ from index.models import Article
 from index.store import Store
 from index.stories import TAG, chosen_copy, decode, encode, signature, stories
 from tests.syndication import Newsroom, record
+from tests.test_chroma_server import chroma_url  # noqa: F401  (the fixture: a real `chroma run`)
 
 
 def _store(tmp_path: Path, fake_embedder: Any) -> Store:
@@ -218,3 +219,43 @@ def test_stories_groups_members_and_old_segments_still_read():
     a, b, c = _info("a", story="a"), _info("b", story="a"), _info("c", story="c")
     assert stories([a, legacy, b, c]) == {"a": [a, b], "x": [legacy], "c": [c]}
     assert ArticleInfo(**a.to_dict()) == a
+
+
+def test_copies_in_one_batch_have_each_sentence_encoded_once(tmp_path: Path, fake_embedder, monkeypatch):
+    room = Newsroom(seed=12)
+    a = room.article(1)
+    copy = room.copy(a, "c")
+    encoded: list[str] = []
+    real = fake_embedder.encode
+    monkeypatch.setattr(fake_embedder, "encode", lambda texts: encoded.extend(texts) or real(texts))
+    store = _store(tmp_path, fake_embedder)
+    report = ingest_articles([_article("a1", a["text"]), _article("a1-exact", a["text"]),
+                              _article("a1-c", copy["text"])], store, fake_embedder, lock_dir=store.path)
+    assert report.sentences > len(encoded) == len(set(encoded))
+    parts = {p.info.id: p for p in store.read_parts(["a1", "a1-exact"])}
+    assert (parts["a1"].sentence_vectors == parts["a1-exact"].sentence_vectors).all()
+    assert {a.story for a in store.list_articles()} == {"a1"}
+
+
+@pytest.mark.timeout(300)
+def test_stories_over_a_chroma_server(chroma_url: str, fake_embedder, newsroom, monkeypatch):  # noqa: F811
+    originals, copies = newsroom["originals"][:10], newsroom["copies"][:10]
+    store = Store(None, chroma_url=chroma_url, model=fake_embedder.name)
+    ingest_articles(list(load_records(originals)), store, fake_embedder)
+    fetched: list[Any] = []
+    real_get = store.articles_col.get
+    monkeypatch.setattr(store.articles_col, "get", lambda *a, **k: fetched.append(k.get("include")) or
+                        real_get(*a, **k))
+    report = ingest_articles(list(load_records(copies)), store, fake_embedder)
+    assert report.ok and sorted(report.copies) == sorted(c["id"] for c in copies)
+    assert not any("documents" in (include or []) for include in fetched)
+    info = _by_id(Store(None, chroma_url=chroma_url, model=fake_embedder.name))
+    assert all(info[c["id"]].story == c["id"].rsplit("-", 1)[0] for c in copies)
+
+
+def load_records(items: list[dict]) -> list[Article]:
+    """Records as the JSONL loader reads them."""
+    from index.loaders import parse_bytes
+
+    data = "".join(json.dumps(record(x)) + "\n" for x in items).encode()
+    return [a for a in parse_bytes("feed.jsonl", data) if isinstance(a, Article)]
