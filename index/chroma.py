@@ -203,7 +203,7 @@ class Collections:
         return sorted(rows, key=lambda pair: (pair[0].title, pair[0].id))
 
     def mark(self, marks: dict[str, dict[str, Any]]) -> None:
-        """Add fields to committed article records (a story and signature an older record lacks).
+        """Add fields to committed article records (the signature an older record lacks).
 
         Announced like a commit, so embedded clients in other processes reopen before they write.
         """

@@ -69,11 +69,10 @@ class Commits(Collections):
         dim = next((v.shape[1] for *_, v, _ in items if v.ndim == 2 and v.shape[0]), 0)
         self._upsert(self.sentences_col, s_ids, stacked([it[3] for it in items], dim), s_meta)
         self._upsert(self.chunks_col, c_ids, stacked([it[4] for it in items], dim), c_meta)
-        # Chroma merges an upsert's metadata into the record's: every field is written, none left over.
         records = [
             {"title": a.title, "source": a.source, "url": a.url, "published_at": a.published_at,
              "content_hash": a.content_hash, "n_sentences": len(ss), "n_chunks": len(cs), "n_chars": len(a.text),
-             "original": a.original, "story": a.id, "minhash": "", **(marks[i] if marks is not None else {})}
+             **_story_fields(a, marks[i] if marks is not None else {})}
             for i, (a, ss, cs, _, _) in enumerate(items)
         ]
         # The commit point: from here on readers see the new versions.
@@ -177,3 +176,11 @@ class Commits(Collections):
                 return Problem("incomplete", f"{where}: chunk {index} spans sentences {first}-{last} of "
                                f"{info.n_sentences}; repair removes it, then re-ingest it", info.id)
         return None
+
+
+def _story_fields(article: Article, mark: dict[str, Any]) -> dict[str, Any]:
+    """`story` and `original` only when they say something (each key costs every read of the records);
+    None deletes a key an older version had (Chroma merges an upsert's metadata into the record's)."""
+    story = mark.get("story") or article.id
+    return {"story": None if story == article.id else story, "original": True if article.original else None,
+            "minhash": mark.get("minhash", "")}

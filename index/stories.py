@@ -191,7 +191,7 @@ def load_index(store: Store, infos: Iterable[tuple[ArticleInfo, object]]) -> Sto
             if info.id in texts:
                 sig = signature(texts[info.id].text)
                 index.add(info.id, info.story or info.id, sig)
-                marks[info.id] = {"story": info.story or info.id, "minhash": encode(sig)}
+                marks[info.id] = {"minhash": encode(sig)}
     if marks:
         store.mark(marks)
     return index

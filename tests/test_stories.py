@@ -109,14 +109,14 @@ def test_replacing_an_article_recomputes_its_story_and_removing_keeps_the_rest(t
     a = room.article(1)
     other = room.article(2)
     store = _store(tmp_path, fake_embedder)
-    first = [_article("a1", a["text"]), _article("a1-copy", room.copy(a, "x")["text"], source="USA Today")]
+    first = [_article("a1", a["text"], original=True), _article("a1-copy", room.copy(a, "x")["text"])]
     ingest_articles(first, store, fake_embedder, lock_dir=store.path)
-    assert _by_id(store)["a1-copy"].story == "a1"
+    assert _by_id(store)["a1-copy"].story == "a1" and _by_id(store)["a1"].original
     # a1 now says something else: a story of its own, under a new name (its id still names its copy's)
     report = ingest_articles([_article("a1", other["text"])], store, fake_embedder, lock_dir=store.path)
     assert report.replaced == ["a1"] and report.copies == []
     info = _by_id(store)
-    assert info["a1"].story.startswith("a1~") and info["a1-copy"].story == "a1"
+    assert info["a1"].story.startswith("a1~") and info["a1-copy"].story == "a1" and not info["a1"].original
     # ... and back to its copy's text with a credit line: it joins its copy's story again
     text = first[1].text + "\n\nStaff writer Omar Reyes contributed to this report."
     ingest_articles([_article("a1", text)], store, fake_embedder, lock_dir=store.path)
