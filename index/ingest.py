@@ -22,7 +22,7 @@ from index.lock import writer_lock
 from index.models import Article, IngestReport, LoadProblem
 from index.sentences import split_sentences
 from index.store import Store
-from index.stories import StoryIndex, joined, load_index
+from index.stories import joined, load_index
 
 BATCH_SENTENCES = 4096  # large batches let the encoder sort by length and keep its workers busy
 
@@ -119,17 +119,6 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _story_marks(prepared: Prepared, stories: StoryIndex) -> list[dict[str, Any]]:
-    """Each article's story and signature, in `prepared` order; the marked original and then the earliest
-    published are placed first, so a story is named by (and its copies compared with) them."""
-    order = sorted(range(len(prepared)), key=lambda i: (not prepared[i][0].original,
-                                                         prepared[i][0].published_at or "~", i))
-    marks: list[dict[str, Any]] = [{} for _ in prepared]
-    for i in order:
-        marks[i] = stories.assign_article(prepared[i][0])
-    return marks
-
-
 def _store_batch(prepared: Prepared, vectors: np.ndarray, marks: list[dict[str, Any]], store: Store,
                  report: IngestReport) -> None:
     """Write a prepared batch in a few Chroma calls (each article all-or-nothing)."""
@@ -178,7 +167,7 @@ def ingest_articles(items: Iterable[Article | LoadProblem], store: Store, embedd
         def flush(articles: list[Article]) -> None:
             nonlocal pending
             prepared, vectors = _prepare_batch(articles, embedder, report, limits)
-            marks = _story_marks(prepared, stories)
+            marks = stories.assign_articles([p[0] for p in prepared])
             if pending is not None:
                 pending.result()
             pending = writer.submit(_store_batch, prepared, vectors, marks, store, report)

@@ -259,3 +259,23 @@ def load_records(items: list[dict]) -> list[Article]:
 
     data = "".join(json.dumps(record(x)) + "\n" for x in items).encode()
     return [a for a in parse_bytes("feed.jsonl", data) if isinstance(a, Article)]
+
+
+def test_held_signatures_give_the_same_stories_as_an_lsh_holding_them_all(newsroom):
+    """Committed signatures join the LSH only when a band matches: the same stories, a much smaller LSH."""
+    from index.stories import StoryIndex
+
+    committed = newsroom["originals"] + newsroom["rivals"]
+    later = newsroom["copies"] + [Newsroom(seed=3).article(500 + i) for i in range(20)]
+    sig = {x["id"]: signature(x["text"]) for x in committed + later}
+    everything, held = StoryIndex(), StoryIndex()
+    for x in committed:
+        everything.add(x["id"], x["id"], sig[x["id"]])
+    held.hold([(x["id"], x["id"], sig[x["id"]]) for x in committed])
+    assert len(held) == len(everything) == len(committed)
+    for x in later:
+        assert held.assign(x["id"], sig[x["id"]]) == everything.assign(x["id"], sig[x["id"]])
+    assert sum(held.story_of(x["id"]) != x["id"] for x in later) >= 0.95 * len(newsroom["copies"])
+    assert len(held._signatures) < len(later) + len(newsroom["copies"]) < len(everything._signatures)
+    held.remove("a1")  # a held article can be taken out (its replacement is being assigned)
+    assert held.story_of("a1") is None and held.match(sig["a1"])[0] != "a1"
