@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 from index import stories  # noqa: E402
 from index.layout import ArticleInfo  # noqa: E402
+from index.models import Article  # noqa: E402
 from index.sentences import split_sentences  # noqa: E402
 from tests.syndication import Newsroom  # noqa: E402
 
@@ -64,12 +65,24 @@ def main() -> None:
           f"{enc_ms:.1f} ms/article ({n_sentences / (enc_ms * args.encode / 1e3):,.0f} sentences/s)")
     print(f"stories cost {(sig_ms + lsh_ms) / enc_ms:.2%} of the encoder's time per article")
 
-    stored = [(_info(f"s{i}"), stories.encode(sigs[i % len(sigs)] ^ np.uint32(i))) for i in range(args.stored)]
+    # an index already holding --stored articles (the first len(originals) of them the originals)
+    stored = [(_info(f"s{i}"), stories.encode(sigs[i] if i < len(originals) else sigs[i % len(sigs)] ^ np.uint32(i)))
+              for i in range(args.stored)]
     t = time.perf_counter()
     loaded = stories.load_index(None, stored)  # type: ignore[arg-type]  # every signature usable: no reads
     load_s = time.perf_counter() - t
-    print(f"LSH from {len(loaded):,} stored signatures: {load_s:.2f} s "
+    print(f"story index over {len(loaded):,} stored signatures: {load_s:.2f} s "
           f"({load_s * 1e3 / args.stored:.3f} ms/article); a signature is {len(stored[0][1])} characters")
+    copies = [Article(id=f"{x['id']}-again", title="", text=room.copy(x, "again")["text"], source="",
+                      content_hash="h") for x in originals[:1000]]
+    t = time.perf_counter()
+    joined = 0
+    for i in range(0, len(copies), 150):  # about one ingest batch of 4,096 sentences
+        joined += sum(m["story"] != a.id for a, m in zip(copies[i : i + 150],
+                                                          loaded.assign_articles(copies[i : i + 150])))
+    batch_ms = (time.perf_counter() - t) * 1e3 / len(copies)
+    print(f"then {len(copies):,} new copies in batches of 150: {batch_ms:.3f} ms/article with their signatures "
+          f"({batch_ms / enc_ms:.2%} of the encoder's time); {joined:,} joined a stored story")
 
 
 def _info(id_: str) -> ArticleInfo:
