@@ -188,12 +188,34 @@ class Collections:
             n_sentences=int(meta.get("n_sentences", 0)),
             n_chunks=int(meta.get("n_chunks", 0)),
             n_chars=int(meta.get("n_chars", 0)),
+            story=str(meta.get("story") or id_),  # records written before stories: a story of its own
+            original=meta.get("original") is True,
         )
 
     def list_articles(self) -> list[ArticleInfo]:
         """Committed articles, sorted by title."""
-        rows = self._all(self.articles_col, ["metadatas"])
-        return sorted((self._info(r["id"], r["metadatas"]) for r in rows), key=lambda a: (a.title, a.id))
+        return [info for info, _ in self.list_signed()]
+
+    def list_signed(self) -> list[tuple[ArticleInfo, object]]:
+        """Committed articles with their stored story signatures (None when absent), sorted by title."""
+        rows = ((self._info(r["id"], r["metadatas"] or {}), (r["metadatas"] or {}).get("minhash"))
+                for r in self._all(self.articles_col, ["metadatas"]))
+        return sorted(rows, key=lambda pair: (pair[0].title, pair[0].id))
+
+    def mark(self, marks: dict[str, dict[str, Any]]) -> None:
+        """Add fields to committed article records (the signature an older record lacks).
+
+        Announced like a commit, so embedded clients in other processes reopen before they write.
+        """
+        if not marks:
+            return
+        self._pending = f"marks.{len(marks)}.{uuid.uuid4().hex[:8]}"
+        self._set_meta(pending=self._pending)
+        ids = list(marks)
+        step = max(1, min(self._client.get_max_batch_size(), 1000))
+        for i in range(0, len(ids), step):
+            self.articles_col.update(ids=ids[i : i + step], metadatas=[marks[x] for x in ids[i : i + step]])
+        self._bump()
 
     def count(self) -> int:
         """Number of committed articles."""
@@ -220,6 +242,7 @@ class Collections:
             url=str(meta.get("url", "")),
             published_at=str(meta.get("published_at", "")),
             content_hash=str(meta.get("content_hash", "")),
+            original=meta.get("original") is True,
         )
 
     def get_articles(self, article_ids: Iterable[str]) -> dict[str, Article]:
@@ -232,5 +255,5 @@ class Collections:
         for id_, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
             out[id_] = Article(id_, str(meta.get("title", "")), doc or "", str(meta.get("source", "")),
                                str(meta.get("url", "")), str(meta.get("published_at", "")),
-                               str(meta.get("content_hash", "")))
+                               str(meta.get("content_hash", "")), original=meta.get("original") is True)
         return out

@@ -9,7 +9,7 @@ interrupted write are invisible, and `check(repair=True)` deletes them.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -39,12 +39,14 @@ class Commits(Collections):
         return self.put_many([(article, sentences, chunks, sentence_vectors, chunk_vectors)], announce=announce)[0]
 
     def put_many(self, items: list[tuple[Article, list[Sentence], list[Chunk], np.ndarray, np.ndarray]], *,
-                 announce: bool = True) -> list[str | None]:
+                 announce: bool = True, marks: Sequence[dict[str, Any]] | None = None) -> list[str | None]:
         """Write several articles, each whole; return per article the content hash it replaced, if any.
 
         All parts of all articles go first, then all article records in one upsert: each record is
         its article's commit point, so a crash leaves every article old-or-new, never half. A batch
-        costs a handful of Chroma calls instead of a handful per article.
+        costs a handful of Chroma calls instead of a handful per article. `marks` are more record
+        fields per article: its `story` and `minhash` signature (index.stories). Without them an
+        article is a story of its own, and its signature is made at the next ingest.
         """
         if not items:
             return []
@@ -69,8 +71,9 @@ class Commits(Collections):
         self._upsert(self.chunks_col, c_ids, stacked([it[4] for it in items], dim), c_meta)
         records = [
             {"title": a.title, "source": a.source, "url": a.url, "published_at": a.published_at,
-             "content_hash": a.content_hash, "n_sentences": len(ss), "n_chunks": len(cs), "n_chars": len(a.text)}
-            for a, ss, cs, _, _ in items
+             "content_hash": a.content_hash, "n_sentences": len(ss), "n_chunks": len(cs), "n_chars": len(a.text),
+             **_story_fields(a, marks[i] if marks is not None else {})}
+            for i, (a, ss, cs, _, _) in enumerate(items)
         ]
         # The commit point: from here on readers see the new versions.
         self.articles_col.upsert(ids=[a.id for a, *_ in items], embeddings=[[1.0]] * len(items),
@@ -173,3 +176,11 @@ class Commits(Collections):
                 return Problem("incomplete", f"{where}: chunk {index} spans sentences {first}-{last} of "
                                f"{info.n_sentences}; repair removes it, then re-ingest it", info.id)
         return None
+
+
+def _story_fields(article: Article, mark: dict[str, Any]) -> dict[str, Any]:
+    """`story` and `original` only when they say something (each key costs every read of the records);
+    None deletes a key an older version had (Chroma merges an upsert's metadata into the record's)."""
+    story = mark.get("story") or article.id
+    return {"story": None if story == article.id else story, "original": True if article.original else None,
+            "minhash": mark.get("minhash", "")}

@@ -22,6 +22,7 @@ from index.lock import writer_lock
 from index.models import Article, IngestReport, LoadProblem
 from index.sentences import split_sentences
 from index.store import Store
+from index.stories import joined, load_index
 
 BATCH_SENTENCES = 4096  # large batches let the encoder sort by length and keep its workers busy
 
@@ -32,7 +33,7 @@ class IngestProgress:
 
     articles: int  # written (added or replaced)
     sentences: int  # written
-    unchanged: int  # skipped: already indexed, or a duplicate
+    unchanged: int  # skipped: already indexed
     problems: int
     bytes_read: int  # input bytes read so far (0 unless the items come from a `Loader`)
     bytes_total: int  # input bytes in all (0 when unknown)
@@ -77,9 +78,17 @@ def _prepare_batch(batch: list[Article], embedder: Embedder, report: IngestRepor
         prepared.append((article, sentences, chunks, len(texts)))
         texts.extend(s.text for s in sentences)
     try:
-        return prepared, embedder.encode(texts)
+        return prepared, _encode_distinct(texts, embedder)
     except Exception as exc:  # find the article the encoder fails on; if it fails on all, it is the encoder
         return _encode_one_by_one(prepared, embedder, report, exc)
+
+
+def _encode_distinct(texts: list[str], embedder: Embedder) -> np.ndarray:
+    """Encode each distinct sentence once: syndicated copies in one batch repeat most of theirs."""
+    row = {t: i for i, t in enumerate(dict.fromkeys(texts))}
+    if len(row) == len(texts):
+        return embedder.encode(texts)
+    return np.asarray(embedder.encode(list(row)))[[row[t] for t in texts]]
 
 
 def _encode_one_by_one(prepared: Prepared, embedder: Embedder, report: IngestReport,
@@ -110,7 +119,8 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _store_batch(prepared: Prepared, vectors: np.ndarray, store: Store, report: IngestReport) -> None:
+def _store_batch(prepared: Prepared, vectors: np.ndarray, marks: list[dict[str, Any]], store: Store,
+                 report: IngestReport) -> None:
     """Write a prepared batch in a few Chroma calls (each article all-or-nothing)."""
     items = []
     for article, sentences, chunks, offset in prepared:
@@ -118,8 +128,10 @@ def _store_batch(prepared: Prepared, vectors: np.ndarray, store: Store, report: 
         cvec = chunk_vectors(own, [(c.first_sentence, c.last_sentence) for c in chunks])
         items.append((article, sentences, chunks, own, cvec))
     # readers reload once per batch, not once per article
-    for (article, sentences, chunks, _, _), replaced in zip(items, store.put_many(items)):
+    for (article, sentences, chunks, _, _), mark, replaced in zip(items, marks, store.put_many(items, marks=marks)):
         (report.replaced if replaced else report.added).append(article.id)
+        if joined(article.id, mark["story"]):
+            report.copies.append(article.id)
         report.sentences += len(sentences)
         report.chunks += len(chunks)
     report.committed_at = time.time()
@@ -128,7 +140,7 @@ def _store_batch(prepared: Prepared, vectors: np.ndarray, store: Store, report: 
 def ingest_articles(items: Iterable[Article | LoadProblem], store: Store, embedder: Embedder, *,
                     progress: Progress | None = None, lock_dir: Path | None = None,
                     lock_wait_s: float = 30.0, limits: Limits = Limits()) -> IngestReport:
-    """Index articles (skipping unchanged ones and exact duplicates); collect problems.
+    """Index articles (skipping unchanged ones), each in its story of syndicated copies; collect problems.
 
     Holds the writer lock throughout: the file lock in `lock_dir` if given, else the store's own
     (a file lock beside an embedded store, a lease in a Chroma server). On Ctrl+C it finishes the
@@ -145,8 +157,8 @@ def ingest_articles(items: Iterable[Article | LoadProblem], store: Store, embedd
     with lock:
         store.refresh()
         store.recover()
-        known = {a.id: a.content_hash for a in store.list_articles()}
-        by_hash = {h: i for i, h in known.items()}
+        signed = store.list_signed()
+        known = {a.id: a.content_hash for a, _ in signed}
         # One writer thread stores batch n while this thread encodes batch n + 1: ingest costs about
         # one encoder pass, not an encoder pass plus the store's writes. Writes stay in order.
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
@@ -155,13 +167,15 @@ def ingest_articles(items: Iterable[Article | LoadProblem], store: Store, embedd
         def flush(articles: list[Article]) -> None:
             nonlocal pending
             prepared, vectors = _prepare_batch(articles, embedder, report, limits)
+            marks = stories.assign_articles([p[0] for p in prepared])
             if pending is not None:
                 pending.result()
-            pending = writer.submit(_store_batch, prepared, vectors, store, report)
+            pending = writer.submit(_store_batch, prepared, vectors, marks, store, report)
             tell()
 
         try:
-            _queue(items, report, known, by_hash, flush, tell)
+            stories = load_index(store, signed)  # from stored signatures: older texts are not read again
+            _queue(items, report, known, flush, tell)
         except KeyboardInterrupt:
             report.interrupted = True  # the batch being prepared is dropped; the one being written lands
         finally:
@@ -193,8 +207,8 @@ def _snapshot(report: IngestReport, items: Iterable[Article | LoadProblem]) -> I
 
 
 def _queue(items: Iterable[Article | LoadProblem], report: IngestReport, known: dict[str, str],
-           by_hash: dict[str, str], flush: Callable[[list[Article]], None], tell: Callable[[], None]) -> None:
-    """Skip unchanged articles and duplicates; hand the rest to `flush` in batches of about BATCH_SENTENCES."""
+           flush: Callable[[list[Article]], None], tell: Callable[[], None]) -> None:
+    """Skip unchanged articles; hand the rest (exact copies too) to `flush` in batches of about BATCH_SENTENCES."""
     batch: list[Article] = []
     queued = 0
     for item in items:
@@ -205,12 +219,7 @@ def _queue(items: Iterable[Article | LoadProblem], report: IngestReport, known: 
         if known.get(item.id) == item.content_hash:
             report.unchanged.append(item.id)
             continue
-        twin = by_hash.get(item.content_hash)
-        if twin is not None and twin != item.id:
-            report.unchanged.append(twin)
-            continue
         known[item.id] = item.content_hash
-        by_hash[item.content_hash] = item.id
         batch.append(item)
         queued += item.text.count(".") + 1
         if queued >= BATCH_SENTENCES:

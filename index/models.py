@@ -83,6 +83,7 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    copies: list[str] = field(default_factory=list)  # of those written, the ones that joined an indexed story
     problems: list[LoadProblem] = field(default_factory=list)
     sentences: int = 0
     chunks: int = 0
@@ -97,5 +98,6 @@ class IngestReport:
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {"added": self.added, "replaced": self.replaced, "unchanged": self.unchanged,
+                "copies": self.copies,
                 "problems": [str(p) for p in self.problems], "sentences": self.sentences, "chunks": self.chunks,
                 "interrupted": self.interrupted, "committed_at": self.committed_at}
