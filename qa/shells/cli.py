@@ -170,10 +170,18 @@ def list_(ctx: click.Context, as_json: bool, index_dir: str | None, chroma_url: 
     if not articles:
         click.echo("No articles indexed yet: run `qa ingest seeds/`.")
         return
+    size: dict[str, int] = {}
     for a in articles:
-        click.echo(f"{a.id}  {a.n_sentences:>5} sentences {a.n_chunks:>4} chunks  {a.title}  ({a.source})")
-    click.echo(f"{len(articles)} articles, {sum(a.n_sentences for a in articles)} sentences, "
-               f"{sum(a.n_chunks for a in articles)} chunks")
+        size[a.story or a.id] = size.get(a.story or a.id, 0) + 1
+    for a in articles:
+        story = a.story or a.id
+        copies = f"  [story {story}: {size[story]} copies{', the original' if a.original else ''}]" \
+            if size[story] > 1 else ""
+        date = f", {a.published_at[:10]}" if a.published_at else ""
+        click.echo(f"{a.id}  {a.n_sentences:>5} sentences {a.n_chunks:>4} chunks  {a.title}  ({a.source}{date}){copies}")
+    shared = sum(1 for n in size.values() if n > 1)
+    click.echo(f"{len(articles)} articles in {len(size)} stories ({shared} with copies), "
+               f"{sum(a.n_sentences for a in articles)} sentences, {sum(a.n_chunks for a in articles)} chunks")
 
 
 @main.command()
