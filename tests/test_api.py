@@ -201,7 +201,7 @@ def test_upload_json_articles(client):
     body = ask(client, "How many passengers did the Quillon rail line carry in its first week?")
     first = body["citations"][0]
     assert first["article_id"] == "quillon-rail" and first["source"] == "Zorbia Times"
-    assert first["published_at"] == "2024-05-02"
+    assert first["published_at"] == "2024-05-02T00:00:00Z"
     client.delete("/api/articles/quillon-rail")
 
 
