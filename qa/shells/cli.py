@@ -300,6 +300,9 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
 @click.option("--filters", "filter_bench", is_flag=True,
               help="Instead: what a new date window, source filter or 3,000-id list costs a question, against the "
                    "same question unfiltered (synthetic dated news of about --sentences sentences).")
+@click.option("--stories", "stories_bench", is_flag=True,
+              help="Instead: a generated dated archive of --articles articles with syndicated copies: story "
+                   "clusters against the ground truth, what answers cite, the cost of dates and stories in ingest.")
 @click.option("--checker", is_flag=True,
               help="Instead: precision and recall of the LLM answer checker on claims built from SQuAD.")
 @click.option("--questions", type=click.IntRange(10), default=2000, show_default=True,
@@ -307,10 +310,15 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articles: int, runs: int,
           scale: bool, sentences: int, scale_index: str | None, reader_bench: bool, bench_index: str | None,
-          filter_bench: bool, checker: bool, questions: int, as_json: bool) -> None:
+          filter_bench: bool, stories_bench: bool, checker: bool, questions: int, as_json: bool) -> None:
     """Benchmark ingest throughput, query latency by index size, cold start, memory; llama-index side by side."""
     from qa.lab import bench as b
 
+    if stories_bench:
+        from qa.lab.stories_bench import run_stories_bench
+
+        click.echo(b.to_json(run_stories_bench(articles=articles, log=lambda msg: click.echo(msg, err=True))))
+        return
     if filter_bench:
         from qa.lab.filter_bench import run_filter_bench
 
