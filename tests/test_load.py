@@ -81,8 +81,8 @@ def reference(server: tuple[str, list[str], Path], real_embedder) -> dict[str, d
 
 
 def _stable(answer: dict[str, Any]) -> dict[str, Any]:
-    """An answer without its timings."""
-    return {k: v for k, v in answer.items() if k != "timings_ms"}
+    """An answer without its timings and the time it was asked."""
+    return {k: v for k, v in answer.items() if k not in ("timings_ms", "as_of")}
 
 
 def _percentiles(ms: list[float]) -> str:
