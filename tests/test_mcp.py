@@ -38,6 +38,7 @@ async def exercise(client: Any) -> dict[str, Any]:
     tools = {t.name: t for t in (await client.list_tools()).tools}
     assert set(tools) == {"ask", "search", "get_article"}
     assert {"question", "k", "filters", "answerer", "as_of"} <= set(tools["ask"].input_schema["properties"])
+    assert all(t.annotations.read_only_hint for t in tools.values())  # nothing a client need confirm
     asked = await client.call_tool("ask", {"question": AGADEZ})
     assert not asked.is_error
     answer = asked.structured_content

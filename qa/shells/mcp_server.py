@@ -22,7 +22,7 @@ from qa.shells.schema import Filters
 
 log = logging.getLogger("qa.mcp")
 HOST = "127.0.0.1"
-READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 INSTRUCTIONS = ("Sourced answers questions from a collection of news articles. Every answer cites exact "
                 "sentences ([n] markers; each citation has its article id and character offsets), or says the "
                 "articles don't say. Use `ask` for an answer, `search` for the evidence alone, `get_article` "

@@ -168,10 +168,7 @@ def _asked(body: ChatRequest) -> tuple[str, list[dict[str, str]], dict[str, Any]
         raise ApiError(400, f"The last message must be the user's question, not a '{last.role}' message.",
                        code="invalid_messages")
     history = [{"role": m.role, "content": m.text} for m in body.messages[:-1] if m.role in ("user", "assistant")]
-    options = body.sourced or Options()
-    filters = options.filters.model_dump(exclude_none=True) if options.filters else None
-    return last.text, history, {"k": options.k, "filters": filters, "as_of": options.as_of,
-                                "answerer": options.answerer}
+    return last.text, history, body.sourced.model_dump(exclude_none=True) if body.sourced else {}
 
 
 @router.post("/chat/completions", summary="Answer the last user message, OpenAI-style")
