@@ -18,7 +18,7 @@ from qa.settings import Settings
 
 __all__ = [
     "QA", "Answer", "Article", "ArticleInfo", "Citation", "EmptyIndex", "EmptyQuestion", "IngestReport",
-    "QAError", "QuestionTooLong", "Settings", "UnknownArticle", "ask", "ingest",
+    "QAError", "QuestionTooLong", "Settings", "UnknownArticle", "as_query_engine", "as_retriever", "ask", "ingest",
 ]
 
 _default: Any = None
@@ -32,10 +32,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def _engine(index: str | Path | None) -> Any:
+def _engine(index: str | Path | None, engine: Any = None) -> Any:
     global _default
     from qa.engine import QA
 
+    if engine is not None:
+        return engine
     if index is not None:
         return QA(index)
     if _default is None:
@@ -52,3 +54,23 @@ def ask(question: str, *, k: int | None = None, history: Sequence[object] | None
 def ingest(paths: Sequence[str | Path], *, index: str | Path | None = None) -> IngestReport:
     """Index article files and folders."""
     return _engine(index).ingest(paths)
+
+
+def as_retriever(*, k: int | None = None, filters: dict[str, Any] | None = None, as_of: Any = None,
+                 index: str | Path | None = None, engine: Any = None) -> Any:
+    """A llama-index `BaseRetriever` whose nodes are the sentences Sourced cites (see `qa.llamaindex`).
+
+    `engine`: a `QA` to use (default: one over `index`); `retrieve(query, sources=[...], ...)` takes the
+    filters of `ask` too.
+    """
+    from qa.llamaindex import SourcedRetriever
+
+    return SourcedRetriever(_engine(index, engine), k=k, filters=filters, as_of=as_of)
+
+
+def as_query_engine(*, k: int | None = None, filters: dict[str, Any] | None = None, as_of: Any = None,
+                    answerer: str | None = None, index: str | Path | None = None, engine: Any = None) -> Any:
+    """A llama-index query engine: `query(q)` gives the answer text, its citations as `source_nodes`."""
+    from qa.llamaindex import SourcedQueryEngine
+
+    return SourcedQueryEngine(_engine(index, engine), k=k, filters=filters, as_of=as_of, answerer=answerer)

@@ -241,6 +241,21 @@ class QA:
         timings["total"] = (time.perf_counter() - t0) * 1e3
         yield replace(answer, timings_ms={name: round(v, 2) for name, v in timings.items()})
 
+    def search(self, question: str, *, k: int | None = None, history: Sequence[object] | None = None,
+               filters: dict[str, Any] | None = None, as_of: datetime | str | float | None = None) -> Retrieval:
+        """The ranked, cited evidence for a question and whether it answers, with no answer composed.
+
+        When it does not answer, `citations` is empty, `reason` says why and `closest` holds the best sentences.
+        """
+        question = self._validate(question)
+        k = max(1, min(int(k or self.settings.k), 20))
+        filters, asked_at = check_filters(filters), self._as_of(as_of)
+        retriever = self.retriever()
+        if retriever.corpus.empty:
+            raise EmptyIndex()
+        return retriever.retrieve(question, query=contextualize(question, history), k=k, filters=filters,
+                                  as_of=asked_at if self.settings.time else None)
+
     def _as_of(self, as_of: datetime | str | float | None) -> float:
         """`as_of` as epoch seconds (now when not given); `InvalidFilter` naming it when it is not a date."""
         if as_of is None or as_of == "":

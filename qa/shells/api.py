@@ -22,22 +22,10 @@ from qa.errors import SourcedError, UnknownArticle
 from qa.shells import uploads
 from qa.shells.auth import check_token
 from qa.shells.http_errors import ApiError, GuardedRoute, error_response, status_of
+from qa.shells.schema import Filters
 
 log = logging.getLogger("qa.server")
 router = APIRouter(prefix="/api", dependencies=[Depends(check_token)], route_class=GuardedRoute)
-
-
-class Filters(BaseModel):
-    """Limit retrieval to some articles or sources."""
-
-    model_config = ConfigDict(extra="forbid")
-    article_ids: list[str] | None = Field(None, description="Only these article ids.")
-    sources: list[str] | None = Field(None, description="Only articles from these sources (or with these titles).")
-    exclude_article_ids: list[str] | None = Field(None, description="Never these article ids.")
-    published_after: str | float | None = Field(
-        None, description="Only articles published at or after this date (ISO 8601, 2024/04/12, epoch seconds).",
-        examples=["2024-04-01"])
-    published_before: str | float | None = Field(None, description="Only articles published before this date.")
 
 
 class AskRequest(BaseModel):

@@ -8,11 +8,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Request
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse
 
 from qa.shells.http_errors import ApiError
 
 TOKEN_COOKIE = "qa_token"
+UNAUTHORIZED = "Missing or wrong API token: send 'Authorization: Bearer <token>'."
 
 
 def _same(given: str | None, expected: str) -> bool:
@@ -37,7 +39,7 @@ def check_token(request: Request) -> None:
     """FastAPI dependency: refuse the request unless it brings the app's token (when it has one)."""
     token = request.app.state.token
     if token and not authorized(request, token):
-        raise ApiError(401, "Missing or wrong API token: send 'Authorization: Bearer <token>'.")
+        raise ApiError(401, UNAUTHORIZED)
 
 
 class TokenCookie:
@@ -60,3 +62,22 @@ class TokenCookie:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+class BearerToken:
+    """ASGI middleware: every HTTP request must bring the token (`Authorization: Bearer` or `X-API-Token`)."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app, self.token = app, token
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = Headers(scope=scope)
+            auth = headers.get("authorization", "")
+            bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+            if not (_same(bearer, self.token) or _same(headers.get("x-api-token"), self.token)):
+                refused = JSONResponse({"error": UNAUTHORIZED, "status": 401}, status_code=401,
+                                       headers={"WWW-Authenticate": "Bearer"})
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

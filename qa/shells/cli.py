@@ -445,5 +445,31 @@ def serve(ctx: click.Context, host: str, port: int, index_dir: str | None, chrom
     run(_engine(ctx), host=host, port=port)
 
 
+@main.command()
+@click.option("--http", "http_port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
+              help="Serve streamable HTTP at http://127.0.0.1:PORT/mcp instead of stdio.")
+@llm_options
+@common
+@click.pass_context
+def mcp(ctx: click.Context, http_port: int | None, index_dir: str | None, chroma_url: str | None,
+        model: str | None) -> None:
+    """Serve Sourced to MCP clients: tools ask, search, get_article; the articles as resources.
+
+    Over stdio by default (what Claude Desktop starts). With --http PORT, on 127.0.0.1 only; when
+    QA_API_TOKEN is set, every request needs `Authorization: Bearer TOKEN`, as `qa serve` does.
+    """
+    import contextlib
+    import os
+
+    from qa.shells.mcp_server import run
+    from qa.shells.server import warm_up
+
+    _setup(ctx, index_dir, chroma_url, model)
+    with contextlib.redirect_stdout(sys.stderr):  # over stdio, stdout is the protocol's alone
+        engine = _engine(ctx)
+        warm_up(engine)
+    run(engine, http_port=http_port, token=os.environ.get("QA_API_TOKEN") or None)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from qa.errors import SourcedError
-from qa.shells import api, uploads
+from qa.shells import api, openai_api, uploads
 from qa.shells.auth import TokenCookie, authorized
 from qa.shells.http_errors import add_error_handlers
 
@@ -21,9 +21,9 @@ DEFAULT_PORT = 7860
 
 
 def create_app(engine: Any, token: str | None = None, *, ui: bool = True) -> FastAPI:
-    """The FastAPI app: /api/* over `engine`, the chat page mounted at / (unless `ui` is False).
+    """The FastAPI app: /api/* and the OpenAI-compatible /v1/* over `engine`, the chat page at / (unless `ui` is False).
 
-    With `token`, /api/* needs `Authorization: Bearer TOKEN` (or `X-API-Token`) and the page needs
+    With `token`, /api/* and /v1/* need `Authorization: Bearer TOKEN` (or `X-API-Token`) and the page needs
     `?token=TOKEN` once (it is then kept in a cookie).
     """
     app = FastAPI(
@@ -33,6 +33,7 @@ def create_app(engine: Any, token: str | None = None, *, ui: bool = True) -> Fas
     app.state.engine, app.state.token = engine, token
     add_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(openai_api.router)  # OpenAI-compatible chat under /v1
     _document_article_schema(app)
     return _mount_ui(app, engine, token) if ui else app
 

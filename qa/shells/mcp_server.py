@@ -1,0 +1,132 @@
+"""`qa mcp`: Sourced for MCP clients (Claude Desktop, IDE assistants, bots), with the official `mcp` SDK.
+
+Tools `ask`, `search` and `get_article`; the articles as resources. Over stdio, or streamable HTTP on
+127.0.0.1 (the token of `qa serve`, when set, required as `Authorization: Bearer`). Our named errors are
+tool errors (`isError` with the message); anything else is the SDK's "Error executing tool", logged here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import contextmanager
+from typing import Annotated, Any, Iterator, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from qa.errors import SourcedError, UnknownArticle
+from qa.shells.schema import Filters
+
+log = logging.getLogger("qa.mcp")
+HOST = "127.0.0.1"
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+INSTRUCTIONS = ("Sourced answers questions from a collection of news articles. Every answer cites exact "
+                "sentences ([n] markers; each citation has its article id and character offsets), or says the "
+                "articles don't say. Use `ask` for an answer, `search` for the evidence alone, `get_article` "
+                "to read an article.")
+
+K = Annotated[int | None, Field(None, ge=1, le=20, description="How many sentences to cite (default 5).")]
+AsOf = Annotated[str | None, Field(None, description="The day the question is asked, e.g. 2024-04-12 (default: "
+                                                      "now): 'this week' and 'latest' are read against it.")]
+Answerer = Annotated[Literal["auto", "extractive", "llm"] | None, Field(
+    None, description="extractive: quoted sentences; llm: written by the server's LLM, every sentence checked "
+                      "against its citations; auto (the default): llm when the server has one.")]
+History = Annotated[list[dict[str, str]] | None, Field(
+    None, description='Earlier turns, oldest first: [{"role": "user"|"assistant", "content": "..."}]. '
+                      "Follow-ups such as 'When did they arrive?' are searched with them.")]
+
+
+@contextmanager
+def tool_errors() -> Iterator[None]:
+    """Our named errors as MCP tool errors carrying their message."""
+    try:
+        yield
+    except SourcedError as exc:
+        raise ToolError(str(exc)) from None
+
+
+def _filters(filters: Filters | None) -> dict[str, Any] | None:
+    return filters.model_dump(exclude_none=True) if filters else None
+
+
+def article_of(engine: Any, article_id: str) -> dict[str, Any]:
+    """One article: its record, its text, and every sentence with its key and offsets into that text."""
+    parts = engine.store.read_parts([article_id])
+    if not parts:
+        raise UnknownArticle(f"No article with id '{article_id}' is in the index (the `articles` resource "
+                             "lists them).")
+    part = parts[0]
+    info = part.info
+    sentences = [{"key": f"{info.id}:{int(i)}", "index": int(i), "start": int(s), "end": int(e),
+                  "text": part.text[int(s):int(e)]} for i, s, e in part.sentences]
+    return {"id": info.id, "title": info.title, "source": info.source, "url": info.url,
+            "published_at": info.published_at, "text": part.text, "sentences": sentences}
+
+
+def build(engine: Any) -> MCPServer:
+    """The MCP server over one `QA`: three tools, the articles list and each article as resources."""
+    server: MCPServer = MCPServer("sourced", title="Sourced", instructions=INSTRUCTIONS, version="0.1.0",
+                                  log_level="WARNING")
+
+    @server.tool(annotations=READ_ONLY)
+    def ask(question: str, k: K = None, filters: Filters | None = None, answerer: Answerer = None,
+            as_of: AsOf = None, history: History = None) -> dict[str, Any]:
+        """Answer a question from the news articles: the answer with [n] markers, each citation the exact sentence
+        (article id, title, source, date, start/end offsets); `abstained` when the articles don't say."""
+        with tool_errors():
+            answer = engine.ask(question, k=k, filters=_filters(filters), answerer=answerer, as_of=as_of,
+                                history=history)
+        return answer.to_dict()
+
+    @server.tool(annotations=READ_ONLY)
+    def search(question: str, k: K = None, filters: Filters | None = None, as_of: AsOf = None) -> dict[str, Any]:
+        """The sentences that best answer a question, ranked, with their citations; no answer is written.
+
+        `answerable` is false (with a `reason`) when none is good enough; `sentences` then holds the closest."""
+        with tool_errors():
+            found = engine.search(question, k=k, filters=_filters(filters), as_of=as_of)
+        sentences = found.citations if found.answerable else found.closest
+        return {"question": question, "answerable": found.answerable, "reason": found.reason,
+                "sentences": [c.to_dict() for c in sentences]}
+
+    @server.tool(annotations=READ_ONLY)
+    def get_article(article_id: str) -> dict[str, Any]:
+        """One article's text, with every sentence's key and start/end offsets into it (citations point here)."""
+        with tool_errors():
+            return article_of(engine, article_id)
+
+    @server.resource("sourced://articles", name="articles", title="Indexed articles", mime_type="application/json",
+                     description="Every indexed article: id, title, source, date, sentence count.")
+    def articles() -> str:
+        return json.dumps([a.to_dict() for a in engine.articles()], ensure_ascii=False)
+
+    @server.resource("sourced://articles/{article_id}", name="article", title="An article",
+                     mime_type="application/json", description="One article's text and its sentences' offsets.")
+    def article(article_id: str) -> str:
+        try:
+            return json.dumps(article_of(engine, article_id), ensure_ascii=False)
+        except UnknownArticle as exc:
+            raise ResourceNotFoundError(str(exc)) from None
+
+    return server
+
+
+def run(engine: Any, *, http_port: int | None = None, token: str | None = None) -> None:
+    """Serve until interrupted: over stdio, or streamable HTTP at http://127.0.0.1:PORT/mcp."""
+    server = build(engine)
+    if http_port is None:
+        server.run("stdio")
+        return
+    import uvicorn
+
+    from qa.shells.auth import BearerToken
+
+    app: Any = server.streamable_http_app(host=HOST)
+    if token:
+        app = BearerToken(app, token)
+    print(f"Sourced MCP: http://{HOST}:{http_port}/mcp" + ("  (Authorization: Bearer $QA_API_TOKEN)" if token else "")
+          + "   (Ctrl+C to stop)", flush=True)
+    uvicorn.run(app, host=HOST, port=http_port, log_level="warning")

@@ -1,0 +1,220 @@
+"""OpenAI-compatible chat under /v1, for clients that pick a model from a list (Open WebUI, LibreChat, SDKs).
+
+`POST /v1/chat/completions` (streamed as OpenAI's SSE chunks, or not) and `GET /v1/models` (one model,
+`sourced`). The last user message is the question, the earlier ones the history. The reply is the answer with
+[n] markers and its "Sources" list; the citations also come as data in a `sourced` field clients ignore if
+they don't know it. Errors are OpenAI's `{"error": {"message", "type", "param", "code"}}`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any, Callable, Coroutine, Iterator, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qa.answers.composer import pieces
+from qa.errors import SourcedError
+from qa.models import Answer
+from qa.shells.auth import check_token
+from qa.shells.http_errors import ApiError, status_of
+from qa.shells.schema import Filters
+
+log = logging.getLogger("qa.server")
+MODEL = "sourced"
+CREATED = 1735689600  # when the model "was made" (2025-01-01): OpenAI's model objects carry one
+
+
+def error_body(status: int, message: str, *, code: str | None = None, param: str | None = None) -> dict[str, Any]:
+    """The error object OpenAI's clients read (`invalid_request_error` for 4xx, `server_error` for 5xx)."""
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def openai_error(status: int, message: str, *, code: str | None = None, param: str | None = None) -> JSONResponse:
+    """An error response with OpenAI's body."""
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(status, message, code=code, param=param), status_code=status, headers=headers)
+
+
+def _code(exc: Exception) -> str:
+    """A named error's code: EmptyQuestion -> 'empty_question'."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+
+
+def _status(exc: SourcedError) -> int:
+    status = status_of(exc)
+    return 400 if status == 422 else status  # OpenAI answers bad input with 400
+
+
+class OpenAIRoute(APIRoute):
+    """A /v1 route whose every failure is an OpenAI error object (unexpected ones logged, not shown)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SourcedError as exc:
+                return openai_error(_status(exc), str(exc), code=_code(exc))
+            except ApiError as exc:
+                return openai_error(exc.status, exc.message, code=exc.extra.get("code") or (
+                    "invalid_api_key" if exc.status == 401 else None))
+            except RequestValidationError as exc:
+                return _invalid(exc)
+            except StarletteHTTPException as exc:
+                return openai_error(exc.status_code, str(exc.detail))
+            except Exception:  # noqa: BLE001 - the client gets a clean message, the log gets the traceback
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                return openai_error(500, "Internal server error; the server log has the details.")
+
+        return guarded
+
+
+def _invalid(exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return openai_error(400, "The request body is not valid JSON.")
+    first = errors[0] if errors else {}
+    param = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or None
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return openai_error(400, f"Invalid request: {param or 'body'}: {message}.", param=param)
+
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(check_token)], route_class=OpenAIRoute)
+
+
+class Message(BaseModel):
+    """One chat message; `content` a string or OpenAI's list of parts (only text parts are read)."""
+
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class Options(BaseModel):
+    """Sourced's own options, in the request's `sourced` field (OpenAI SDKs: `extra_body={"sourced": ...}`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    k: int | None = Field(None, ge=1, le=20, description="Number of cited sentences (default 5).")
+    filters: Filters | None = None
+    as_of: str | float | None = Field(None, description="The day the question is asked (default: now).")
+    answerer: Literal["auto", "extractive", "llm"] | None = None
+
+
+class ChatRequest(BaseModel):
+    """OpenAI's chat request; sampling fields (temperature, max_tokens, ...) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str
+    messages: list[Message] = Field(..., min_length=1)
+    stream: bool = False
+    sourced: Options | None = None
+
+
+def _model() -> dict[str, Any]:
+    return {"id": MODEL, "object": "model", "created": CREATED, "owned_by": "sourced"}
+
+
+@router.get("/models", summary="The one model: sourced")
+def list_models() -> dict[str, Any]:
+    return {"object": "list", "data": [_model()]}
+
+
+@router.get("/models/{model}", summary="The model sourced")
+def get_model(model: str) -> dict[str, Any]:
+    if model != MODEL:
+        raise ApiError(404, f"The model '{model}' does not exist; this server has one: '{MODEL}'.",
+                       code="model_not_found")
+    return _model()
+
+
+def reply_text(answer: Answer) -> str:
+    """The answer as a chat reply: its text with [n] markers, then each citation: title (source, date): sentence."""
+    text = f"⚠ {answer.warning}\n\n{answer.answer}" if answer.warning else answer.answer
+    if not answer.citations:
+        return text
+    lines = []
+    for c in answer.citations:
+        where = ", ".join(p for p in (c.source, c.published_at[:10]) if p)
+        lines.append(f"- [{c.n}] {c.title}" + (f" ({where})" if where else "") + f": “{c.sentence}”")
+    return text + "\n\nSources:\n" + "\n".join(lines)
+
+
+def _asked(body: ChatRequest) -> tuple[str, list[dict[str, str]], dict[str, Any]]:
+    """The question (the last message, the user's), the earlier turns, and the engine's options."""
+    if body.model != MODEL:
+        raise ApiError(404, f"The model '{body.model}' does not exist; this server has one: '{MODEL}'.",
+                       code="model_not_found")
+    last = body.messages[-1]
+    if last.role != "user":
+        raise ApiError(400, f"The last message must be the user's question, not a '{last.role}' message.",
+                       code="invalid_messages")
+    history = [{"role": m.role, "content": m.text} for m in body.messages[:-1] if m.role in ("user", "assistant")]
+    return last.text, history, body.sourced.model_dump(exclude_none=True) if body.sourced else {}
+
+
+@router.post("/chat/completions", summary="Answer the last user message, OpenAI-style")
+def chat_completions(body: ChatRequest, request: Request) -> Response:
+    question, history, options = _asked(body)
+    engine = request.app.state.engine
+    reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if not body.stream:
+        answer = engine.ask(question, history=history, **options)
+        return JSONResponse({
+            "id": reply_id, "object": "chat.completion", "created": created, "model": MODEL,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text(answer)},
+                         "finish_reason": "stop", "logprobs": None}],
+            "sourced": answer.to_dict()})
+    events = engine.ask_stream(question, history=history, **options)
+    first = next(events)  # a bad question or filter fails here, as an error object, before the stream starts
+    return StreamingResponse(_chunks(reply_id, created, itertools.chain([first], events)),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _chunks(reply_id: str, created: int, events: Iterator[str | Answer]) -> Iterator[str]:
+    """OpenAI's chunks of the verified reply (an LLM's unchecked tokens are never sent), then `[DONE]`."""
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        data = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": MODEL,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
+        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        answer = next(e for e in events if isinstance(e, Answer))
+    except SourcedError as exc:  # the index changed under the stream: say so in it, as OpenAI does
+        yield f"data: {json.dumps(error_body(_status(exc), str(exc), code=_code(exc)), ensure_ascii=False)}\n\n"
+        return
+    except Exception:  # noqa: BLE001 - headers are sent: the client gets an error event, the log the traceback
+        log.exception("unexpected error while streaming a chat completion")
+        yield f"data: {json.dumps(error_body(500, 'Internal server error; the server log has the details.'))}\n\n"
+        return
+    for piece in pieces(reply_text(answer)):
+        yield chunk({"content": piece})
+    yield chunk({}, "stop", sourced=answer.to_dict())
+    yield "data: [DONE]\n\n"
+
+
+@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def unknown(path: str, request: Request) -> None:
+    """Any other path under /v1: OpenAI's 404."""
+    raise ApiError(404, f"Unknown request URL: {request.method} {request.url.path}.", code="unknown_url")
