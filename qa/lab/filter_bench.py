@@ -105,8 +105,8 @@ def _measure(engine: Any, *, runs: int, questions: int, log: Log) -> dict[str, A
             window = {"published_after": start, "published_before": _days_later(start, 7)}
             # a set of sources never asked before (a name no article has makes it new when the few real
             # sources have run out of subsets)
-            picked = fresh(lambda: (*sorted(rng.sample(sources, rng.randint(1, max(1, len(sources) - 1)))),
-                                    f"Nowhere Gazette {run}.{i}"))
+            nowhere = f"Nowhere Gazette {run}.{i}"
+            picked = fresh(lambda nowhere=nowhere: (*sorted(rng.sample(sources, rng.randint(1, max(1, len(sources) - 1)))), nowhere))
             some = fresh(lambda: tuple(rng.sample(ids, min(ID_LIST, len(ids)))))
             asks = [("unfiltered", None), ("new_date_window", window), ("new_source_filter", {"sources": list(picked)}),
                     ("new_id_list_3000", {"article_ids": list(some)})]
