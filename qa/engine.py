@@ -294,7 +294,8 @@ class QA:
         if reader is None:
             return None
         n = reader.config.decision.n
-        return judge(reader, question, found.citations[:n], [retriever.neighbours(row) for row in found.rows[:n]])
+        return judge(reader, question, found.citations[:n], [retriever.neighbours(row) for row in found.rows[:n]],
+                     idf=retriever.lexicon.idf_of)
 
     @staticmethod
     def _span(short: str | None, judged: Judgement | None, found: Retrieval,

@@ -7,6 +7,8 @@ import json
 import pytest
 
 from qa.answers.composer import compose
+from qa.answers.coverage import corpus_idf, term_share
+from qa.answers.reader import Decision
 from qa.answers.reading import Judgement, judge, widen
 from qa.models import Citation
 from tests.conftest import SEED_QUESTIONS, SEEDS
@@ -73,6 +75,41 @@ def test_judge_abstains_below_the_threshold_and_reads_the_span_of_the_chosen_sen
     assert not judge(unsure, "How many tanks are in Agadez?", cited, context).answered
 
 
+def test_term_share_weighs_the_question_terms_found_in_the_sentence_or_its_neighbours():
+    idf = {"soldier": 2.0, "agadez": 6.0}
+    items = [("About 1,100 soldiers are in Agadez.", "", ""),
+             ("About 1,100 soldiers are there.", "They are stationed near Agadez.", ""),  # a neighbour holds it
+             ("About 1,100 soldiers are there.", "", "")]
+    share = term_share("How many soldiers are in Agadez?", items, idf.__getitem__)
+    assert share[0] == share[1] == 1.0
+    assert share[2] == pytest.approx(2 / 8)  # "soldiers" holds 2 of the 8 IDF; "Agadez" (6) is missing
+    assert list(term_share("How many soldiers are in Agadez?", items, None)) == [1.0, 1.0, 0.5]  # unweighted
+    assert list(term_share("Why?", items, None)) == [1.0, 1.0, 1.0]  # no terms: nothing is missing
+    idf_of = corpus_idf(["Agadez is far.", "Soldiers are far.", "Soldiers are near."])
+    assert idf_of("agadez") > idf_of("soldier") and idf_of("never-seen") == idf_of("agadez")  # unknown: the largest
+
+
+def test_a_decision_reading_the_term_share_abstains_when_the_sentence_lacks_what_the_question_turns_on():
+    reads = [(1.0, 6, 11, -0.5), (1.0, 0, 5, -0.5)]
+    decision = {"coef": (1.0, 0.0, 0.0, 0.0, 4.0), "bias": -3.5, "threshold": 0.5, "n": 2, "rerank": True,
+                "features": ("reader_answerable_logit", "reader_span_logprob", "ranker_logit", "log1p_rank",
+                             "term_share")}
+    context = [("", ""), ("", "")]
+    covered = [_citation(1, "About 1,100 soldiers are in Agadez."), _citation(2, "Agadez hosts a base.")]
+    judged = judge(FakeReader(reads, **decision), "How many soldiers are in Agadez?", covered, context)
+    assert judged.answered and judged.text == "About 1,100"
+    near_miss = [_citation(1, "About 1,100 soldiers are in Niamey."), _citation(2, "Niamey hosts a base.")]
+    assert not judge(FakeReader(reads, **decision), "How many soldiers are in Agadez?", near_miss, context,
+                     idf={"soldier": 2.0, "agadez": 6.0}.__getitem__).answered
+
+
+def test_a_decision_with_weights_for_other_features_than_it_names_is_refused():
+    with pytest.raises(ValueError, match="5 weights for features"):
+        Decision(coef=(1.0, 0.0, 1.0, 0.0, 2.0))
+    with pytest.raises(ValueError, match="unknown"):
+        Decision(coef=(1.0,), features=("reader_confidence",))
+
+
 @pytest.mark.real
 def test_agadez_answers_approximately_1100_at_its_offsets(seeded_qa_shared):
     answer = seeded_qa_shared.ask("How many US troops are in Agadez?")
@@ -85,6 +122,17 @@ def test_agadez_answers_approximately_1100_at_its_offsets(seeded_qa_shared):
     assert answer.answer.startswith("approximately 1,100 [1]")
     assert json.loads(answer.to_json())["short_answer_span"] == {
         "article_id": span.article_id, "start": span.start, "end": span.end, "citation": span.citation}
+
+
+@pytest.mark.real
+def test_the_term_share_idf_of_the_evaluation_is_the_engines(seeded_qa_shared):
+    """`qa.lab.reader_eval` fits the decision with IDF computed from sentence texts; the engine reads the lexicon's."""
+    from qa import text as tx
+
+    lexicon = seeded_qa_shared.retriever().lexicon
+    from_texts = corpus_idf(list(lexicon.corpus.sentence_text))
+    terms = {t for s in lexicon.corpus.sentence_text for t in tx.terms(s)} | {"zzyzx"}
+    assert all(abs(from_texts(t) - lexicon.idf_of(t)) < 1e-9 for t in terms)
 
 
 @pytest.mark.real

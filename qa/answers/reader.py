@@ -26,14 +26,20 @@ MARKS = ("[unused0]", "[unused1]")  # before and after the sentence read (in the
 _NEG = -1e4
 
 
+# What a decision can read per sentence, by name (`Decision.features` picks and orders them).
+FEATURES = ("reader_answerable_logit", "reader_span_logprob", "ranker_logit", "log1p_rank", "term_share")
+
+
 @dataclass(frozen=True)
 class Decision:
     """How reader and ranker scores combine: p(sentence holds the answer) = sigmoid(coef . features + bias).
 
-    Features per sentence (`decision_features`): the reader's answerability logit, its span log-probability,
-    the ranker's calibrated score as a logit, log(1 + rank). A question is answered when the best p among
-    its first `n` cited sentences reaches `threshold`; the short answer is read from the first citation, or
-    with `rerank` from the sentence with the best p. Fitted by `qa.lab.reader_eval` on held-apart titles.
+    Features per sentence (`decision_features`, named in `features`): the reader's answerability logit, its
+    span log-probability, the ranker's calibrated score as a logit, log(1 + rank), and the IDF-weighted share
+    of the question's terms in the sentence or its neighbours (`qa.answers.coverage`). A question is answered
+    when the best p among its first `n` cited sentences reaches `threshold`; the short answer is read from the
+    first citation, or with `rerank` from the sentence with the best p. Fitted by `qa.lab.reader_eval` on
+    held-apart titles.
     """
 
     coef: tuple[float, ...] = (1.0, 0.0, 1.0, 0.0)
@@ -41,17 +47,33 @@ class Decision:
     threshold: float = 0.5
     n: int = 3
     rerank: bool = False
+    features: tuple[str, ...] = FEATURES[:4]
 
-    def scores(self, readings: Sequence["Reading"], ranker_scores: Sequence[float]) -> np.ndarray:
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown or len(self.coef) != len(self.features):
+            raise ValueError(f"decision: {len(self.coef)} weights for features {list(self.features)}"
+                             + (f" (unknown: {unknown})" if unknown else ""))
+
+    @property
+    def reads_terms(self) -> bool:
+        """Whether the decision needs the question's term share (and so the corpus's IDF)."""
+        return "term_share" in self.features
+
+    def scores(self, readings: Sequence["Reading"], ranker_scores: Sequence[float],
+               term_share: Sequence[float] | None = None) -> np.ndarray:
         """p per sentence (as many as given)."""
         x = decision_features(np.asarray([r.answerable for r in readings], np.float64),
                               np.asarray([r.span_score for r in readings], np.float64),
-                              np.asarray(ranker_scores, np.float64))
+                              np.asarray(ranker_scores, np.float64),
+                              None if term_share is None else np.asarray(term_share, np.float64), self.features)
         return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.bias)))
 
-    def choose(self, readings: Sequence["Reading"], ranker_scores: Sequence[float]) -> tuple[int | None, float]:
+    def choose(self, readings: Sequence["Reading"], ranker_scores: Sequence[float],
+               term_share: Sequence[float] | None = None) -> tuple[int | None, float]:
         """(index of the sentence to answer from, or None to abstain; the best p) over the first `n`."""
-        p = self.scores(readings[: self.n], ranker_scores[: self.n])
+        share = None if term_share is None else term_share[: self.n]
+        p = self.scores(readings[: self.n], ranker_scores[: self.n], share)
         if not len(p):
             return None, 0.0
         best = float(p.max())
@@ -60,10 +82,18 @@ class Decision:
         return (int(np.argmax(p)) if self.rerank else 0), best
 
 
-def decision_features(answerable: np.ndarray, span: np.ndarray, ranker_p: np.ndarray) -> np.ndarray:
-    """Per sentence, in citation order: answerability logit, span log-probability, ranker logit, log(1 + rank)."""
+def decision_features(answerable: np.ndarray, span: np.ndarray, ranker_p: np.ndarray,
+                      term_share: np.ndarray | None = None,
+                      names: Sequence[str] = FEATURES[:4]) -> np.ndarray:
+    """Per sentence, in citation order, the named features (columns in the order of `names`)."""
     p = np.clip(ranker_p, 1e-6, 1 - 1e-6)
-    return np.column_stack([answerable, span, np.log(p / (1 - p)), np.log1p(np.arange(len(answerable)))])
+    columns = {"reader_answerable_logit": answerable, "reader_span_logprob": span,
+               "ranker_logit": np.log(p / (1 - p)), "log1p_rank": np.log1p(np.arange(len(answerable)))}
+    if "term_share" in names:
+        if term_share is None:
+            raise ValueError("the decision reads term_share: pass the question's term share per sentence")
+        columns["term_share"] = term_share
+    return np.column_stack([columns[name] for name in names]) if len(answerable) else np.zeros((0, len(names)))
 
 
 @dataclass(frozen=True)
@@ -85,7 +115,8 @@ class ReaderConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         if isinstance(known.get("decision"), dict):
             d = known["decision"]
-            known["decision"] = Decision(**{**d, "coef": tuple(d.get("coef", Decision.coef))})
+            known["decision"] = Decision(**{**d, "coef": tuple(d.get("coef", Decision.coef)),
+                                            "features": tuple(d.get("features", Decision.features))})
         return cls(**known)
 
     def save(self, path: str | Path) -> None:

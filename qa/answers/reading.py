@@ -1,8 +1,8 @@
 """Reading the evidence: does it answer the question, and with which words of which cited sentence.
 
 The reader (`qa.answers.reader`) reads the first few cited sentences, each with its neighbours; its
-answerability and span scores are combined with the ranker's calibrated score (`Decision`, fitted on the
-ranker's training half). The question is answered when the best combined score clears the threshold; the
+answerability and span scores are combined with the ranker's calibrated score and the share of the
+question's terms the sentence and its neighbours hold (`Decision`, fitted on the ranker's training half). The question is answered when the best combined score clears the threshold; the
 short answer is the reader's span in the chosen sentence, given only when the span itself is confident.
 """
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from qa.answers.coverage import Idf, term_share
 from qa.answers.reader import Reader
 from qa.models import Citation
 
@@ -62,13 +63,18 @@ def widen(sentence: str, start: int, end: int) -> int:
 
 
 def judge(reader: Reader, question: str, citations: Sequence[Citation],
-          context: Sequence[tuple[str, str]]) -> Judgement:
-    """Read the first `decision.n` citations (with their neighbours) and decide."""
+          context: Sequence[tuple[str, str]], *, idf: Idf | None = None) -> Judgement:
+    """Read the first `decision.n` citations (with their neighbours) and decide.
+
+    Args:
+        idf: the corpus's IDF of a stemmed term (`Lexicon.idf_of`), for a decision that reads the term share.
+    """
     decision = reader.config.decision
     shown = list(citations[: decision.n])
     items = [(c.sentence, *(context[i] if i < len(context) else ("", ""))) for i, c in enumerate(shown)]
     readings = reader.read(question, items)
-    choice, p = decision.choose(readings, [c.score for c in shown])
+    share = list(term_share(question, items, idf)) if decision.reads_terms else None
+    choice, p = decision.choose(readings, [c.score for c in shown], share)
     if choice is None:
         return Judgement(False, p)
     reading = readings[choice]

@@ -169,7 +169,7 @@ class KeyTerms:
 
     def __init__(self, retriever: Any) -> None:
         from qa import text as tx
-        from qa.lexicon import Vocabulary
+        from qa.search.terms import Vocabulary
 
         corpus, lex = retriever.corpus, retriever.lexicon
         rows_of: dict[int, list[int]] = {}

@@ -2,9 +2,10 @@
 
 For each question the top N cited sentences (the ranker's order, as `QA.ask` cites them) are read; a small
 logistic model fitted on the calibration titles (training half, never trained on) turns the reader's
-answerability logit, its span score and the ranker's calibrated score into p(sentence holds the answer);
-the question is answered when the best p over the N sentences clears a threshold chosen on the
-calibration titles for about 5% false abstention. The short answer is the span of the first citation
+answerability logit, its span score, the ranker's calibrated score and the share of the question's terms
+in the sentence and its neighbours into p(sentence holds the answer); the question is answered when the
+best p over the N sentences clears a threshold chosen on the calibration titles for a stated false-abstention
+rate (counting the abstentions retrieval makes before reading: a missing name, the ranker's threshold). The short answer is the span of the first citation
 ("first") or of the sentence with the best p ("rerank"). Reported on the held-out half of the titles:
 EM / F1 over all answerable questions (abstaining scores 0), false-abstention rate on the normal run,
 abstention recall with each question's gold paragraph excluded, and reading latency.
@@ -20,13 +21,18 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qa.answers.reader import Decision, Reader, decision_features
+from qa.answers.coverage import Idf, corpus_idf, term_share
+from qa.answers.reader import FEATURES, Decision, Reader, decision_features
 from qa.lab import metrics as m
 from qa.lab.reader_data import Sentences
 
-FALSE_ABSTENTION_TARGET = 0.05
-DEPTH = 5  # sentences read per question and run (N is taken from these)
+FALSE_ABSTENTION_TARGET = 0.075  # of the calibration titles' answerable questions, all abstentions counted
+DEPTH = 2  # sentences read per question and run, in one model call (N is taken from these)
+# int8 dynamic quantisation scales activations over the whole call: read exactly the first N in one call, as
+# the engine does, to fit the shipped decision (the same sentences read 5 at a time score slightly differently)
 RUNS = ("normal", "excluded")
+BASE = FEATURES[:4]  # the previous release's decision: reader and ranker only
+FEATURE_SETS = {"reader+ranker": BASE, "reader+ranker+terms": BASE + ("term_share",)}
 
 
 def read_questions(reader: Reader, sentences: Sentences, questions: list[dict[str, Any]], *, depth: int = DEPTH,
@@ -50,42 +56,48 @@ def read_questions(reader: Reader, sentences: Sentences, questions: list[dict[st
     return out
 
 
-def features(run: dict[str, Any]) -> np.ndarray:
-    """Per candidate: reader answerability logit, span log-probability, ranker logit, log rank."""
-    return decision_features(run["a"], run["span"], run["rank_p"]) if len(run["a"]) else np.zeros((0, 4))
+def add_term_share(rows: list[dict[str, Any]], sentences: Sentences, idf: Idf) -> None:
+    """Each run's term share per candidate (what `qa.answers.reading.judge` computes), kept in the row."""
+    for r in rows:
+        for run in RUNS:
+            cands = r["q"][run][: len(r[run]["a"])]
+            r[run]["share"] = term_share(r["q"]["question"], [sentences.item(row) for row, _ in cands], idf)
+
+
+def features(run: dict[str, Any], names: Sequence[str] = BASE) -> np.ndarray:
+    """Per candidate, the named decision features (`qa.answers.reader.FEATURES`)."""
+    return decision_features(run["a"], run["span"], run["rank_p"], run.get("share"), names)
 
 
 class Combiner:
-    """p(sentence holds the answer) from `features`, fitted by logistic regression."""
+    """p(sentence holds the answer) from the named `features`, fitted by logistic regression."""
 
-    def __init__(self, coef: np.ndarray, bias: float, columns: Sequence[int]) -> None:
-        self.coef, self.bias, self.columns = coef, bias, list(columns)
+    def __init__(self, coef: np.ndarray, bias: float, names: Sequence[str]) -> None:
+        self.coef, self.bias, self.names = coef, bias, tuple(names)
 
     @classmethod
-    def fit(cls, rows: list[dict[str, Any]], n: int, columns: Sequence[int] = (0, 1, 2, 3)) -> "Combiner":
+    def fit(cls, rows: list[dict[str, Any]], n: int, names: Sequence[str] = BASE) -> "Combiner":
         """Fit on the top `n` candidates of both runs of these questions."""
         from sklearn.linear_model import LogisticRegression
 
-        x = np.concatenate([features(r[run])[:n] for r in rows for run in RUNS])[:, list(columns)]
+        x = np.concatenate([features(r[run], names)[:n] for r in rows for run in RUNS])
         y = np.concatenate([r[run]["holds"][:n] for r in rows for run in RUNS]).astype(int)
         lr = LogisticRegression(C=10.0, max_iter=2000).fit(x, y)
-        return cls(lr.coef_[0], float(lr.intercept_[0]), columns)
+        return cls(lr.coef_[0], float(lr.intercept_[0]), names)
 
     def p(self, run: dict[str, Any], n: int) -> np.ndarray:
         """Scores of the top `n` candidates."""
-        x = features(run)[:n][:, self.columns]
+        x = features(run, self.names)[:n]
         return 1.0 / (1.0 + np.exp(-(x @ self.coef + self.bias)))
 
     def decision(self, threshold: float, n: int, rerank: bool) -> Decision:
-        """As shipped in reader.json (all four features; unused ones weigh 0)."""
-        coef = np.zeros(4)
-        coef[self.columns] = self.coef
-        return Decision(tuple(round(float(c), 6) for c in coef), round(self.bias, 6), round(threshold, 6), n, rerank)
+        """As shipped in reader.json."""
+        return Decision(tuple(round(float(c), 6) for c in self.coef), round(self.bias, 6), round(threshold, 6), n,
+                        rerank, self.names)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the feature names used and their weights."""
-        names = ["reader_answerable_logit", "reader_span_logprob", "ranker_logit", "log1p_rank"]
-        return {"features": [names[c] for c in self.columns], "coef": [round(float(c), 5) for c in self.coef],
+        return {"features": list(self.names), "coef": [round(float(c), 5) for c in self.coef],
                 "bias": round(self.bias, 5)}
 
 
@@ -140,9 +152,11 @@ def decide(rows: list[dict[str, Any]], combiner: Combiner, n: int, threshold: fl
             pick = int(np.argmax(p)) if rerank else 0
             best = float(p.max()) if scorer is None else scorer.p(c)
             answered = threshold is None or best >= threshold
-            missing = bool(r["q"]["missing" if run == "normal" else "missing_excluded"])
-            out[run].append((best, c["answer"][pick] if answered and not missing else None, bool(c["holds"][pick]),
-                             answered))
+            # retrieval abstains before reading: a name found nowhere else, or the ranker's threshold
+            missing = bool(r["q"]["missing" if run == "normal" else "missing_excluded"]) \
+                or float(c["rank_p"][0]) < r["q"].get("threshold", 0.0)
+            out[run].append((-1.0 if missing else best, c["answer"][pick] if answered and not missing else None,
+                             bool(c["holds"][pick]), answered))
     return out
 
 
@@ -167,7 +181,8 @@ def scores(rows: list[dict[str, Any]], decided: dict[str, Any]) -> dict[str, flo
 
 def threshold_for(rows: list[dict[str, Any]], combiner: Combiner, n: int, target: float, *, rerank: bool,
                   scorer: QuestionScorer | None = None) -> float:
-    """The best-p threshold under which `target` of these (answerable, normal run) questions fall."""
+    """The best-p threshold under which `target` of these (answerable, normal run) questions fall, those
+    retrieval abstains on anyway (best p counted as -1) included."""
     best = [b for b, _, _, _ in decide(rows, combiner, n, None, rerank=rerank, scorer=scorer)["normal"]]
     return float(np.quantile(best, target))
 
@@ -183,8 +198,8 @@ def sentence_em(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def baseline(rows: list[dict[str, Any]], sentences: Sentences) -> dict[str, float]:
-    """Today's rule-based short answer on the first citation (`qa.answer.compose`), scored the same way."""
-    from qa.answer import compose
+    """Today's rule-based short answer on the first citation (`qa.answers.composer.compose`), scored the same way."""
+    from qa.answers.composer import compose
     from qa.models import Citation
 
     em = f1 = 0.0
@@ -195,7 +210,7 @@ def baseline(rows: list[dict[str, Any]], sentences: Sentences) -> dict[str, floa
             continue
         cites = [Citation(n=i + 1, key=str(row), article_id="", title="", source="", sentence=sentences.text[row],
                           start=0, end=0, score=s) for i, (row, s) in enumerate(top)]
-        _, short = compose(q["question"], cites, 2)
+        _, short, _ = compose(q["question"], cites, 2)
         if short:
             em += m.exact_match(short, q["answers"])
             f1 += m.f1_score(short, q["answers"])
@@ -205,20 +220,23 @@ def baseline(rows: list[dict[str, Any]], sentences: Sentences) -> dict[str, floa
 
 def grid(cal: list[dict[str, Any]], test: list[dict[str, Any]], *, ns: Sequence[int] = (1, 2, 3, 5),
          target: float = FALSE_ABSTENTION_TARGET) -> list[dict[str, Any]]:
-    """Held-out scores for each N and strategy, combiner and threshold fitted on the calibration rows."""
+    """Held-out scores for each feature set, N and strategy, combiner and threshold fitted on the calibration
+    rows (the question-level scorer only for the reader+ranker features, as before)."""
     out = []
-    for n in ns:
-        combiner = Combiner.fit(cal, n)
-        question = QuestionScorer.fit(cal, n)
-        for scorer in (None, question):
-            for rerank in (False, True):
-                thr = threshold_for(cal, combiner, n, target, rerank=rerank, scorer=scorer)
-                kw = {"rerank": rerank, "scorer": scorer}
-                out.append({"n": n, "strategy": ("rerank" if rerank else "first") + ("" if scorer is None else "+q"),
-                            "threshold": round(thr, 4), "combiner": combiner.to_dict(),
-                            "question_scorer": None if scorer is None else scorer.to_dict(),
-                            "calibration": scores(cal, decide(cal, combiner, n, thr, **kw)),
-                            "held_out": scores(test, decide(test, combiner, n, thr, **kw))})
+    for set_name, names in FEATURE_SETS.items():
+        for n in ns:
+            combiner = Combiner.fit(cal, n, names)
+            question = QuestionScorer.fit(cal, n) if names == BASE else None
+            for scorer in (None, question) if question is not None else (None,):
+                for rerank in (False, True):
+                    thr = threshold_for(cal, combiner, n, target, rerank=rerank, scorer=scorer)
+                    on_cal = decide(cal, combiner, n, thr, rerank=rerank, scorer=scorer)
+                    on_test = decide(test, combiner, n, thr, rerank=rerank, scorer=scorer)
+                    out.append({"features": set_name, "n": n,
+                                "strategy": ("rerank" if rerank else "first") + ("" if scorer is None else "+q"),
+                                "threshold": round(thr, 4), "target": target, "combiner": combiner.to_dict(),
+                                "question_scorer": None if scorer is None else scorer.to_dict(),
+                                "calibration": scores(cal, on_cal), "held_out": scores(test, on_test)})
     return out
 
 
@@ -244,55 +262,63 @@ def latency(reader: Reader, sentences: Sentences, questions: list[dict[str, Any]
 
 
 def cached_reads(folder: Path, model_file: str, width: int, sentences: Sentences, questions: list[dict[str, Any]],
-                 cache: Path, *, threads: int = 1, depth: int = DEPTH) -> list[dict[str, Any]]:
-    """`read_questions` with the reader of `folder` / `model_file` at a neighbour width, cached as a pickle."""
+                 cache: Path, *, threads: int = 1, depth: int = DEPTH, idf: Idf | None = None) -> list[dict[str, Any]]:
+    """`read_questions` with the reader of `folder` / `model_file` at a neighbour width, cached as a pickle;
+    then each candidate's term share under `idf` (default: computed from `sentences`, as the engine's lexicon)."""
     import pickle
 
     if cache.exists():
         rows: list[dict[str, Any]] = pickle.loads(cache.read_bytes())
         by_id = {q["id"]: q for q in questions}
-        return [{**r, "q": by_id[r["q"]]} for r in rows]
-    reader = Reader(folder, threads=threads, model_file=model_file)
-    t0 = time.perf_counter()
-    rows = read_questions(reader, sentences, questions, context_tokens=width, depth=depth)
-    seconds = time.perf_counter() - t0
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps([{**r, "q": r["q"]["id"], "seconds": seconds} for r in rows]))
+        rows = [{**r, "q": by_id[r["q"]]} for r in rows if r["q"] in by_id]
+    else:
+        reader = Reader(folder, threads=threads, model_file=model_file)
+        t0 = time.perf_counter()
+        rows = read_questions(reader, sentences, questions, context_tokens=width, depth=depth)
+        seconds = time.perf_counter() - t0
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(pickle.dumps([{**r, "q": r["q"]["id"], "seconds": seconds} for r in rows]))
+    add_term_share(rows, sentences, idf or corpus_idf(sentences.text))
     return rows
 
 
 def evaluate(folder: Path, sentences: Sentences, questions: list[dict[str, Any]], cal_t: set[str], test_t: set[str],
-             *, configs: Sequence[tuple[str, int, int]] = (("reader-int8.onnx", 24, DEPTH),), threads: int = 1,
-             cache_dir: Path | None = None, limit: int | None = None) -> dict[str, Any]:
-    """Per (model file, neighbour width): the grid of N x strategy on the held-out half; and the rules' baseline."""
+             *, configs: Sequence[tuple[str, int, int]] = (("reader-int8.onnx", 0, DEPTH),), threads: int = 1,
+             cache_dir: Path | None = None, limit: int | None = None,
+             target: float = FALSE_ABSTENTION_TARGET) -> dict[str, Any]:
+    """Per (model file, neighbour width): the grid of features x N x strategy on the held-out half, thresholds
+    for `target` false abstention on the calibration titles; and the rules' baseline."""
     cal_q = [q for q in questions if q["title"] in cal_t][:limit]
     test_q = [q for q in questions if q["title"] in test_t][:limit]
     cache_dir = cache_dir or folder / "reads"
-    result: dict[str, Any] = {"questions": {"calibration": len(cal_q), "held_out": len(test_q)}}
+    idf = corpus_idf(sentences.text)
+    result: dict[str, Any] = {"questions": {"calibration": len(cal_q), "held_out": len(test_q)},
+                              "false_abstention_target": target}
     for model_file, width, depth in configs:
         name = f"{folder.name}-{Path(model_file).stem}-ctx{width}-depth{depth}"
         t0 = time.perf_counter()
         cal = cached_reads(folder, model_file, width, sentences, cal_q, cache_dir / f"{name}-cal.pkl", threads=threads,
-                           depth=depth)
+                           depth=depth, idf=idf)
         test = cached_reads(folder, model_file, width, sentences, test_q, cache_dir / f"{name}-test.pkl",
-                            threads=threads, depth=depth)
+                            threads=threads, depth=depth, idf=idf)
         result[name] = {"seconds": round(time.perf_counter() - t0, 1), "sentence_em": sentence_em(test),
-                        "grid": grid(cal, test, ns=[n for n in (1, 2, 3, 5) if n <= depth])}
+                        "grid": grid(cal, test, ns=[n for n in (1, 2, 3, 5) if n <= depth], target=target)}
         if "baseline_rules" not in result:
             result["baseline_rules"] = {"held_out": baseline(test, sentences)}
     return result
 
 
 def table(result: dict[str, Any]) -> str:
-    """The held-out grid as a markdown table (one row per model, width, N and strategy)."""
-    lines = ["| reader | N | pick | EM | F1 | false abst. | abst. recall (+key terms) | recall, score only | "
-             "picked sentence holds answer | calib. EM |", "|---|---|---|---|---|---|---|---|---|---|"]
+    """The held-out grid as a markdown table (one row per model, width, features, N and strategy)."""
+    lines = ["| reader | features | N | pick | EM | F1 | false abst. | abst. recall (+key terms) | recall, score only | "
+             "picked sentence holds answer | calib. EM |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, part in result.items():
         if not isinstance(part, dict) or "grid" not in part:
             continue
         for g in part["grid"]:
             h, c = g["held_out"], g["calibration"]
-            lines.append(f"| {name} | {g['n']} | {g['strategy']} | {h['answer_em']:.3f} | {h['answer_f1']:.3f} | "
+            lines.append(f"| {name} | {g['features']} | {g['n']} | {g['strategy']} | {h['answer_em']:.3f} | "
+                         f"{h['answer_f1']:.3f} | "
                          f"{h['false_abstention_rate']:.3f} | {h['abstention_recall']:.3f} | "
                          f"{h['abstention_recall_score_only']:.3f} | {h['picked_holds_answer']:.3f} | "
                          f"{c['answer_em']:.3f} |")
@@ -318,21 +344,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("reader", help="reader folder (reader.json, tokenizer.json, ONNX files)")
     p.add_argument("--work", required=True, help="holds dump/ and reads/ (as written by qa train reader)")
     p.add_argument("--config", action="append", default=[], help="MODEL_FILE:WIDTH[:DEPTH], repeatable "
-                   "(default reader-int8.onnx:24:5); DEPTH = sentences read per question and run")
+                   f"(default reader-int8.onnx:0:{DEPTH}); DEPTH = sentences read per question and run in one "
+                   "call (the scores of N < DEPTH then differ slightly from the engine's)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--latency", action="store_true", help="time reading instead of scoring")
     p.add_argument("--out", default=None, help="write the JSON result here too")
     p.add_argument("--cache", default=None, help="folder for cached reads (default WORK/reads)")
     p.add_argument("--limit", type=int, default=None, help="first N questions of each part only (a smoke run)")
+    p.add_argument("--target", type=float, default=FALSE_ABSTENTION_TARGET,
+                   help="false abstention on the calibration titles the threshold is chosen for (default %(default)s)")
     p.add_argument("--ship", default=None, metavar="N:STRATEGY",
                    help="write this decision (e.g. 3:first), fitted on the calibration titles with the first "
                         "--config, and its neighbour width into the folder's reader.json")
+    p.add_argument("--features", default="reader+ranker+terms", choices=sorted(FEATURE_SETS),
+                   help="with --ship: the decision's features (default %(default)s)")
     args = p.parse_args(argv)
     work = Path(args.work)
     sentences, questions = load_dump(work / "dump")
     _, cal_t, test_t = split(questions)
     folder = Path(args.reader)
-    configs = [_config(c) for c in args.config] or [("reader-int8.onnx", 24, DEPTH)]
+    configs = [_config(c) for c in args.config] or [("reader-int8.onnx", 0, DEPTH)]
     if args.latency:
         test_q = [q for q in questions if q["title"] in test_t][: args.limit or None]
         result: dict[str, Any] = {}
@@ -343,7 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 result[key] = latency(reader, sentences, test_q, batched=batched)
     else:
         result = evaluate(folder, sentences, questions, cal_t, test_t, configs=configs, threads=args.threads,
-                          cache_dir=Path(args.cache) if args.cache else work / "reads", limit=args.limit)
+                          cache_dir=Path(args.cache) if args.cache else work / "reads", limit=args.limit,
+                          target=args.target)
     if args.ship:
         n, strategy = args.ship.split(":")
         model_file, width, depth = configs[0]
@@ -351,15 +383,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         cal_q = [q for q in questions if q["title"] in cal_t][: args.limit]
         cache = Path(args.cache) if args.cache else work / "reads"
         cal = cached_reads(folder, model_file, width, sentences, cal_q, cache / f"{name}-cal.pkl", depth=depth)
-        combiner = Combiner.fit(cal, int(n))
+        combiner = Combiner.fit(cal, int(n), FEATURE_SETS[args.features])
         rerank = strategy == "rerank"
-        thr = threshold_for(cal, combiner, int(n), FALSE_ABSTENTION_TARGET, rerank=rerank)
+        thr = threshold_for(cal, combiner, int(n), args.target, rerank=rerank)
         from dataclasses import replace
 
         from qa.answers.reader import CONFIG_FILE, ReaderConfig
 
         cfg = ReaderConfig.load(folder / CONFIG_FILE)
-        row = next((g for g in result[name]["grid"] if g["n"] == int(n) and g["strategy"] == strategy), None)
+        row = next((g for g in result.get(name, {}).get("grid", []) if g["n"] == int(n)
+                    and g["strategy"] == strategy and g["features"] == args.features), None)
         info = {**cfg.info, "evaluation": {"config": name, **(row or {}),
                                            "baseline_rules": result.get("baseline_rules")}}
         cfg = replace(cfg, context_tokens=width, decision=combiner.decision(thr, int(n), rerank), info=info)
