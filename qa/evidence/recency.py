@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 WEIGHTS_FILE = Path(__file__).with_name("recency_weights.json")
 DAY = 86400.0
+
+
+@lru_cache(maxsize=4)
+def _weights(path: Path) -> tuple[float, float]:
+    """(age weight, behind weight) from a weights file; the question path must not read it every time."""
+    weights = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return float(weights.get("age_weight", 0.0)), float(weights.get("behind_weight", 0.0))
 
 
 @dataclass(frozen=True)
@@ -28,9 +36,9 @@ class Recency:
 
     @classmethod
     def load(cls, as_of: float, path: Path = WEIGHTS_FILE) -> "Recency":
-        """The shipped weights (zero, i.e. no effect, when none ship)."""
-        weights = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        return cls(as_of, float(weights.get("age_weight", 0.0)), float(weights.get("behind_weight", 0.0)))
+        """The shipped weights (zero, i.e. no effect, when none ship), read once per process."""
+        age, behind = _weights(path)
+        return cls(as_of, age, behind)
 
     def features(self, published: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(log1p age in days, log1p days behind the newest) of candidates published at these times."""

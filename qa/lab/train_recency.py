@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from qa.evidence.filters import as_time
-from qa.evidence.recency import WEIGHTS_FILE, Recency
+from qa.evidence.recency import WEIGHTS_FILE, Recency, _weights
 
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 TRAIN_SEEDS = (1, 2, 3)
@@ -63,6 +63,7 @@ def train_recency(*, seeds: tuple[int, ...] = TRAIN_SEEDS, out: Path = WEIGHTS_F
               "without_recency_share": round(scored[(0.0, 0.0)], 4),
               "seconds": round(time.perf_counter() - t0, 1), "trained_at": datetime.now().isoformat(timespec="seconds")}
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    _weights.cache_clear()  # this process reads the new weights from now on
     log(f"wrote {out}: {result}")
     return result
 
