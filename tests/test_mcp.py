@@ -39,6 +39,7 @@ async def exercise(client: Any) -> dict[str, Any]:
     assert set(tools) == {"ask", "search", "get_article"}
     assert {"question", "k", "filters", "answerer", "as_of"} <= set(tools["ask"].input_schema["properties"])
     assert all(t.annotations.read_only_hint for t in tools.values())  # nothing a client need confirm
+    assert all(t.description and "\n " not in t.description for t in tools.values())  # shown as written
     asked = await client.call_tool("ask", {"question": AGADEZ})
     assert not asked.is_error
     answer = asked.structured_content

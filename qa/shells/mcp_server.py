@@ -7,6 +7,7 @@ tool errors (`isError` with the message); anything else is the SDK's "Error exec
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from contextlib import contextmanager
@@ -71,7 +72,12 @@ def build(engine: Any) -> MCPServer:
     server: MCPServer = MCPServer("sourced", title="Sourced", instructions=INSTRUCTIONS, version="0.1.0",
                                   log_level="WARNING")
 
-    @server.tool(annotations=READ_ONLY)
+    def tool(fn: Any) -> Any:
+        """A read-only tool described by its docstring, indentation removed (clients show it as it is)."""
+        server.add_tool(fn, description=inspect.cleandoc(fn.__doc__ or ""), annotations=READ_ONLY)
+        return fn
+
+    @tool
     def ask(question: str, k: K = None, filters: Filters | None = None, answerer: Answerer = None,
             as_of: AsOf = None, history: History = None) -> dict[str, Any]:
         """Answer a question from the news articles: the answer with [n] markers, each citation the exact sentence
@@ -81,7 +87,7 @@ def build(engine: Any) -> MCPServer:
                                 history=history)
         return answer.to_dict()
 
-    @server.tool(annotations=READ_ONLY)
+    @tool
     def search(question: str, k: K = None, filters: Filters | None = None, as_of: AsOf = None) -> dict[str, Any]:
         """The sentences that best answer a question, ranked, with their citations; no answer is written.
 
@@ -92,7 +98,7 @@ def build(engine: Any) -> MCPServer:
         return {"question": question, "answerable": found.answerable, "reason": found.reason,
                 "sentences": [c.to_dict() for c in sentences]}
 
-    @server.tool(annotations=READ_ONLY)
+    @tool
     def get_article(article_id: str) -> dict[str, Any]:
         """One article's text, with every sentence's key and start/end offsets into it (citations point here)."""
         with tool_errors():
