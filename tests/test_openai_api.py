@@ -154,3 +154,17 @@ def test_the_token_guards_v1(url):
     with openai.OpenAI(base_url=f"{url}/v1", api_key="wrong", max_retries=0, timeout=30) as wrong:
         with pytest.raises(openai.AuthenticationError):
             wrong.chat.completions.create(model="sourced", messages=[user(AGADEZ)])
+
+
+def test_our_earlier_reply_comes_back_as_its_answer_alone():
+    from qa.models import Answer, Citation
+    from qa.shells.openai_api import answer_part, reply_text
+
+    cited = Citation(n=1, key="a:6", article_id="a", title="T", source="s.txt", sentence=AGADEZ_SENTENCE,
+                     start=0, end=len(AGADEZ_SENTENCE), score=0.9)
+    answer = Answer(question=AGADEZ, answer="approximately 1,100 [1]", abstained=False, citations=[cited],
+                    warning="the LLM is unreachable")
+    reply = reply_text(answer)
+    assert "Sources:" in reply and reply.startswith("⚠")
+    assert answer_part(reply) == "approximately 1,100 [1]"
+    assert answer_part("Sources: are named in the text.") == "Sources: are named in the text."  # not ours: kept

@@ -158,6 +158,13 @@ def reply_text(answer: Answer) -> str:
     return text + "\n\nSources:\n" + "\n".join(lines)
 
 
+def answer_part(reply: str) -> str:
+    """An earlier reply of ours as history: its answer, without the warning line and the "Sources" list we added."""
+    if reply.startswith("⚠ ") and "\n\n" in reply:
+        reply = reply.split("\n\n", 1)[1]
+    return reply.split("\n\nSources:\n", 1)[0]
+
+
 def _asked(body: ChatRequest) -> tuple[str, list[dict[str, str]], dict[str, Any]]:
     """The question (the last message, the user's), the earlier turns, and the engine's options."""
     if body.model != MODEL:
@@ -167,7 +174,8 @@ def _asked(body: ChatRequest) -> tuple[str, list[dict[str, str]], dict[str, Any]
     if last.role != "user":
         raise ApiError(400, f"The last message must be the user's question, not a '{last.role}' message.",
                        code="invalid_messages")
-    history = [{"role": m.role, "content": m.text} for m in body.messages[:-1] if m.role in ("user", "assistant")]
+    history = [{"role": m.role, "content": m.text if m.role == "user" else answer_part(m.text)}
+               for m in body.messages[:-1] if m.role in ("user", "assistant")]
     return last.text, history, body.sourced.model_dump(exclude_none=True) if body.sourced else {}
 
 
