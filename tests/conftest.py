@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -11,8 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-import numpy as np
 import pytest
+
+from qa.lab.hash_embedder import HashEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -26,23 +26,11 @@ SEED_QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"
 SQUAD = SHARED / "eval" / "squad-dev-v1.1.json"
 
 
-class FakeEmbedder:
-    """Deterministic bag-of-hashed-words vectors: similar words, similar vectors; no model."""
+class FakeEmbedder(HashEmbedder):
+    """Deterministic bag-of-hashed-words vectors, 64 wide: similar words, similar vectors; no model."""
 
     name = "fake-hash-embedder"
     dim = 64
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                h = int(hashlib.md5(word.strip(".,?!\"'").encode()).hexdigest(), 16)
-                out[i, h % self.dim] += 1.0
-            out[i, 0] += 1e-3
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
 
 
 @pytest.fixture

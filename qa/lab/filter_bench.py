@@ -13,15 +13,13 @@ cores. `--scale-index DIR` keeps the bench's index for the next run.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
-import numpy as np
-
+from qa.lab.hash_embedder import HashEmbedder
 from qa.lab.scale_bench import SENTENCES_PER_ARTICLE
 
 Log = Callable[[str], None]
@@ -31,26 +29,6 @@ QUESTIONS = ("What did the council decide about the new budget?", "How many peop
              "How much will the new bridge cost?", "When will the stadium open?",
              "What did police say about the crash?", "Which team won the championship game?")
 ID_LIST = 3000
-
-
-class HashEmbedder:
-    """Vectors from hashed words, 384 wide like the packaged model: for building large bench indexes fast."""
-
-    name = "bench-hash-embedder"
-    dim = 384
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """One unit vector per text."""
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                out[i, int(hashlib.blake2b(word.encode(), digest_size=4).hexdigest(), 16) % self.dim] += 1.0
-            out[i, 0] += 1e-3
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        """One question's vector."""
-        return self.encode([text])[0]
 
 
 def run_filter_bench(*, sentences: int = 300_000, runs: int = 3, index: str | Path | None = None,
