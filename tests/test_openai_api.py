@@ -66,7 +66,8 @@ def test_chat_answers_with_markers_sources_and_structured_citations(client, url)
     article = httpx.get(f"{url}/api/articles/{first['article_id']}", headers={"Authorization": f"Bearer {TOKEN}"},
                         timeout=30).json()
     assert article["text"][first["start"]:first["end"]] == AGADEZ_SENTENCE
-    assert len(sourced["citations"]) == len(sources.splitlines())
+    referred = [c for c in sourced["citations"] if f"[{c['n']}]" in sourced["answer"]]
+    assert len(referred) == len(sources.splitlines()) < len(sourced["citations"])  # only what the text refers to
 
 
 def test_streaming_gives_the_same_reply_in_openai_chunks(client, url):
@@ -168,3 +169,16 @@ def test_our_earlier_reply_comes_back_as_its_answer_alone():
     assert "Sources:" in reply and reply.startswith("⚠")
     assert answer_part(reply) == "approximately 1,100 [1]"
     assert answer_part("Sources: are named in the text.") == "Sources: are named in the text."  # not ours: kept
+
+
+def test_open_webuis_task_prompts_get_an_empty_reply_not_a_search(client):
+    """Open WebUI sends its title, tags and follow-up prompts (often over 2,000 characters) to the chat's model."""
+    task = "### Task:\nGenerate 1-3 broad tags categorizing the main themes of the chat history.\n" + "x " * 1500
+    for stream in (False, True):
+        reply = ask(client, user(task), stream=stream)
+        if stream:
+            chunks = list(reply)
+            assert "".join(c.choices[0].delta.content or "" for c in chunks) == ""
+            assert chunks[-1].choices[0].finish_reason == "stop"
+        else:
+            assert reply.choices[0].message.content == "" and "sourced" not in (reply.model_extra or {})

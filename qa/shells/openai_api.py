@@ -33,6 +33,7 @@ from qa.shells.schema import Filters
 log = logging.getLogger("qa.server")
 MODEL = "sourced"
 CREATED = 1735689600  # when the model "was made" (2025-01-01): OpenAI's model objects carry one
+TASK_PROMPT = "### Task:"  # how Open WebUI's background prompts (titles, tags, follow-ups) begin: not questions
 
 
 def error_body(status: int, message: str, *, code: str | None = None, param: str | None = None) -> dict[str, Any]:
@@ -147,12 +148,14 @@ def get_model(model: str) -> dict[str, Any]:
 
 
 def reply_text(answer: Answer) -> str:
-    """The answer as a chat reply: its text with [n] markers, then each citation: title (source, date): sentence."""
+    """The answer as a chat reply: its text with [n] markers, then each sentence it refers to: title (source, date):
+    sentence (all citations when the text has no marker)."""
     text = f"⚠ {answer.warning}\n\n{answer.answer}" if answer.warning else answer.answer
-    if not answer.citations:
+    referred = [c for c in answer.citations if f"[{c.n}]" in answer.answer] or answer.citations
+    if not referred:
         return text
     lines = []
-    for c in answer.citations:
+    for c in referred:
         where = ", ".join(p for p in (c.source, c.published_at[:10]) if p)
         lines.append(f"- [{c.n}] {c.title}" + (f" ({where})" if where else "") + f": “{c.sentence}”")
     return text + "\n\nSources:\n" + "\n".join(lines)
@@ -184,27 +187,44 @@ def chat_completions(body: ChatRequest, request: Request) -> Response:
     question, history, options = _asked(body)
     engine = request.app.state.engine
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if question.lstrip().startswith(TASK_PROMPT):  # an empty reply, no search: the client keeps its defaults
+        return _reply(reply_id, created, "", body.stream)
     if not body.stream:
         answer = engine.ask(question, history=history, **options)
-        return JSONResponse({
-            "id": reply_id, "object": "chat.completion", "created": created, "model": MODEL,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text(answer)},
-                         "finish_reason": "stop", "logprobs": None}],
-            "sourced": answer.to_dict()})
+        return _reply(reply_id, created, reply_text(answer), False, sourced=answer.to_dict())
     events = engine.ask_stream(question, history=history, **options)
     first = next(events)  # a bad question or filter fails here, as an error object, before the stream starts
-    return StreamingResponse(_chunks(reply_id, created, itertools.chain([first], events)),
-                             media_type="text/event-stream",
+    return _stream(_chunks(reply_id, created, itertools.chain([first], events)))
+
+
+def _reply(reply_id: str, created: int, content: str, stream: bool, **extra: Any) -> Response:
+    """A whole reply: one chat.completion, or streamed as the role chunk, the text, `stop` and `[DONE]`."""
+    if stream:
+        return _stream(iter([_chunk(reply_id, created, {"role": "assistant", "content": content}),
+                             _chunk(reply_id, created, {}, "stop", **extra), "data: [DONE]\n\n"]))
+    return JSONResponse({
+        "id": reply_id, "object": "chat.completion", "created": created, "model": MODEL,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                     "finish_reason": "stop", "logprobs": None}], **extra})
+
+
+def _stream(events: Iterator[str]) -> StreamingResponse:
+    return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _chunk(reply_id: str, created: int, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+    """One server-sent chat.completion.chunk."""
+    data = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": MODEL,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 def _chunks(reply_id: str, created: int, events: Iterator[str | Answer]) -> Iterator[str]:
     """OpenAI's chunks of the verified reply (an LLM's unchecked tokens are never sent), then `[DONE]`."""
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        data = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": MODEL,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
-        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+        return _chunk(reply_id, created, delta, finish, **extra)
 
     yield chunk({"role": "assistant", "content": ""})
     try:
