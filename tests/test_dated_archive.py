@@ -166,14 +166,31 @@ def test_question_kinds_read_as_they_should(archive: DatedArchive) -> None:
         kinds[q["kind"]].append(q["question"])
         assert {"id", "question", "as_of", "answers", "evidence", "expect_article_ids", "kind"} <= set(q)
         assert ISO.fullmatch(q["as_of"])
-    assert set(kinds) == {"window", "latest", "plain", "topic", "lookalike"}
+    assert set(kinds) == {"window", "latest", "plain", "topic", "lookalike", "absent"}
     assert min(len(v) for v in kinds.values()) >= 8
     assert all(PERIOD.search(t) for t in kinds["window"])
-    assert not any(PERIOD.search(t) for k in ("latest", "plain", "topic", "lookalike") for t in kinds[k])
+    assert not any(PERIOD.search(t) for k in ("latest", "plain", "topic", "lookalike", "absent") for t in kinds[k])
     assert not any(TIME_WORDS.search(t) for t in kinds["plain"] + kinds["topic"])
     assert all(re.search(r"\b(19|20)\d\d\b", t) for t in kinds["topic"])
     assert all(re.search(r"May I|march on|Sunday|Will|April", t) for t in kinds["lookalike"])
     assert len({q["id"] for q in archive.questions}) == len(archive.questions)
+
+
+def test_absent_questions_name_a_subject_and_topic_no_article_holds_together(archive: DatedArchive) -> None:
+    from qa.lab.dated_absent import TOPICS
+
+    absent = [q for q in archive.questions if q["kind"] == "absent"]
+    assert len(absent) == 30 and {q["form"] for q in absent} == {"digest", "yes/no", "span"}
+    texts = [set(re.findall(r"[a-z0-9]+", f"{a['title']} {a['text']}".lower())) for a in archive.articles]
+    latest = max(_time(a["published_at"]) for a in archive.articles)
+    for q in absent:
+        assert not q["answerable"] and not q["expect_article_ids"] and _time(q["as_of"]) > latest
+        subject = max((s for s in TOPICS if f" {s} " in q["question"]), key=len)
+        topic = next(t for t in TOPICS[subject] if f" {t}" in q["question"])
+        needed = {w.rstrip("s") if len(w) > 3 else w for w in re.findall(r"[a-z0-9]+", f"{subject} {topic}".lower())}
+        assert not any(needed <= {w.rstrip("s") if len(w) > 3 else w for w in words} for words in texts), q
+    # the subjects themselves are in the archive: only the topic is missing
+    assert all(any(s.lower() in a["text"].lower() for a in archive.articles) for s in TOPICS)
 
 
 def test_reprints_differ_from_their_original_by_small_edits(archive: DatedArchive) -> None:

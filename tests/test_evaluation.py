@@ -172,3 +172,16 @@ def test_llm_metrics_of_hand_rows():
                      "attributed_by_checker": 0}
     assert "citation precision (checker)                0.750" in format_lines(found)
     assert summary([{"answerable": True, "states_answer": False}]) == {"states_answer": 0.0}
+
+
+def test_by_kind_counts_right_articles_over_answerable_questions_and_abstentions_over_all():
+    from qa.lab.evaluation import _by_kind
+
+    rows = [{"kind": "latest", "answerable": True, "right_article_first": True, "abstained": False},
+            {"kind": "latest", "answerable": False, "right_article_first": False, "abstained": True},
+            {"kind": "absent", "answerable": False, "right_article_first": False, "abstained": True},
+            {"kind": "absent", "answerable": False, "right_article_first": False, "abstained": False}]
+    kinds = _by_kind(rows)
+    assert kinds["right_article_first"] == {"latest": {"n": 1, "right": 1, "share": 1.0}}
+    assert kinds["abstained_by_kind"] == {"absent": {"n": 2, "abstained": 1}, "latest": {"n": 2, "abstained": 1}}
+    assert _by_kind([{"kind": "", "answerable": True, "right_article_first": False, "abstained": False}]) == {}

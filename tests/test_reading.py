@@ -184,3 +184,19 @@ def test_every_seed_short_answer_is_at_its_offsets_and_most_questions_get_one(se
             span = answer.short_answer_span
             assert span is not None and text[span.start:span.end] == answer.short_answer
     assert answered >= 8  # "what", "which" and "who" questions too, not only numbers and dates
+
+
+def test_a_digest_or_yes_no_question_whose_topic_the_article_holds_is_answered_with_the_evidence(seeded_qa_shared):
+    """No span answers "What happened in Niger?", so the reader's "no span" does not make it abstain; a digest
+    or yes/no question about something the article never names still does."""
+    for question in ("What happened in Niger?", "What is the latest news from Russia?",
+                     "Are American troops still in Agadez?"):
+        answer = seeded_qa_shared.ask(question)
+        assert not answer.abstained, question
+        article = seeded_qa_shared.article(answer.citations[0].article_id)
+        assert all(article.text[c.start:c.end] == c.sentence for c in answer.citations)
+        assert f"“{answer.citations[0].sentence}”" in answer.answer
+    for question in ("What is the latest on the French elections?", "Is Niger a democracy?",
+                     "How is the economy of Niger doing?", "Is the president of France visiting Niger?"):
+        answer = seeded_qa_shared.ask(question)
+        assert answer.abstained and answer.short_answer is None, question

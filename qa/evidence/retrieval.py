@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
@@ -292,6 +292,11 @@ class Retriever:
         if allowed is not None:
             missing += [w for w in known if not self._held_by(tx.fold(w), allowed)]
         return [w for w in tx.key_terms(question) if w in missing]
+
+    def not_held(self, words: Sequence[str], article_ids: Sequence[str]) -> list[str]:
+        """The words none of these articles holds (as `Vocabulary.knows` matches: stem, singular, one edit)."""
+        allowed, vocabulary = self._mask(list(article_ids)), self.lexicon.vocabulary
+        return [w for w in words if not vocabulary.knows(tx.fold(w)) or not self._held_by(tx.fold(w), allowed)]
 
     def _missing_outside(self, question: str, excluded: list[str]) -> list[str]:
         """Key terms found in no article but the excluded ones: what they alone hold, counted by sentence

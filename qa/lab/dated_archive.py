@@ -22,12 +22,13 @@ import json
 import random
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
+from qa.lab.dated_absent import absent_questions
 from qa.lab.dated_filler import Filler
-from qa.lab.dated_questions import Asker, Storyline
+from qa.lab.dated_questions import Asker, Storyline, at
 from qa.lab.dated_storm import storm
 from qa.lab.dated_storylines import company, council, strike, team
 from qa.lab.dated_text import Draft
@@ -128,10 +129,13 @@ def generate(*, seed: int = 0, weeks: int = 12, start: date = START, filler_arti
         if quota[kind] > 0:
             quota[kind] -= 1
             asker.fixed(kind, question, fact, "filler")
-    questions = [{"id": f"dq-{i:04d}", **q} for i, q in enumerate(asker.questions, start=1)]
     drafts.sort(key=lambda d: (d.published, d.id))
+    records = [d.record() for d in drafts]
+    end = at(start + timedelta(days=weeks * 7), 20)  # every article out by then
+    asked = asker.questions + absent_questions(random.Random(f"{seed}:absent"), records, end)
+    questions = [{"id": f"dq-{i:04d}", **q} for i, q in enumerate(asked, start=1)]
     stories = {c.id: original for original, made in copies.items() for c in made}
-    return DatedArchive([d.record() for d in drafts], questions, stories, distinct)
+    return DatedArchive(records, questions, stories, distinct)
 
 
 def main(argv: list[str] | None = None) -> None:

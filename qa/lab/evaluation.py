@@ -71,15 +71,17 @@ def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = Non
 
 
 def _by_kind(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Right article cited first, per question kind, over questions that name their articles."""
-    named = [r for r in rows if r["kind"] or r["right_article_first"]]
-    kinds = sorted({r["kind"] for r in named})
-    if not named:
+    """Per question kind: the right article cited first (answerable questions), and how many abstained."""
+    kinds = sorted({r["kind"] for r in rows if r["kind"]})
+    if not kinds:
         return {}
+    named = [r for r in rows if r["kind"] and r["answerable"]]
     return {"right_article_first": {
         kind: {"n": len(of), "right": sum(r["right_article_first"] for r in of),
                "share": round(sum(r["right_article_first"] for r in of) / len(of), 4)}
-        for kind in kinds for of in [[r for r in named if r["kind"] == kind]]}}
+        for kind in kinds for of in [[r for r in named if r["kind"] == kind]] if of},
+        "abstained_by_kind": {kind: {"n": len(of), "abstained": sum(r["abstained"] for r in of)}
+                              for kind in kinds for of in [[r for r in rows if r["kind"] == kind]]}}
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -93,6 +95,8 @@ def format_table(result: dict[str, Any]) -> str:
         *generated.format_lines(result),
         *[f"right article first ({kind}){' ' * max(1, 10 - len(kind))}{v['right']}/{v['n']}"
           for kind, v in result.get("right_article_first", {}).items()],
+        *[f"abstained ({kind}){' ' * max(1, 19 - len(kind))}{v['abstained']}/{v['n']}"
+          for kind, v in result.get("abstained_by_kind", {}).items()],
     ]
     misses = [r for r in result["rows"] if (r["answerable"] and not r["evidence_first"])
               or (not r["answerable"] and not r["abstained"])]

@@ -1,0 +1,63 @@
+"""What kind of answer a question wants: words of one sentence, a digest of what the articles say, or yes/no.
+
+The reader was trained to find a span (SQuAD: a name, a number, a phrase) and to judge whether a sentence
+holds one. News readers also ask for digests ("What happened in the port strike this week?", "What is the
+latest on Storm Ada?", "How did the Mariners do?") and yes/no ("Are the dockworkers still on strike?").
+No span answers those, so the reader's "no span here" is no reason to say the articles don't say. They
+are answered with the evidence quoted when one cited article holds every word the question's topic is made
+of (`topic_words`: "What is the latest on the French elections?" over articles without "elections" is
+still not answered); otherwise the reader's decision stands.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from qa.text import STOPWORDS, words
+
+Form = Literal["span", "digest", "yes/no"]
+
+# "May I ask how many ...", "Can you tell me who ...": a polite wrapper around the real question
+_FILLER = re.compile(r"^(?:(?:so|and|but|ok|okay|well|please)\b[,\s]+)+", re.IGNORECASE)
+_WRAPPER = re.compile(r"^(?:(?:may|can|could) i ask|(?:can|could|would|will) "
+                      r"you (?:please )?tell me|do you know|(?:please )?tell me)\b[,:\s]*(?=\w+)", re.IGNORECASE)
+_ABOUT = re.compile(r"^(?:(?:can|could|would|will) you\s+)?(?:please\s+)?"
+                    r"(?:tell me|talk about|fill me in)\s+(?:(?:more\s+)?about|on)\b", re.IGNORECASE)
+_DIGEST = re.compile(
+    r"^(?:what(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?(?:latest|newest|current\s+(?:status|situation)|"
+    r"status|situation|update|news)\b"
+    r"|what(?:'s|’s|\s+is|\s+was|\s+has|\s+have|\s+had)?\s+(?:been\s+)?(?:happened|happening|going\s+on)\b"
+    r"|what(?:'s|’s|\s+is)\s+new\s+(?:with|at|in|on|about|from)\b"
+    r"|how\s+(?:did|does|do|is|are|was|were|has|have)\b.*\b(?:do|doing|done|go|going|gone|fare|fared|faring)\b"
+    r"|(?:give me|summari[sz]e|update me|catch me up|brief me|any news|any updates?|an update)\b)", re.IGNORECASE)
+_YES_NO = re.compile(r"^(?:is|are|was|were|am|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|"
+                     r"must|isn't|aren't|wasn't|weren't|don't|doesn't|didn't|hasn't|haven't|hadn't|won't|"
+                     r"wouldn't|can't|couldn't|shouldn't)\b", re.IGNORECASE)
+# the words of a digest's or yes/no question's form, not of its topic
+_FORM_WORDS = frozenset("""latest newest new news recent recently current currently status situation update updates
+    happened happen happening going gone go goes doing done fare fared faring still now today yesterday tonight
+    week month year tell give summarize summarise brief catch fill talk please know ask may might must shall
+    isn't aren't wasn't weren't don't doesn't didn't hasn't haven't hadn't won't wouldn't can't couldn't
+    shouldn't ever yet already""".split())
+_ALTERNATIVE = re.compile(r"\bor\b", re.IGNORECASE)  # "Was the test a failure or a success?": a span names it
+
+
+def question_form(question: str) -> Form:
+    """'digest' (what happened, the latest, the status, how X did), 'yes/no', or 'span' (everything else)."""
+    q = _FILLER.sub("", question.strip().lstrip("¿¡\"'“ "))
+    if _ABOUT.match(q):
+        return "digest"
+    q = _WRAPPER.sub("", q, count=1)
+    if _DIGEST.match(q):
+        return "digest"
+    if _YES_NO.match(q) and not _ALTERNATIVE.search(q):
+        return "yes/no"
+    return "span"
+
+
+def topic_words(question: str) -> list[str]:
+    """The question's words that name its topic: no function words, no words of its form ("latest", "status",
+    "happened", "still"); 'What is the latest on the Port of Calder strike?' -> ['port', 'calder', 'strike']."""
+    return list(dict.fromkeys(w for w in words(question)
+                              if w not in STOPWORDS and w not in _FORM_WORDS and (len(w) > 1 or w.isdigit())))

@@ -1,0 +1,53 @@
+"""What kind of answer a question wants, and which of its words name its topic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.answers.question_form import question_form, topic_words
+
+
+@pytest.mark.parametrize("question", [
+    "What happened in the Port of Calder labor dispute last week?", "What has happened since the vote?",
+    "What is the latest news from Halvorsen Robotics?", "What's the latest on Storm Ada?",
+    "What is the status of the Port of Calder strike?", "What's going on with the council?",
+    "How did the Millbrook Mariners do in their most recent game?", "How is the recovery going?",
+    "Tell me about the strike", "Can you tell me about Storm Ada?", "Any news on the bridge?",
+    "What is new with the council?", "So, what happened in Niger?"])
+def test_digests(question: str) -> None:
+    assert question_form(question) == "digest"
+
+
+@pytest.mark.parametrize("question", [
+    "Are dockworkers at the Port of Calder still on strike?", "Is there a ceasefire?", "Did Russia send tanks?",
+    "Has the hospital reopened?", "Won't the mayor resign?"])
+def test_yes_no(question: str) -> None:
+    assert question_form(question) == "yes/no"
+
+
+@pytest.mark.parametrize("question", [
+    "How many US troops are in Agadez?", "Who is the president of France?", "What new technology allowed ABC?",
+    "What news network did ABC launch in July 2004?", "Was the test a failure or a success?",
+    "May I ask how many jobs Oakmont Steel is cutting?", "Can you tell me who leads Niger?",
+    "Do you know when the stadium opens?", "How does the system work?", "What did the minister announce?", ""])
+def test_spans(question: str) -> None:
+    assert question_form(question) == "span"
+
+
+def test_topic_words_leave_out_function_and_form_words() -> None:
+    assert topic_words("What is the latest on the Port of Calder strike?") == ["port", "calder", "strike"]
+    assert topic_words("Are dockworkers still on strike today?") == ["dockworkers", "strike"]
+    assert topic_words("What happened?") == []
+
+
+def test_not_held_names_the_words_the_given_articles_lack(fake_qa, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Dockworkers at the Port of Calder went on strike on Monday.\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("The city council approved a new school budget.\n", encoding="utf-8")
+    fake_qa.ingest([tmp_path / "a.txt", tmp_path / "b.txt"])
+    ids = {a.source: a.id for a in fake_qa.articles()}
+    retriever = fake_qa.retriever()
+    assert retriever.not_held(["port", "strikes", "dockworker"], [ids["a.txt"]]) == []  # plural, singular: held
+    assert retriever.not_held(["port", "budget", "elections"], [ids["a.txt"]]) == ["budget", "elections"]
+    assert retriever.not_held(["budget"], [ids["a.txt"], ids["b.txt"]]) == []
