@@ -12,6 +12,7 @@ from qa.answers.phrasing import not_said
     ("How many US troops are in Agadez?", "The articles don't say how many US troops are in Agadez."),
     ("When did they arrive?", "The articles don't say when they arrived."),
     ("How much does the drone base cost?", "The articles don't say how much the drone base costs."),
+    ("How much did the air defence systems cost?", "The articles don't say how much the air defence systems cost."),
     ("Who leads Niger?", "The articles don't say who leads Niger."),
     ("When did France withdraw its troops?", "The articles don't say when France withdrew its troops."),
     ("What will the Russian instructors do in Niger?",

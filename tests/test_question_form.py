@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.answers.question_form import question_form, topic_words
+from qa.answers.question_form import amount_wanted, holds_amount, question_form, topic_words
 
 
 @pytest.mark.parametrize("question", [
@@ -51,3 +51,17 @@ def test_not_held_names_the_words_the_given_articles_lack(fake_qa, tmp_path: Pat
     assert retriever.not_held(["port", "strikes", "dockworker"], [ids["a.txt"]]) == []  # plural, singular: held
     assert retriever.not_held(["port", "budget", "elections"], [ids["a.txt"]]) == ["budget", "elections"]
     assert retriever.not_held(["budget"], [ids["a.txt"], ids["b.txt"]]) == []
+
+
+def test_a_count_or_a_price_asked_and_the_amounts_that_answer_it() -> None:
+    assert amount_wanted("How much did the air defence systems cost?") == "price"
+    assert amount_wanted("How much was paid for the club?") == "price"
+    assert amount_wanted("How many troops are in Agadez?") == "count"
+    assert amount_wanted("How much rain fell?") == "count"
+    assert amount_wanted("Who leads Niger?") is None
+    assert holds_amount("The deal was worth $4.2 million.", "price")
+    assert holds_amount("It cost 300 million euros.", "price")
+    assert not holds_amount("Along with 100 instructors, it arrived on Wednesday.", "price")  # a number, no money
+    assert holds_amount("Along with 100 instructors, it arrived on Wednesday.", "count")
+    assert holds_amount("There are several ways to ease the stress.", "count")
+    assert not holds_amount("Russia sent the latest air defence systems.", "count")

@@ -35,7 +35,9 @@ _PARTICIPLES = frozenset("built made done gone taken given seen known found held
                          "brought sold spent written spoken broken chosen fallen grown kept put set cut hit let "
                          "won lost begun become drawn driven eaten flown forgotten heard risen sought shot struck "
                          "thrown worn caught been had born killed".split())
-_IRREGULAR_PAST.update(withdraw="withdrew", undergo="underwent", overcome="overcame", arise="arose")
+_IRREGULAR_PAST.update(withdraw="withdrew", undergo="underwent", overcome="overcame", arise="arose", cost="cost",
+                       hurt="hurt", spread="spread", shut="shut", quit="quit", bet="bet", burst="burst", cast="cast",
+                       split="split", forecast="forecast", broadcast="broadcast")
 
 
 def _past(verb: str) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from qa.text import STOPWORDS, words
+from qa.text import STOPWORDS, numbers, words
 
 Form = Literal["span", "digest", "yes/no"]
 
@@ -61,3 +61,26 @@ def topic_words(question: str) -> list[str]:
     "happened", "still"); 'What is the latest on the Port of Calder strike?' -> ['port', 'calder', 'strike']."""
     return list(dict.fromkeys(w for w in words(question)
                               if w not in STOPWORDS and w not in _FORM_WORDS and (len(w) > 1 or w.isdigit())))
+
+
+_COUNT = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
+_PRICE = re.compile(r"\b(?:cost|costs|costing|price|prices|priced|pay|paid|pays|spend|spent|worth|fee|fees|charge|"
+                    r"charged|salary|wages?|fined?|sell|sold|buy|bought|earn|earned)\b", re.IGNORECASE)
+_MONEY = re.compile(r"[$€£¥]|\b(?:dollars?|euros?|pounds?|yen|yuan|francs?|rubles?|roubles?|cents?|pence|usd|eur|gbp|"
+                    r"cfa)\b", re.IGNORECASE)
+_VAGUE = re.compile(r"\b(?:several|a few|few|numerous|a number of|a handful|countless|many|much|most|all|none|no)\b",
+                    re.IGNORECASE)  # amounts without a number: "several ways", "none of them"
+
+
+def amount_wanted(question: str) -> str | None:
+    """'price' for "How much did it cost?", 'count' for other "how many / how much" questions, else None."""
+    if not _COUNT.search(question):
+        return None
+    return "price" if re.search(r"\bhow much\b", question, re.IGNORECASE) and _PRICE.search(question) else "count"
+
+
+def holds_amount(text: str, kind: str) -> bool:
+    """Whether a sentence holds an amount of that kind: money for a price, any number or quantity for a count."""
+    if kind == "price":
+        return bool(_MONEY.search(text))
+    return bool(numbers(text) or _VAGUE.search(text))

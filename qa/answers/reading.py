@@ -3,7 +3,9 @@
 The reader (`qa.answers.reader`) reads the first few cited sentences, each with its neighbours; its
 answerability and span scores are combined with the ranker's calibrated score and the share of the
 question's terms the sentence and its neighbours hold (`Decision`, fitted on the ranker's training half). The question is answered when the best combined score clears the threshold; the
-short answer is the reader's span in the chosen sentence, given only when the span itself is confident.
+short answer is the reader's span in the chosen sentence, given only when the span itself is confident. A
+count or price question ("How many ...", "How much did it cost?") with no confident span is not answered
+when what was read holds no amount of that kind (`question_form.amount_wanted`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from qa.answers.coverage import Idf, term_share
+from qa.answers.question_form import amount_wanted, holds_amount
 from qa.answers.reader import Reader
 from qa.models import Citation
 
@@ -80,6 +83,9 @@ def judge(reader: Reader, question: str, citations: Sequence[Citation],
     reading = readings[choice]
     confident = math.exp(reading.span_score) >= reader.config.info.get("span_min_p", 0.0)
     if not confident or reading.end <= reading.start:
+        wanted = amount_wanted(question)
+        if wanted and not any(holds_amount(c.sentence, wanted) for c in shown):
+            return Judgement(False, p)  # a count or a price asked, and none in what was read
         return Judgement(True, p)
     sentence = shown[choice].sentence
     start = widen(sentence, reading.start, reading.end)
