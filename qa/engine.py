@@ -22,7 +22,6 @@ from qa.answers import composer
 from qa.answers.citations import render
 from qa.answers.conversation import contextualize
 from qa.answers.generate import LLMAnswerer, LLMFailed, verified
-from qa.answers.question_form import question_form, topic_words
 from qa.answers.reader import Reader
 from qa.answers.reading import Judgement, judge, load_reader
 from qa.dates import TimeIntent, read_time
@@ -295,13 +294,8 @@ class QA:
         if reader is None:
             return None
         n = reader.config.decision.n
-        judged = judge(reader, question, found.citations[:n], [retriever.neighbours(row) for row in found.rows[:n]],
-                       idf=retriever.lexicon.idf_of)
-        if not judged.answered and question_form(question) != "span":  # no span to miss: is its topic there?
-            topic = topic_words(question)
-            if topic and any(not retriever.not_held(topic, [c.article_id]) for c in found.citations[:n]):
-                return Judgement(True, judged.p)  # one cited article holds all of it
-        return judged
+        return judge(reader, question, found.citations[:n], [retriever.neighbours(row) for row in found.rows[:n]],
+                     idf=retriever.lexicon.idf_of, not_held=retriever.not_held)
 
     @staticmethod
     def _span(short: str | None, judged: Judgement | None, found: Retrieval,

@@ -64,6 +64,7 @@ def topic_words(question: str) -> list[str]:
 
 
 _COUNT = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
+_HOW_MUCH = re.compile(r"\bhow much\b", re.IGNORECASE)
 _PRICE = re.compile(r"\b(?:cost|costs|costing|price|prices|priced|pay|paid|pays|spend|spent|worth|fee|fees|charge|"
                     r"charged|salary|wages?|fined?|sell|sold|buy|bought|earn|earned)\b", re.IGNORECASE)
 _MONEY = re.compile(r"[$€£¥]|\b(?:dollars?|euros?|pounds?|yen|yuan|francs?|rubles?|roubles?|cents?|pence|usd|eur|gbp|"
@@ -76,7 +77,7 @@ def amount_wanted(question: str) -> str | None:
     """'price' for "How much did it cost?", 'count' for other "how many / how much" questions, else None."""
     if not _COUNT.search(question):
         return None
-    return "price" if re.search(r"\bhow much\b", question, re.IGNORECASE) and _PRICE.search(question) else "count"
+    return "price" if _HOW_MUCH.search(question) and _PRICE.search(question) else "count"
 
 
 def holds_amount(text: str, kind: str) -> bool:

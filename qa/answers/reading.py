@@ -5,7 +5,8 @@ answerability and span scores are combined with the ranker's calibrated score an
 question's terms the sentence and its neighbours hold (`Decision`, fitted on the ranker's training half). The question is answered when the best combined score clears the threshold; the
 short answer is the reader's span in the chosen sentence, given only when the span itself is confident. A
 count or price question ("How many ...", "How much did it cost?") with no confident span is not answered
-when what was read holds no amount of that kind (`question_form.amount_wanted`).
+when what was read holds no amount of that kind (`question_form.amount_wanted`). A digest or yes/no question
+that one cited article holds every topic word of is answered though no span was found (`question_form`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from qa.answers.coverage import Idf, term_share
-from qa.answers.question_form import amount_wanted, holds_amount
+from qa.answers.question_form import amount_wanted, holds_amount, question_form, topic_words
 from qa.answers.reader import Reader
 from qa.models import Citation
 
@@ -27,6 +28,7 @@ WEIGHTS = Path(__file__).with_name("reader_weights")  # reader-int8.onnx, tokeni
 _APPROXIMATE = re.compile(r"(?:\b(?:approximately|about|around|nearly|almost|roughly|some|over|under|only|"
                           r"more than|less than|fewer than|up to|at least|at most|as many as|as much as)\s+)+$",
                           re.IGNORECASE)
+NotHeld = Callable[[Sequence[str], Sequence[str]], list[str]]  # (words, article ids) -> the words not held
 _LOCK = threading.Lock()
 _LOADED: dict[tuple[str, int], Reader] = {}
 
@@ -66,12 +68,28 @@ def widen(sentence: str, start: int, end: int) -> int:
 
 
 def judge(reader: Reader, question: str, citations: Sequence[Citation],
-          context: Sequence[tuple[str, str]], *, idf: Idf | None = None) -> Judgement:
+          context: Sequence[tuple[str, str]], *, idf: Idf | None = None,
+          not_held: NotHeld | None = None) -> Judgement:
     """Read the first `decision.n` citations (with their neighbours) and decide.
 
     Args:
         idf: the corpus's IDF of a stemmed term (`Lexicon.idf_of`), for a decision that reads the term share.
+        not_held: the words an article lacks (`Retriever.not_held`); with it, a digest or yes/no question one
+            cited article holds every topic word of is answered though no span was found.
     """
+    judged = _read(reader, question, citations, context, idf)
+    if judged.answered or not_held is None or question_form(question) == "span":
+        return judged
+    topic = topic_words(question)  # no span to miss: is its topic there?
+    shown = citations[: reader.config.decision.n]
+    if topic and any(not not_held(topic, [c.article_id]) for c in shown):
+        return Judgement(True, judged.p)  # one cited article holds all of it
+    return judged
+
+
+def _read(reader: Reader, question: str, citations: Sequence[Citation], context: Sequence[tuple[str, str]],
+          idf: Idf | None) -> Judgement:
+    """The reader's decision: answered or not, and the short answer's span when one is sure."""
     decision = reader.config.decision
     shown = list(citations[: decision.n])
     items = [(c.sentence, *(context[i] if i < len(context) else ("", ""))) for i, c in enumerate(shown)]

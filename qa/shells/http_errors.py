@@ -93,7 +93,17 @@ def add_error_handlers(app: FastAPI) -> None:
 
 
 class GuardedRoute(APIRoute):
-    """An API route whose unexpected failures become a JSON 500 without details (logged on the server)."""
+    """An API route whose unexpected failures become a JSON 500 without details (logged on the server).
+
+    Our named errors go on to the app's handlers; a subclass answers them itself by overriding `known`."""
+
+    def known(self, exc: Exception) -> Response:
+        """The response to one of our named errors (here: raised again, for the app's handlers)."""
+        raise exc
+
+    def unexpected(self) -> Response:
+        """The response to anything else, once its traceback is logged."""
+        return error_response(500, "Internal server error; the server log has the details.")
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -101,10 +111,10 @@ class GuardedRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             try:
                 return await handler(request)
-            except (SourcedError, ApiError, StarletteHTTPException, RequestValidationError):
-                raise
+            except (SourcedError, ApiError, StarletteHTTPException, RequestValidationError) as exc:
+                return self.known(exc)
             except Exception:  # noqa: BLE001 - the client gets a clean message, the log gets the traceback
                 log.exception("unexpected error on %s %s", request.method, request.url.path)
-                return error_response(500, "Internal server error; the server log has the details.")
+                return self.unexpected()
 
         return guarded

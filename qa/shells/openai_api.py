@@ -8,18 +8,18 @@ they don't know it. Errors are OpenAI's `{"error": {"message", "type", "param", 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
 import re
 import time
 import uuid
-from typing import Any, Callable, Coroutine, Iterator, Literal
+from typing import Any, Iterator, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,7 +27,7 @@ from qa.answers.composer import pieces
 from qa.errors import SourcedError
 from qa.models import Answer
 from qa.shells.auth import check_token
-from qa.shells.http_errors import ApiError, status_of
+from qa.shells.http_errors import ApiError, GuardedRoute, status_of
 from qa.shells.schema import Filters
 
 log = logging.getLogger("qa.server")
@@ -58,29 +58,22 @@ def _status(exc: SourcedError) -> int:
     return 400 if status == 422 else status  # OpenAI answers bad input with 400
 
 
-class OpenAIRoute(APIRoute):
+class OpenAIRoute(GuardedRoute):
     """A /v1 route whose every failure is an OpenAI error object (unexpected ones logged, not shown)."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    def known(self, exc: Exception) -> Response:
+        if isinstance(exc, SourcedError):
+            return openai_error(_status(exc), str(exc), code=_code(exc))
+        if isinstance(exc, ApiError):
+            return openai_error(exc.status, exc.message, code=exc.extra.get("code") or (
+                "invalid_api_key" if exc.status == 401 else None))
+        if isinstance(exc, RequestValidationError):
+            return _invalid(exc)
+        assert isinstance(exc, StarletteHTTPException)
+        return openai_error(exc.status_code, str(exc.detail))
 
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SourcedError as exc:
-                return openai_error(_status(exc), str(exc), code=_code(exc))
-            except ApiError as exc:
-                return openai_error(exc.status, exc.message, code=exc.extra.get("code") or (
-                    "invalid_api_key" if exc.status == 401 else None))
-            except RequestValidationError as exc:
-                return _invalid(exc)
-            except StarletteHTTPException as exc:
-                return openai_error(exc.status_code, str(exc.detail))
-            except Exception:  # noqa: BLE001 - the client gets a clean message, the log gets the traceback
-                log.exception("unexpected error on %s %s", request.method, request.url.path)
-                return openai_error(500, "Internal server error; the server log has the details.")
-
-        return guarded
+    def unexpected(self) -> Response:
+        return openai_error(500, "Internal server error; the server log has the details.")
 
 
 def _invalid(exc: RequestValidationError) -> JSONResponse:
@@ -223,9 +216,7 @@ def _chunk(reply_id: str, created: int, delta: dict[str, Any], finish: str | Non
 def _chunks(reply_id: str, created: int, events: Iterator[str | Answer]) -> Iterator[str]:
     """OpenAI's chunks of the verified reply (an LLM's unchecked tokens are never sent), then `[DONE]`."""
 
-    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        return _chunk(reply_id, created, delta, finish, **extra)
-
+    chunk = functools.partial(_chunk, reply_id, created)
     yield chunk({"role": "assistant", "content": ""})
     try:
         answer = next(e for e in events if isinstance(e, Answer))
