@@ -11,6 +11,8 @@ import email.utils
 import re
 from datetime import UTC, datetime
 
+from index.errors import SourcedError
+
 FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 EARLIEST, LATEST = 1800, 2200  # years a news date can have
 _FORMATS = ("%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y.%m.%d", "%B %d, %Y", "%b %d, %Y",
@@ -20,7 +22,7 @@ _URL_DATE = re.compile(r"/((?:18|19|20|21)\d\d)[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-class BadDate(ValueError):
+class BadDate(SourcedError, ValueError):
     """A publication date that is none of the formats read."""
 
 

@@ -1,4 +1,13 @@
-"""One tree of named errors for both packages; each docstring is its default message."""
+"""The root of the one tree of named errors, and the index's own; each docstring is its default message.
+
+    SourcedError
+      StoreError
+        ModelMismatch, IndexBusy, UnknownArticle, StoreUnavailable, UnsupportedEncoder
+      BadDate                        [index.dates] also a ValueError
+      FileProblem                    [index.records] also a ValueError
+
+`qa.errors` draws the whole tree, with the errors of the question-answering layer.
+"""
 
 
 class SourcedError(Exception):

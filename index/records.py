@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from index.errors import SourcedError
+
 SNIFF_BYTES = 8192  # how much of a file is looked at to tell binary and UTF-16 from UTF-8
 HEAD_BYTES = 4096  # kept of a record over the limit, so its problem can name the article's id
 _STRUCTURE = re.compile(rb'["\[\]{},]')
@@ -22,7 +24,7 @@ _QUOTE, _COMMA, _OPEN_LIST, _CLOSE_LIST = b'"'[0], b","[0], b"["[0], b"]"[0]
 _OPENERS, _CLOSERS = frozenset(b"[{"), frozenset(b"]}")
 
 
-class FileProblem(ValueError):
+class FileProblem(SourcedError, ValueError):
     """A problem with a whole file; its message completes '<file> ...'."""
 
 

@@ -8,17 +8,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+from typing_extensions import Unpack
 
 from index.layout import ArticleInfo
 from index.models import Article, IngestReport
 from qa.errors import EmptyIndex, EmptyQuestion, QAError, QuestionTooLong, UnknownArticle
 from qa.models import Answer, Citation
+from qa.options import AskArgs
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from qa.evidence.retrieval import Retrieval
 
 __all__ = [
     "QA", "Answer", "Article", "ArticleInfo", "Citation", "EmptyIndex", "EmptyQuestion", "IngestReport",
     "QAError", "QuestionTooLong", "Settings", "UnknownArticle", "as_query_engine", "as_retriever", "ask", "ingest",
+    "retrieve",
 ]
 
 _default: Any = None
@@ -45,10 +52,18 @@ def _engine(index: str | Path | None, engine: Any = None) -> Any:
     return _default
 
 
-def ask(question: str, *, k: int | None = None, history: Sequence[object] | None = None,
-        filters: dict[str, Any] | None = None, index: str | Path | None = None) -> Answer:
-    """Answer `question` from the index ($QA_INDEX_DIR or ./.sourced-index)."""
-    return _engine(index).ask(question, k=k, history=history, filters=filters)
+def ask(question: str, *, index: str | Path | None = None, **options: Unpack[AskArgs]) -> Answer:
+    """Answer `question` from the index ($QA_INDEX_DIR or ./.sourced-index).
+
+    Options, as every door takes them (`qa.options.AskOptions`): k, history, filters, answerer, as_of, use_time.
+    """
+    return _engine(index).ask(question, **options)
+
+
+def retrieve(question: str, *, index: str | Path | None = None, **options: Unpack[AskArgs]) -> Retrieval:
+    """The cited evidence for `question` and whether it answers, with no answer composed (options as `ask`;
+    `QA.search`). Not named `search`: `qa.search` is the package of the derived search index."""
+    return _engine(index).search(question, **options)
 
 
 def ingest(paths: Sequence[str | Path], *, index: str | Path | None = None) -> IngestReport:

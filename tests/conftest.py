@@ -12,7 +12,7 @@ from typing import Iterator, Sequence
 
 import pytest
 
-from qa.lab.hash_embedder import HashEmbedder
+from lab.hash_embedder import HashEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

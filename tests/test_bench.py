@@ -1,4 +1,4 @@
-"""`qa bench --quick` runs end to end and reports every documented key (no timing thresholds)."""
+"""`python -m lab bench --quick` runs end to end and reports every documented key (no timing thresholds)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from qa.shells.cli import main
+from lab.__main__ import lab as main
 from tests.conftest import SQUAD
 
 pytestmark = pytest.mark.real
@@ -35,7 +35,7 @@ def test_bench_rejects_bad_sizes():
 
 
 def test_scale_bench_times_real_processes_and_a_commit_reaches_the_running_server(tmp_path):
-    """`qa bench --scale` on a tiny index: a real `qa ask`, a real `qa serve`, a commit by another process."""
+    """`python -m lab bench --scale` on a tiny index: a real `qa ask`, a real `qa serve`, a commit by another process."""
     got = CliRunner().invoke(main, ["bench", "--scale", "--sentences", "1500", "--runs", "1",
                                     "--scale-index", str(tmp_path / "ix"), "--json"])
     assert got.exit_code == 0, got.output

@@ -16,8 +16,8 @@ import pytest
 from index.loaders import load
 from index.models import Article
 from index.sentences import split_sentences
-from qa.lab.dated_archive import DatedArchive, generate, main
-from qa.lab.dated_text import shingle_overlap
+from lab.dated_archive import DatedArchive, generate, main
+from lab.dated_text import shingle_overlap
 
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 PERIOD = re.compile(r"\b(this week|last week|yesterday|on (January|February|March|April|May|June|July) \d+|"
@@ -177,7 +177,7 @@ def test_question_kinds_read_as_they_should(archive: DatedArchive) -> None:
 
 
 def test_absent_questions_name_a_subject_and_topic_no_article_holds_together(archive: DatedArchive) -> None:
-    from qa.lab.dated_absent import TOPICS
+    from lab.dated_absent import TOPICS
 
     absent = [q for q in archive.questions if q["kind"] == "absent"]
     assert len(absent) == 30 and {q["form"] for q in absent} == {"digest", "yes/no", "span"}

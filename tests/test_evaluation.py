@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.lab import metrics as m
-from qa.lab.evaluation import evaluate_squad, summarize_squad
-from qa.lab.squad import load_squad, sample, split_titles
+from qa.evaluation import metrics as m
+from qa.evaluation.evaluation import evaluate_squad, summarize_squad
+from qa.evaluation.squad import load_squad, sample, split_titles
 from qa.shells.cli import main
 from tests.conftest import SEED_QUESTIONS, SQUAD
 
@@ -157,7 +157,7 @@ def test_qa_eval_seed_file_still_prints_the_seed_counts(seeded_index_dir):
 
 
 def test_llm_metrics_of_hand_rows():
-    from qa.lab.generated import format_lines, summary
+    from qa.evaluation.generated import format_lines, summary
 
     def row(answerer, kept, dropped, cited, warning=None, states=False):
         return {"answerable": True, "llm_asked": True, "answerer": answerer, "sentences_kept": kept,
@@ -175,7 +175,7 @@ def test_llm_metrics_of_hand_rows():
 
 
 def test_by_kind_counts_right_articles_over_answerable_questions_and_abstentions_over_all():
-    from qa.lab.evaluation import _by_kind
+    from qa.evaluation.evaluation import _by_kind
 
     rows = [{"kind": "latest", "answerable": True, "right_article_first": True, "abstained": False},
             {"kind": "latest", "answerable": False, "right_article_first": False, "abstained": True},

@@ -16,14 +16,15 @@ from tests.conftest import ROOT
 # Lower layers never import higher ones. A module's layer is its longest matching prefix.
 LAYERS = {
     "index": 0,
-    "qa.text": 1, "qa.dates": 1, "qa.models": 1, "qa.errors": 1, "qa.settings": 1,
+    "qa.text": 1, "qa.dates": 1, "qa.rules": 1, "qa.options": 1, "qa.models": 1, "qa.errors": 1, "qa.settings": 1,
     "qa.search": 2,
     "qa.evidence": 3,
     "qa.answers": 4,
     "qa.engine": 5, "qa": 5,
-    "qa.lab": 6,
+    "qa.evaluation": 6, "qa.training": 6,
     "qa.shells": 7,
     "app": 8,
+    "lab": 9,  # the workshop: beside the package, never installed, never imported by it
 }
 
 
@@ -34,9 +35,9 @@ def module_name(path: Path, root: Path) -> str:
     return ".".join(parts)
 
 
-def import_graph(root: Path, packages: tuple[str, ...] = ("qa", "index"), extra: tuple[str, ...] = ("app.py",)) -> dict[str, set[str]]:
+def import_graph(root: Path, packages: tuple[str, ...] = ("qa", "index", "lab"), extra: tuple[str, ...] = ("app.py",)) -> dict[str, set[str]]:
     """module -> the project modules it imports, for every .py under `packages` (and `extra` files)."""
-    files = [p for pkg in packages for p in sorted((root / pkg).rglob("*.py"))]
+    files = [p for pkg in packages if (root / pkg).is_dir() for p in sorted((root / pkg).rglob("*.py"))]
     files += [root / e for e in extra if (root / e).is_file()]
     modules = {module_name(p, root): p for p in files}
     graph: dict[str, set[str]] = {name: set() for name in modules}
@@ -121,6 +122,26 @@ def test_imports_only_go_down_the_stages_and_index_never_imports_qa() -> None:
                 for b in targets if b.split(".")[0] != "index"]
 
 
+def workshop_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Imports of the workshop (`lab`) from the product (`qa`, `index`, `app`)."""
+    return sorted(f"{a} -> {b}" for a, targets in graph.items() if a.split(".")[0] != "lab"
+                  for b in targets if b.split(".")[0] == "lab")
+
+
+def test_the_product_never_imports_the_workshop() -> None:
+    graph = import_graph(ROOT)
+    assert any(a.startswith("lab.") for a in graph), "the workshop's modules are part of the graph"
+    assert workshop_imports(graph) == []
+
+
+def test_the_installed_packages_hold_no_workshop_code() -> None:
+    import tomllib
+
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
+    assert not [p for p in packages if p == "lab" or p.startswith("lab.") or p.endswith(".lab")]
+    assert not (ROOT / "qa" / "lab").exists() or not list((ROOT / "qa" / "lab").glob("*.py"))
+
+
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         path = tmp_path / name
@@ -152,3 +173,14 @@ def test_index_importing_qa_or_a_stage_importing_upwards_is_found(tmp_path: Path
         "qa/answers/composer.py": "compose = 1\n",
     })
     assert upward(import_graph(root)) == ["index.store -> qa.search.lexicon", "qa.search.lexicon -> qa.answers.composer"]
+
+
+def test_the_product_importing_the_workshop_is_found(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "qa/__init__.py": "", "qa/shells/__init__.py": "", "index/__init__.py": "", "lab/__init__.py": "",
+        "qa/shells/cli.py": "def bench():\n    from lab.bench import run\n",
+        "lab/bench.py": "from qa.shells import cli\nrun = 1\n",
+    })
+    graph = import_graph(root)
+    assert workshop_imports(graph) == ["qa.shells.cli -> lab.bench"]
+    assert upward(graph) == ["qa.shells.cli -> lab.bench"]

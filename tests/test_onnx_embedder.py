@@ -13,7 +13,7 @@ from index.encoding import DEFAULT_MODEL, resolve_model
 from index.errors import UnsupportedEncoder
 from index.onnx_embedder import PROCESSES_FROM, OnnxEmbedder, exported_model
 from index.sentences import split_sentences
-from qa.lab.archive import records
+from lab.archive import records
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.real

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from qa.evaluation.evaluation import evaluate_squad
+from qa.evaluation.squad import load_squad, split_titles
 from qa.evidence.ranker import Ranker
-from qa.lab.evaluation import evaluate_squad
-from qa.lab.squad import load_squad, split_titles
 from tests.conftest import SQUAD
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.answers.question_form import amount_wanted, holds_amount, question_form, topic_words
+from qa.rules.question_form import amount_wanted, holds_amount, question_form, topic_words
 
 
 @pytest.mark.parametrize("question", [

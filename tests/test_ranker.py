@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qa.evidence.ranker import FEATURES, WEIGHTS_FILE, Forest, Ranker
-from qa.lab.train import FeatureDump, fit_trees, top1_accuracy
+from qa.training.ranker import FeatureDump, fit_trees, top1_accuracy
 
 
 def test_forest_walks_hand_made_trees() -> None:

@@ -126,7 +126,7 @@ def test_agadez_answers_approximately_1100_at_its_offsets(seeded_qa_shared):
 
 @pytest.mark.real
 def test_the_term_share_idf_of_the_evaluation_is_the_engines(seeded_qa_shared):
-    """`qa.lab.reader_eval` fits the decision with IDF computed from sentence texts; the engine reads the lexicon's."""
+    """`qa.training.reader_eval` fits the decision with IDF computed from sentence texts; the engine reads the lexicon's."""
     from qa import text as tx
 
     lexicon = seeded_qa_shared.retriever().lexicon

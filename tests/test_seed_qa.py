@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa.lab.evaluation import evaluate_jsonl
+from qa.evaluation.evaluation import evaluate_jsonl
 from tests.conftest import SEED_QUESTIONS, SEEDS
 
 pytestmark = pytest.mark.real

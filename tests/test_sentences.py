@@ -68,7 +68,7 @@ def test_splitting_does_not_depend_on_a_wall_clock_limit(monkeypatch):
     from nltk.tokenize.punkt import PunktTokenizer
 
     from index import sentences as sentences_module
-    from qa.lab.archive import live_blog_text
+    from lab.archive import live_blog_text
 
     text = live_blog_text(random.Random(3), 50_000)
     before = [(s.start, s.end) for s in split_sentences("blog", text)]

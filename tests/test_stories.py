@@ -14,7 +14,7 @@ from index.layout import ArticleInfo
 from index.models import Article
 from index.store import Store
 from index.stories import TAG, chosen_copy, decode, encode, signature, stories
-from tests.syndication import Newsroom, record
+from lab.syndication import Newsroom, record
 from tests.test_chroma_server import chroma_url  # noqa: F401  (the fixture: a real `chroma run`)
 
 

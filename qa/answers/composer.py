@@ -10,6 +10,7 @@ from qa.answers.citations import marker
 from qa.answers.phrasing import asked, not_said
 from qa.answers.reading import Judgement
 from qa.models import Citation
+from qa.rules.decisions import abstains
 
 ABSTAIN_TEXT = "The articles don't say."
 
@@ -64,11 +65,11 @@ def compose(question: str, citations: list[Citation], quote_limit: int,
     answered: the reader's short answer (when it is sure of one) before the quotes. Not read: the rules
     of `short_answer` find a number, date or name.
     """
-    if not citations:
-        return ABSTAIN_TEXT, None, True
-    quoted = " ".join(f"“{c.sentence}” {marker(c.key)}" for c in citations[:quote_limit])
-    if judged is not None and not judged.answered:
-        return f"{not_said(question)} The closest:\n\n{quoted}", None, True
+    if abstains(bool(citations), None if judged is None else judged.answered):
+        if not citations:
+            return ABSTAIN_TEXT, None, True
+        return f"{not_said(question)} The closest:\n\n{_quoted(citations, quote_limit)}", None, True
+    quoted = _quoted(citations, quote_limit)
     if judged is not None:
         if judged.text is None or judged.citation is None:
             return quoted, None, False
@@ -82,10 +83,15 @@ def compose(question: str, citations: list[Citation], quote_limit: int,
 def outside_window(question: str, label: str, when: str, citations: list[Citation], quote_limit: int) -> str:
     """The keyed answer when nothing in the question's window says it and articles outside it do:
     "Nothing in the articles from 3-9 June 2024 says who ... The closest, from May 2024: ..."."""
-    quoted = " ".join(f"“{c.sentence}” {marker(c.key)}" for c in citations[:quote_limit])
+    quoted = _quoted(citations, quote_limit)
     clause = asked(question)
     said = f"says {clause}" if clause else f"answers “{question.strip()}”"
     return f"Nothing in the articles from {label} {said}. The closest, from {when}:\n\n{quoted}"
+
+
+def _quoted(citations: list[Citation], quote_limit: int) -> str:
+    """The first `quote_limit` cited sentences, quoted, each with its citation key."""
+    return " ".join(f"“{c.sentence}” {marker(c.key)}" for c in citations[:quote_limit])
 
 
 def pieces(text: str, words: int = 6) -> Iterator[str]:

@@ -13,17 +13,21 @@ LM Studio, OpenAI); any failure of the server, or an answer that takes longer th
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Generator, Iterator, Sequence
 
 from qa import text as tx
-from qa.answers.citations import marker
+from qa.answers.citations import marker, render
 from qa.answers.conversation import previous_questions
 from qa.answers.verify import Claim, check, claims
-from qa.models import Attributed, Citation, Dropped
+from qa.errors import SourcedError
+from qa.models import Answer, Attributed, Citation, Dropped
+
+log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 3  # earlier questions and answers sent along
 SYSTEM = (
@@ -48,7 +52,7 @@ EXAMPLE = (
 _NUMBERED = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
-class LLMFailed(Exception):
+class LLMFailed(SourcedError):
     """The LLM server could not give an answer (unreachable, an error status, or too slow)."""
 
 
@@ -214,3 +218,27 @@ def attribute(claim: Claim, evidence: list[str], *, question: str = "", context:
             if best is None or shared > best[0]:
                 best = (shared, n)
     return None if best is None else best[1]
+
+
+def generated_answer(llm: LLMAnswerer, extractive: Answer, context: Sequence[tuple[str, str]],
+                     history: Sequence[object] | None) -> Generator[str, None, Answer]:
+    """The LLM's answer to the question of `extractive`, from its citations (`context`: each one's neighbours),
+    verified (its tokens yielded as they come); else `extractive` with a warning saying why."""
+    messages = llm.messages(extractive.question, extractive.citations, context, history)
+    text = []
+    try:
+        for token in llm.stream(messages):
+            text.append(token)
+            yield token
+    except LLMFailed as exc:
+        log.warning("LLM answer failed: %s", exc)
+        return replace(extractive, llm_model=llm.model_name, warning=f"{exc}: the answer is extractive")
+    made = verified("".join(text), extractive.question, extractive.citations, context)
+    if not made.keyed:
+        why = ("the LLM wrote nothing" if not made.n_claims else
+               f"none of the LLM's {made.n_claims} sentence(s) is supported by the sentences it cites")
+        return replace(extractive, llm_model=llm.model_name, dropped=made.dropped,
+                       warning=f"{why}: the answer is extractive")
+    return replace(extractive, answer=render(made.keyed, made.citations), keyed=made.keyed,
+                   citations=made.citations, short_answer=None, short_answer_span=None, answerer="llm",
+                   llm_model=llm.model_name, dropped=made.dropped, attributed=made.attributed)

@@ -1,7 +1,7 @@
 """The reader: a question and candidate sentences (each with its neighbours) in; per sentence an answer span
 inside it (character offsets) and how likely the sentence answers the question at all.
 
-A MiniLM fine-tuned on SQuAD (`qa.lab.train_reader`), run by onnxruntime (int8 weights), tokenised by the
+A MiniLM fine-tuned on SQuAD (`qa.training.train_reader`), run by onnxruntime (int8 weights), tokenised by the
 model's own fast tokenizer. Input of one item, at most `max_tokens` word pieces:
 
     [CLS] question [SEP] end of previous sentence [unused0] sentence [unused1] start of next sentence [SEP]
@@ -38,7 +38,7 @@ class Decision:
     span log-probability, the ranker's calibrated score as a logit, log(1 + rank), and the IDF-weighted share
     of the question's terms in the sentence or its neighbours (`qa.answers.coverage`). A question is answered
     when the best p among its first `n` cited sentences reaches `threshold`; the short answer is read from the
-    first citation, or with `rerank` from the sentence with the best p. Fitted by `qa.lab.reader_eval` on
+    first citation, or with `rerank` from the sentence with the best p. Fitted by `qa.training.reader_eval` on
     held-apart titles.
     """
 

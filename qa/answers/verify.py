@@ -16,7 +16,7 @@ A claim is kept only when all of these hold (otherwise it is dropped with the fi
 
 It checks what a claim says against what its citations say, word for word: a faithful paraphrase in other
 words is dropped (precision over recall: what survives is shown as verified). Its precision and recall are
-measured on SQuAD by `qa bench --checker` (see docs/llm-answerer.md).
+measured on SQuAD by `python -m lab bench --checker` (see docs/llm-answerer.md).
 """
 
 from __future__ import annotations

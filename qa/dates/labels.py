@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from qa.dates.calendar import MONTH_NAMES, month_start
 
@@ -50,3 +50,22 @@ def period_text(first: date, unit: str) -> str:
 def _day(day: date) -> str:
     """'3 June 2024'."""
     return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+DAY = 86400.0  # seconds
+
+
+def iso(t: float) -> str:
+    """'2024-04-10T09:30:00Z' of epoch seconds."""
+    return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day(t: float) -> str:
+    """'April 10, 2024' of epoch seconds (UTC)."""
+    d = datetime.fromtimestamp(t, tz=UTC)
+    return f"{d:%B} {d.day}, {d.year}"
+
+
+def month(t: float) -> str:
+    """'April 2024' of epoch seconds (UTC)."""
+    return f"{datetime.fromtimestamp(t, tz=UTC):%B %Y}"

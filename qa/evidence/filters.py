@@ -1,13 +1,16 @@
-"""What a question may be limited to: article ids, sources, publication dates. Checked once, named when wrong."""
+"""What a question may be limited to: article ids, sources, publication dates. Checked once, named when wrong;
+then applied to a corpus's article rows as a mask."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from index.dates import BadDate, parse_date, timestamp
+from index.dates import timestamp
+from index.layout import Corpus
 from qa.errors import InvalidFilter
+from qa.options import as_time
 
 LISTS = ("article_ids", "sources", "exclude_article_ids")
 DATES = ("published_after", "published_before")  # inclusive, exclusive; an undated article is in no window
@@ -37,17 +40,6 @@ def check_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def as_time(value: Any, name: str) -> float:
-    """A date given as a filter or `as_of` (ISO 8601, '2024/04/12', 'April 12, 2024', epoch seconds), as epoch
-    seconds; `InvalidFilter` naming `name` when it is none of these."""
-    if isinstance(value, float) and np.isfinite(value):
-        return value
-    try:
-        return parse_date(value).timestamp()
-    except BadDate as exc:
-        raise InvalidFilter(f"'{name}': {exc}.") from None
-
-
 def publication_times(published: Sequence[str]) -> np.ndarray:
     """Epoch seconds of normalised publication dates (NaN where undated or unreadable), vectorised."""
     out = np.full(len(published), np.nan)
@@ -65,3 +57,42 @@ def publication_times(published: Sequence[str]) -> np.ndarray:
         t = timestamp(published[i])
         out[i] = np.nan if t is None else t
     return out
+
+
+def allowed_articles(corpus: Corpus, filters: dict[str, Any], published: np.ndarray, *,
+                     cutoff: float | None = None) -> np.ndarray | None:
+    """Article rows allowed by checked `filters` and published by `cutoff`, as a mask (None: every live one).
+
+    Args:
+        published: epoch seconds per article row (NaN: undated; in no date window, never cut off).
+
+    Its cost is one pass over the article list (thousands of rows), never over the sentences.
+    """
+    n = len(corpus.articles)
+    masks: list[np.ndarray] = []
+    if filters.get("article_ids"):
+        masks.append(article_mask(corpus, filters["article_ids"]))
+    if filters.get("sources"):
+        sources = set(filters["sources"])
+        masks.append(np.fromiter((a.source in sources or a.title in sources for a in corpus.articles), bool, n))
+    if filters.get("exclude_article_ids"):
+        masks.append(~article_mask(corpus, filters["exclude_article_ids"]))
+    if "published_after" in filters:  # an undated article is in no window
+        masks.append(published >= filters["published_after"])
+    if "published_before" in filters:
+        masks.append(published < filters["published_before"])
+    if cutoff is not None:
+        masks.append(~(published > cutoff))  # NaN (undated) compares False: kept
+    if not masks:
+        return None
+    mask = masks[0]
+    for other in masks[1:]:
+        mask = mask & other
+    return mask & corpus.article_live if corpus.article_live is not None else mask
+
+
+def article_mask(corpus: Corpus, article_ids: Iterable[str]) -> np.ndarray:
+    """The article rows of these ids (unknown ids left out), as a mask."""
+    rows = np.zeros(len(corpus.articles), bool)
+    rows[[corpus.article_row[a] for a in article_ids if a in corpus.article_row]] = True
+    return rows

@@ -2,7 +2,7 @@
 
 Two features join the ranker's logit when a question wants recency and gives no period: the article's
 age relative to `as_of` (log days) and how far it lies behind the newest candidate article (log days).
-Their weights are fitted on generated dated archives (`qa train recency`), not set by hand; an undated
+Their weights are fitted on generated dated archives (`python -m lab train-recency`), not set by hand; an undated
 article counts as the oldest candidate.
 """
 

@@ -1,4 +1,5 @@
-"""Syndicated copies as retrieval sees them: each article's story, the copy a story is cited from, the others.
+"""Syndicated copies as retrieval sees them: each article's story, the copy a story is cited from, the others;
+ranked hits in, one copy per story out.
 
 Ingest gives every article a story id (`index.stories`: MinHash over its words; the id of the story's
 first article, or its own). Here, per corpus generation: which live copy a story is cited from (the one
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from index.layout import Corpus
+from qa.evidence.candidates import Hit
 
 
 @dataclass(frozen=True)
@@ -63,3 +65,39 @@ class Stories:
         own = self.sources[article]
         out = [self.sources[r] for r in self.members[self.story[article]] if r != article]
         return [s for s in dict.fromkeys(out) if s and s != own]
+
+
+def one_copy_per_story(hits: list[Hit], k: int, stories: Stories, corpus: Corpus) -> list[Hit]:
+    """The first `k` hits with one copy cited per story: the story's chosen copy (its wire original, else
+    its earliest), a copy's sentence moved to the same sentence of the chosen one; a sentence only a
+    later copy has stays, from that copy, and other copies' sentences are then dropped."""
+    if not stories.shared:
+        return hits[:k]
+    used: dict[int, int] = {}  # story -> the article row cited for it
+    out: list[Hit] = []
+    seen: set[int] = set()
+    for h in hits:
+        if len(out) >= k:
+            break
+        a = int(corpus.sentence_article[h.row])
+        story = int(stories.story[a])
+        copy = used.get(story, int(stories.chosen[story]))
+        row = h.row if a == copy else _same_sentence(h.row, copy, stories, corpus)
+        if row is None:
+            if story in used:
+                continue  # another copy is cited for this story
+            row, copy = h.row, a
+        used.setdefault(story, copy)
+        if row not in seen:
+            seen.add(row)
+            out.append(Hit(row, h.score))
+    return out
+
+
+def _same_sentence(row: int, article: int, stories: Stories, corpus: Corpus) -> int | None:
+    """The row of `article` whose sentence is the text of sentence `row` (None when it has none)."""
+    text = " ".join(corpus.sentence_text[row].split())
+    for other in stories.rows_of(article):
+        if " ".join(corpus.sentence_text[other].split()) == text:
+            return other
+    return None

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from qa.dates import TimeIntent
+from qa.dates.labels import DAY, day, iso, month  # noqa: F401  (re-exported: window.day, ...)
 from qa.evidence.recency import Recency
 
 
@@ -69,20 +69,3 @@ def plan(question: str, intent: TimeIntent, as_of: float, dated: tuple[float, fl
     return TimePlan(intent, window, question=rest)
 
 
-DAY = 86400.0
-
-
-def iso(t: float) -> str:
-    """'2024-04-10T09:30:00Z' of epoch seconds."""
-    return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def day(t: float) -> str:
-    """'April 10, 2024' of epoch seconds (UTC)."""
-    d = datetime.fromtimestamp(t, tz=UTC)
-    return f"{d:%B} {d.day}, {d.year}"
-
-
-def month(t: float) -> str:
-    """'April 2024' of epoch seconds (UTC)."""
-    return f"{datetime.fromtimestamp(t, tz=UTC):%B %Y}"

@@ -15,7 +15,7 @@ import shutil
 import sys
 import uuid
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -157,81 +157,121 @@ def _checksum(path: Path) -> list[int]:
 def _derive(parts: list[ArticleParts]) -> tuple[dict[str, np.ndarray], list[str], list[ArticleInfo],
                                                 tuple[list[str], list[str]]]:
     """The arrays, string table, articles and vocabulary of a group of articles."""
-    ids: dict[str, int] = {}
-
-    def intern(tokens: Iterable[str]) -> list[int]:
-        return [ids.setdefault(t, len(ids)) for t in tokens]
-
-    lists: dict[str, list[list[int]]] = {k: [] for k in _CSR}
-    s_article, s_index, s_start, s_end, s_vectors, texts = [], [], [], [], [], []
-    c_article, c_index, c_first, c_last, c_vectors = [], [], [], [], []
-    vocab_tokens: list[str] = []
+    rows = _Rows()
     dim = next((p.sentence_vectors.shape[1] for p in parts if p.sentence_vectors.ndim == 2
                 and p.sentence_vectors.shape[0]), 0)
     for a, part in enumerate(parts):
-        local: dict[int, int] = {}
-        previous: tuple[str, tuple[str, ...], frozenset[str]] | None = None
-        for (index, start, end), vector in zip(part.sentences.tolist(), part.sentence_vectors):
-            text = part.text[start:end]
-            words = tuple(tx.words(text))
-            terms = tx.terms_of(words)
-            local[index] = len(s_index)
-            s_article.append(a)
-            s_index.append(index)
-            s_start.append(start)
-            s_end.append(end)
-            s_vectors.append(vector)
-            texts.append(text.encode("utf-8"))
-            lists["words"].append(intern(words))
-            lists["terms"].append(intern(terms))
-            lists["caps"].append(intern(w.lower() for w in NAMEISH.findall(text)))
-            lists["subjects"].append(intern(sorted(subject_terms(words))))
-            found = antecedent_terms(words, *previous) if previous is not None else frozenset()
-            lists["antecedents"].append(intern(sorted(found)))
-            previous = (text, words, frozenset(terms))
-            vocab_tokens.extend(words)
-        vocab_tokens.extend(tx.words(part.info.title))
-        for (index, first, last), vector in zip(part.chunks.tolist(), part.chunk_vectors):
-            if first in local and last in local:
-                c_article.append(a)
-                c_index.append(index)
-                c_first.append(local[first])
-                c_last.append(local[last])
-                c_vectors.append(vector)
-    n = len(s_index)
+        local = _add_sentences(rows, a, part)
+        rows.vocab_tokens.extend(tx.words(part.info.title))
+        _add_chunks(rows, a, part, local)
+    arrays = _arrays(rows, dim, len(parts))
+    arrays.update(_all_postings(arrays, len(rows.ids)))
+    strings = list(rows.ids)
+    if any("\n" in s for s in strings):  # tokens are words: never, but the table is one token per line
+        raise ValueError("a token holds a line break")
+    return arrays, strings, [p.info for p in parts], Vocabulary.of(rows.vocab_tokens).listed()
+
+
+@dataclass
+class _Rows:
+    """What `_derive` gathers, sentence by sentence and chunk by chunk, before it becomes arrays."""
+
+    ids: dict[str, int] = field(default_factory=dict)  # token -> string id, in order of first use
+    lists: dict[str, list[list[int]]] = field(default_factory=lambda: {k: [] for k in _CSR})  # per sentence
+    s_article: list[int] = field(default_factory=list)
+    s_index: list[int] = field(default_factory=list)
+    s_start: list[int] = field(default_factory=list)
+    s_end: list[int] = field(default_factory=list)
+    s_vectors: list[Any] = field(default_factory=list)
+    texts: list[bytes] = field(default_factory=list)
+    c_article: list[int] = field(default_factory=list)
+    c_index: list[int] = field(default_factory=list)
+    c_first: list[int] = field(default_factory=list)
+    c_last: list[int] = field(default_factory=list)
+    c_vectors: list[Any] = field(default_factory=list)
+    vocab_tokens: list[str] = field(default_factory=list)
+
+    def intern(self, tokens: Iterable[str]) -> list[int]:
+        """String ids of tokens, new tokens added to the table."""
+        return [self.ids.setdefault(t, len(self.ids)) for t in tokens]
+
+
+def _add_sentences(rows: _Rows, a: int, part: ArticleParts) -> dict[int, int]:
+    """Tokenise article `a`'s sentences into `rows`; return its sentence indexes -> their rows in the segment."""
+    local: dict[int, int] = {}
+    previous: tuple[str, tuple[str, ...], frozenset[str]] | None = None
+    for (index, start, end), vector in zip(part.sentences.tolist(), part.sentence_vectors):
+        text = part.text[start:end]
+        words = tuple(tx.words(text))
+        terms = tx.terms_of(words)
+        local[index] = len(rows.s_index)
+        rows.s_article.append(a)
+        rows.s_index.append(index)
+        rows.s_start.append(start)
+        rows.s_end.append(end)
+        rows.s_vectors.append(vector)
+        rows.texts.append(text.encode("utf-8"))
+        rows.lists["words"].append(rows.intern(words))
+        rows.lists["terms"].append(rows.intern(terms))
+        rows.lists["caps"].append(rows.intern(w.lower() for w in NAMEISH.findall(text)))
+        rows.lists["subjects"].append(rows.intern(sorted(subject_terms(words))))
+        found = antecedent_terms(words, *previous) if previous is not None else frozenset()
+        rows.lists["antecedents"].append(rows.intern(sorted(found)))
+        previous = (text, words, frozenset(terms))
+        rows.vocab_tokens.extend(words)
+    return local
+
+
+def _add_chunks(rows: _Rows, a: int, part: ArticleParts, local: dict[int, int]) -> None:
+    """Article `a`'s chunks into `rows`, those whose first and last sentences it holds."""
+    for (index, first, last), vector in zip(part.chunks.tolist(), part.chunk_vectors):
+        if first in local and last in local:
+            rows.c_article.append(a)
+            rows.c_index.append(index)
+            rows.c_first.append(local[first])
+            rows.c_last.append(local[last])
+            rows.c_vectors.append(vector)
+
+
+def _arrays(rows: _Rows, dim: int, n_articles: int) -> dict[str, np.ndarray]:
+    """The gathered rows as arrays: sentences, chunks, text, per-sentence token lists (CSR), article vectors."""
+    texts = rows.texts
     arrays: dict[str, np.ndarray] = {
-        "sentence_article": np.asarray(s_article, np.int32),
-        "sentence_index": np.asarray(s_index, np.int32),
-        "sentence_start": np.asarray(s_start, np.int64),
-        "sentence_end": np.asarray(s_end, np.int64),
-        "sentence_vectors": _stack(s_vectors, dim),
-        "chunk_article": np.asarray(c_article, np.int32),
-        "chunk_index": np.asarray(c_index, np.int32),
-        "chunk_first": np.asarray(c_first, np.int32),
-        "chunk_last": np.asarray(c_last, np.int32),
-        "chunk_vectors": _stack(c_vectors, dim),
+        "sentence_article": np.asarray(rows.s_article, np.int32),
+        "sentence_index": np.asarray(rows.s_index, np.int32),
+        "sentence_start": np.asarray(rows.s_start, np.int64),
+        "sentence_end": np.asarray(rows.s_end, np.int64),
+        "sentence_vectors": _stack(rows.s_vectors, dim),
+        "chunk_article": np.asarray(rows.c_article, np.int32),
+        "chunk_index": np.asarray(rows.c_index, np.int32),
+        "chunk_first": np.asarray(rows.c_first, np.int32),
+        "chunk_last": np.asarray(rows.c_last, np.int32),
+        "chunk_vectors": _stack(rows.c_vectors, dim),
         "text": np.frombuffer(b"".join(texts), np.uint8),
         "text_ptr": np.concatenate([[0], np.cumsum([len(t) for t in texts], dtype=np.int64)]).astype(np.int64),
     }
-    for kind, rows in lists.items():
-        arrays[kind] = np.asarray([i for r in rows for i in r], np.int32)
-        arrays[f"{kind}_ptr"] = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
-    arrays["article_vectors"] = _article_vectors(arrays["sentence_vectors"], arrays["sentence_article"], len(parts))
-    arrays["sentence_chunks"] = _sentence_chunks(n, arrays["chunk_first"], arrays["chunk_last"])
+    for kind, lists in rows.lists.items():
+        arrays[kind] = np.asarray([i for r in lists for i in r], np.int32)
+        arrays[f"{kind}_ptr"] = np.concatenate([[0], np.cumsum([len(r) for r in lists])]).astype(np.int64)
+    arrays["article_vectors"] = _article_vectors(arrays["sentence_vectors"], arrays["sentence_article"], n_articles)
+    arrays["sentence_chunks"] = _sentence_chunks(len(rows.s_index), arrays["chunk_first"], arrays["chunk_last"])
+    return arrays
+
+
+def _all_postings(arrays: dict[str, np.ndarray], n_strings: int) -> dict[str, np.ndarray]:
+    """Term postings of sentences, chunks (a chunk's terms are its sentences') and articles."""
+    n = len(arrays["sentence_index"])
     term = arrays["terms"].astype(np.int64)
     row = np.repeat(np.arange(n, dtype=np.int64), np.diff(arrays["terms_ptr"]))
-    arrays.update(_postings("post", term, row, np.ones(len(term)), len(ids)))
+    out = _postings("post", term, row, np.ones(len(term)), n_strings)
     first, second = arrays["sentence_chunks"][row, 0], arrays["sentence_chunks"][row, 1]
     has, both = first >= 0, (first >= 0) & (second != first)  # a chunk's terms are its sentences'
-    arrays.update(_postings("chunk_post", np.concatenate([term[has], term[both]]),
-                            np.concatenate([first[has], second[both]]), np.ones(int(has.sum() + both.sum())),
-                            len(ids)))
-    arrays.update(_postings("article_post", term, arrays["sentence_article"][row].astype(np.int64),
-                            np.ones(len(term)), len(ids)))
-    strings = list(ids)
-    if any("\n" in s for s in strings):  # tokens are words: never, but the table is one token per line
-        raise ValueError("a token holds a line break")
-    return arrays, strings, [p.info for p in parts], Vocabulary.of(vocab_tokens).listed()
+    out.update(_postings("chunk_post", np.concatenate([term[has], term[both]]),
+                         np.concatenate([first[has], second[both]]), np.ones(int(has.sum() + both.sum())),
+                         n_strings))
+    out.update(_postings("article_post", term, arrays["sentence_article"][row].astype(np.int64),
+                         np.ones(len(term)), n_strings))
+    return out
 
 
 def _stack(vectors: list[Any], dim: int) -> np.ndarray:

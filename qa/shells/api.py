@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa.errors import SourcedError, UnknownArticle
+from qa.options import K_HELP, MAX_K, MIN_K
 from qa.shells import uploads
 from qa.shells.auth import check_token
 from qa.shells.http_errors import ApiError, GuardedRoute, error_response, status_of
@@ -36,7 +37,7 @@ class AskRequest(BaseModel):
     history: list[dict[str, Any] | list[Any] | str] | None = Field(
         None, description='Earlier turns: {"role": "user"|"assistant", "content": ...} dicts, '
                           "or [question, answer] pairs, oldest first. Follow-ups are searched with them.")
-    k: int | None = Field(None, ge=1, le=20, description="Number of cited sentences (default 5).")
+    k: int | None = Field(None, ge=MIN_K, le=MAX_K, description=K_HELP)
     filters: Filters | None = None
     as_of: str | float | None = Field(
         None, description="The day the question is asked (default: now): 'this week' and 'latest' are read "

@@ -12,6 +12,7 @@ import click
 from index.errors import SourcedError
 from index.loaders import Limits
 from qa.models import Answer
+from qa.options import K_HELP, MAX_K, MIN_K
 from qa.shells.options import common, limit_options, llm_options
 from qa.shells.report import summary
 
@@ -130,7 +131,7 @@ def _print_answer(answer: Answer) -> None:
 
 @main.command()
 @click.argument("question", nargs=-1, required=True)
-@click.option("-k", "k", type=click.IntRange(1, 20), default=None, help="Number of cited sentences (default 5).")
+@click.option("-k", "k", type=click.IntRange(MIN_K, MAX_K), default=None, help=K_HELP)
 @click.option("--as-of", "as_of", default=None, metavar="DATE",
               help="The day the question is asked (default: now): 'this week' and 'latest' are read against it, "
                    "and later articles are not searched. E.g. 2024-04-12.")
@@ -248,7 +249,7 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
           report_dir: str | None, exclude_gold: bool, use_time: bool, as_json: bool, index_dir: str | None,
           chroma_url: str | None, model: str | None) -> None:
     """Score answers against a question file (JSONL: question, answers, evidence; or SQuAD JSON)."""
-    from qa.lab import evaluation as ev
+    from qa.evaluation import evaluation as ev
 
     if fmt == "jsonl":
         _setup(ctx, index_dir, chroma_url, model)
@@ -273,102 +274,9 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
         click.echo(json.dumps(ev.public_metrics(result), indent=2) if as_json else ev.format_squad_table(result))
 
 
-@main.command()
-@click.option("--squad", "squad_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="SQuAD JSON the sample and synthetic articles come from (default ../shared/eval/squad-dev-v1.1.json).")
-@click.option("--sizes", default="1000,10000,50000", show_default=True,
-              help="Index sizes (articles) to time queries at, comma-separated.")
-@click.option("--quick", is_flag=True, help="A tiny run for CI: seconds to a minute, figures meaningless.")
-@click.option("--archive", is_flag=True,
-              help="Instead: ingest a synthetic news archive (JSONL, live blogs included) and compare "
-                   "with plain sentence-transformers.")
-@click.option("--articles", type=click.IntRange(10), default=200, show_default=True,
-              help="With --archive: articles in the archive.")
-@click.option("--runs", type=click.IntRange(1), default=3, show_default=True,
-              help="With --archive or --scale: runs to take the median of.")
-@click.option("--scale", is_flag=True,
-              help="Instead: serving a large news index (cold start, peak RSS, query p50/p95 over HTTP, "
-                   "commit -> answerable on a running server).")
-@click.option("--sentences", type=click.IntRange(1000), default=250_000, show_default=True,
-              help="With --scale: about how many sentences the index holds.")
-@click.option("--scale-index", type=click.Path(file_okay=False), default=None,
-              help="With --scale: build the index here once and reuse it (default: a temporary one).")
-@click.option("--reader", "reader_bench", is_flag=True,
-              help="Instead: what reading adds to a question (SQuAD questions with and without the reader).")
-@click.option("--squad-index", "bench_index", type=click.Path(file_okay=False), default=None,
-              help="With --reader: build the SQuAD index here once and reuse it.")
-@click.option("--filters", "filter_bench", is_flag=True,
-              help="Instead: what a new date window, source filter or 3,000-id list costs a question, against the "
-                   "same question unfiltered (synthetic dated news of about --sentences sentences).")
-@click.option("--stories", "stories_bench", is_flag=True,
-              help="Instead: a generated dated archive of --articles articles with syndicated copies: story "
-                   "clusters against the ground truth, what answers cite, the cost of dates and stories in ingest.")
-@click.option("--checker", is_flag=True,
-              help="Instead: precision and recall of the LLM answer checker on claims built from SQuAD.")
-@click.option("--questions", type=click.IntRange(10), default=2000, show_default=True,
-              help="With --checker: SQuAD questions to build claims from.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
-def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articles: int, runs: int,
-          scale: bool, sentences: int, scale_index: str | None, reader_bench: bool, bench_index: str | None,
-          filter_bench: bool, stories_bench: bool, checker: bool, questions: int, as_json: bool) -> None:
-    """Benchmark ingest throughput, query latency by index size, cold start, memory; llama-index side by side."""
-    from qa.lab import bench as b
-
-    if stories_bench:
-        from qa.lab.stories_bench import run_stories_bench
-
-        click.echo(b.to_json(run_stories_bench(articles=articles, log=lambda msg: click.echo(msg, err=True))))
-        return
-    if filter_bench:
-        from qa.lab.filter_bench import run_filter_bench
-
-        found = run_filter_bench(sentences=sentences, runs=runs, index=scale_index,
-                                 log=lambda msg: click.echo(msg, err=True))
-        click.echo(b.to_json(found))
-        return
-    if reader_bench:
-        from qa.lab.reader_bench import format_reader_bench, run_reader_bench
-
-        found = run_reader_bench(squad_file or b.DEFAULT_SQUAD, questions=questions, runs=runs,
-                                 squad_index=bench_index, log=lambda msg: click.echo(msg, err=True))
-        click.echo(b.to_json(found) if as_json else format_reader_bench(found))
-        return
-    if checker:
-        from qa.lab.checker_bench import format_checker_bench, run_checker_bench
-
-        found = run_checker_bench(squad_file or b.DEFAULT_SQUAD, limit=questions)
-        click.echo(b.to_json(found) if as_json else format_checker_bench(found))
-        return
-
-    if scale:
-        from qa.lab.scale_bench import format_scale_bench, run_scale_bench
-
-        found = run_scale_bench(sentences=sentences, index=scale_index, runs=runs,
-                                log=lambda msg: click.echo(msg, err=True))
-        click.echo(b.to_json(found) if as_json else format_scale_bench(found))
-        return
-
-    if archive:
-        from qa.lab.archive_bench import format_archive_bench, run_archive_bench
-
-        found = run_archive_bench(articles=articles, runs=runs, log=lambda msg: click.echo(msg, err=True))
-        click.echo(b.to_json(found) if as_json else format_archive_bench(found))
-        return
-
-    try:
-        wanted = tuple(int(x) for x in sizes.split(",") if x.strip())
-    except ValueError:
-        raise click.ClickException(f"--sizes must be comma-separated integers, not '{sizes}'") from None
-    if quick and sizes == "1000,10000,50000":
-        wanted = (200,)
-    result = b.run_bench(squad_file or b.DEFAULT_SQUAD, sizes=wanted, quick=quick,
-                         log=lambda msg: click.echo(msg, err=True))
-    click.echo(b.to_json(result) if as_json else b.format_bench(result))
-
-
 @main.group()
 def train() -> None:
-    """Re-learn the shipped models on the training half of SQuAD dev: the evidence ranker, the reader."""
+    """Re-learn the shipped models: the evidence ranker (`pip install 'sourced[train]'`), the reader."""
 
 
 @train.command(name="ranker")
@@ -386,7 +294,13 @@ def train() -> None:
 def train_ranker(ctx: click.Context, squad_file: str, squad_index: str, features: str | None, model: str, hidden: int,
           dry_run: bool) -> None:
     """Learn the evidence ranker on half of SQuAD's titles; report the held-out half."""
-    from qa.lab.train import train as run
+    import importlib.util
+
+    from qa.training.ranker import train as run
+
+    if model == "trees" and importlib.util.find_spec("lightgbm") is None:
+        raise click.ClickException("training the ranker's trees needs LightGBM: pip install 'sourced[train]' "
+                                   "(or, in a clone, pip install -e '.[train]')")
 
     _setup(ctx, squad_index, None, None)
     result = run(_engine(ctx), squad_file, features=features, model=model, hidden=hidden, save=not dry_run,
@@ -405,22 +319,12 @@ def train_ranker(ctx: click.Context, squad_file: str, squad_index: str, features
 def train_reader(squad_file: str, work: str, out: str | None, epochs: int, threads: int) -> None:
     """Fine-tune the reader from the packaged MiniLM on SQuAD's training half; export it to int8 ONNX."""
     from qa.answers.reading import WEIGHTS
-    from qa.lab.train_reader import main as run
+    from qa.training.train_reader import main as run
 
     code = run([squad_file, "--out", str(out or WEIGHTS), "--work", work, "--epochs", str(epochs),
                 "--threads", str(threads)])
     if code:
         raise SystemExit(code)
-
-
-@train.command(name="recency")
-@click.option("--seeds", default="1,2,3", show_default=True, help="Seeds of the generated dated archives fitted on.")
-def train_recency_cmd(seeds: str) -> None:
-    """Fit the age-feature weights of "latest" questions on generated dated archives (a few minutes)."""
-    from qa.lab.train_recency import train_recency
-
-    train_recency(seeds=tuple(int(s) for s in seeds.split(",") if s.strip()),
-                  log=lambda msg: click.echo(msg, err=True))
 
 
 @main.command()

@@ -10,10 +10,13 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.answers.citations import render
 from qa.models import Answer, AnswerSpan, Citation
+
+if TYPE_CHECKING:
+    from qa.engine import QA
 
 CONTEXT_CHARS = 1500  # article text shown on each side of a cited sentence
 _MD_INLINE = re.compile(r"([\\`*_\[\]~|])")  # markdown syntax anywhere in a line
@@ -189,7 +192,7 @@ def _source_html(c: Citation, text: str | None, turn: int, span: AnswerSpan | No
             f'<div class="ctx">{body}</div>{link}</details>')
 
 
-def sources_html(engine: Any, answer: Turn | None, turn: int) -> str:
+def sources_html(engine: QA, answer: Turn | None, turn: int) -> str:
     """The citations of one answer, each expandable to its sentence highlighted in the article."""
     if answer is None:
         return '<div class="head">Sources appear here, under each answer.</div>'

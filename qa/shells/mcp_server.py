@@ -11,15 +11,20 @@ import inspect
 import json
 import logging
 from contextlib import contextmanager
-from typing import Annotated, Any, Iterator, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
+from index.models import Sentence
 from qa.errors import SourcedError, UnknownArticle
+from qa.options import K_HELP, MAX_K, MIN_K
 from qa.shells.schema import Filters
+
+if TYPE_CHECKING:
+    from qa.engine import QA
 
 log = logging.getLogger("qa.mcp")
 HOST = "127.0.0.1"
@@ -29,7 +34,7 @@ INSTRUCTIONS = ("Sourced answers questions from a collection of news articles. E
                 "articles don't say. Use `ask` for an answer, `search` for the evidence alone, `get_article` "
                 "to read an article.")
 
-K = Annotated[int | None, Field(None, ge=1, le=20, description="How many sentences to cite (default 5).")]
+K = Annotated[int | None, Field(None, ge=MIN_K, le=MAX_K, description=K_HELP)]
 AsOf = Annotated[str | None, Field(None, description="The day the question is asked, e.g. 2024-04-12 (default: "
                                                       "now): 'this week' and 'latest' are read against it.")]
 Answerer = Annotated[Literal["auto", "extractive", "llm"] | None, Field(
@@ -53,7 +58,7 @@ def _filters(filters: Filters | None) -> dict[str, Any] | None:
     return filters.model_dump(exclude_none=True) if filters else None
 
 
-def article_of(engine: Any, article_id: str) -> dict[str, Any]:
+def article_of(engine: QA, article_id: str) -> dict[str, Any]:
     """One article: its record, its text, and every sentence with its key and offsets into that text."""
     parts = engine.store.read_parts([article_id])
     if not parts:
@@ -61,13 +66,13 @@ def article_of(engine: Any, article_id: str) -> dict[str, Any]:
                              "lists them).")
     part = parts[0]
     info = part.info
-    sentences = [{"key": f"{info.id}:{int(i)}", "index": int(i), "start": int(s), "end": int(e),
-                  "text": part.text[int(s):int(e)]} for i, s, e in part.sentences]
+    sentences = [Sentence(info.id, int(i), int(s), int(e), part.text[int(s):int(e)]) for i, s, e in part.sentences]
+    listed = [{"key": s.key, "index": s.index, "start": s.start, "end": s.end, "text": s.text} for s in sentences]
     return {"id": info.id, "title": info.title, "source": info.source, "url": info.url,
-            "published_at": info.published_at, "text": part.text, "sentences": sentences}
+            "published_at": info.published_at, "text": part.text, "sentences": listed}
 
 
-def build(engine: Any) -> MCPServer:
+def build(engine: QA) -> MCPServer:
     """The MCP server over one `QA`: three tools, the articles list and each article as resources."""
     server: MCPServer = MCPServer("sourced", title="Sourced", instructions=INSTRUCTIONS, version="0.1.0",
                                   log_level="WARNING")
@@ -120,7 +125,7 @@ def build(engine: Any) -> MCPServer:
     return server
 
 
-def run(engine: Any, *, http_port: int | None = None, token: str | None = None) -> None:
+def run(engine: QA, *, http_port: int | None = None, token: str | None = None) -> None:
     """Serve until interrupted: over stdio, or streamable HTTP at http://127.0.0.1:PORT/mcp."""
     server = build(engine)
     if http_port is None:

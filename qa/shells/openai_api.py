@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qa.answers.composer import pieces
 from qa.errors import SourcedError
 from qa.models import Answer
+from qa.options import K_HELP, MAX_K, MIN_K
 from qa.shells.auth import check_token
 from qa.shells.http_errors import ApiError, GuardedRoute, status_of
 from qa.shells.schema import Filters
@@ -107,7 +108,7 @@ class Options(BaseModel):
     """Sourced's own options, in the request's `sourced` field (OpenAI SDKs: `extra_body={"sourced": ...}`)."""
 
     model_config = ConfigDict(extra="forbid")
-    k: int | None = Field(None, ge=1, le=20, description="Number of cited sentences (default 5).")
+    k: int | None = Field(None, ge=MIN_K, le=MAX_K, description=K_HELP)
     filters: Filters | None = None
     as_of: str | float | None = Field(None, description="The day the question is asked (default: now).")
     answerer: Literal["auto", "extractive", "llm"] | None = None

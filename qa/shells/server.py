@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 
@@ -15,12 +15,15 @@ from qa.shells import api, openai_api, uploads
 from qa.shells.auth import TokenCookie, authorized
 from qa.shells.http_errors import add_error_handlers
 
+if TYPE_CHECKING:
+    from qa.engine import QA
+
 log = logging.getLogger("qa.server")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 
 
-def create_app(engine: Any, token: str | None = None, *, ui: bool = True) -> FastAPI:
+def create_app(engine: QA, token: str | None = None, *, ui: bool = True) -> FastAPI:
     """The FastAPI app: /api/* and the OpenAI-compatible /v1/* over `engine`, the chat page at / (unless `ui` is False).
 
     With `token`, /api/* and /v1/* need `Authorization: Bearer TOKEN` (or `X-API-Token`) and the page needs
@@ -53,7 +56,7 @@ def _document_article_schema(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _mount_ui(app: FastAPI, engine: Any, token: str | None) -> FastAPI:
+def _mount_ui(app: FastAPI, engine: QA, token: str | None) -> FastAPI:
     """The chat page at /; with `token`, only for browsers that brought it (then kept in a cookie)."""
     import gradio as gr
 
@@ -73,7 +76,7 @@ def _mount_ui(app: FastAPI, engine: Any, token: str | None) -> FastAPI:
     )
 
 
-def serve(engine: Any, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None) -> None:
+def serve(engine: QA, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None) -> None:
     """Run the server in the foreground until interrupted."""
     import uvicorn
 
@@ -84,20 +87,20 @@ def serve(engine: Any, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, to
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     print(f"Sourced chat: {url}\nAPI docs:     http://{shown}:{port}/docs   (Ctrl+C to stop)", flush=True)
-    if getattr(engine, "llm", None) is not None:
+    if engine.llm is not None:
         print(f"LLM answers:  {engine.llm.model_name} at {engine.llm.url} (every sentence verified; "
               f"extractive when it fails)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-def warm_up(engine: Any) -> None:
+def warm_up(engine: QA) -> None:
     """Load the model and the index now, so the first question is answered quickly."""
     try:
         engine.retriever()
         engine.embedder.encode(["warm up"])
     except SourcedError as exc:
         log.warning("warm-up failed: %s", exc)
-    if getattr(engine, "llm", None) is not None:
+    if engine.llm is not None:
         engine.llm.connector()  # imports llama-index's connector (about 2 s) now, not on the first question
 
 

@@ -7,7 +7,7 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import gradio as gr
 
@@ -15,8 +15,12 @@ from index.loaders import SUPPORTED
 from qa.answers.composer import pieces
 from qa.errors import SourcedError
 from qa.models import Answer
+from qa.options import MAX_K, MIN_K
 from qa.shells.markup import Failed, Turn, answer_markdown, articles_html, esc, md_escape, sources_html
 from qa.shells.report import outcomes
+
+if TYPE_CHECKING:
+    from qa.engine import QA
 
 EXTRACTIVE, LLM = "Quotes (extractive)", "LLM, every sentence verified"
 MODES = {EXTRACTIVE: "extractive", LLM: "llm"}
@@ -74,7 +78,7 @@ def _stream(text: str) -> Iterator[str]:
     return itertools.accumulate(pieces(text))
 
 
-def _ingested(engine: Any, path: str) -> list[str]:
+def _ingested(engine: QA, path: str) -> list[str]:
     """Index one uploaded file (parsed by `QA.ingest_bytes`); a list item per article or problem."""
     name = os.path.basename(path)
     try:
@@ -89,7 +93,7 @@ def _ingested(engine: Any, path: str) -> list[str]:
 class _Events:
     """What the page's controls do, over one `QA`."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: QA) -> None:
         self.engine = engine
 
     def ask(self, question: str, k: int = 5, history: list[str] | None = None,
@@ -185,7 +189,7 @@ class _Events:
         return [], [], sources_html(self.engine, None, 0), ""
 
 
-def build_ui(engine: Any) -> gr.Blocks:
+def build_ui(engine: QA) -> gr.Blocks:
     """The chat page over `engine` (a `qa.engine.QA`)."""
     on = _Events(engine)
     with gr.Blocks(title="Sourced", analytics_enabled=False) as demo:
@@ -193,58 +197,78 @@ def build_ui(engine: Any) -> gr.Blocks:
         gr.Markdown("## Sourced\nAnswers from news articles; every answer cites the exact sentences it rests on.")
         with gr.Row():
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    elem_id="chat", label="Chat", height=380, latex_delimiters=[], allow_tags=False,
-                    feedback_options=None, examples=[{"text": q} for q in EXAMPLES], buttons=["copy"],
-                    placeholder="Ask a question about the indexed articles, or pick an example.",
-                )
-                with gr.Row():
-                    question = gr.Textbox(elem_id="question", show_label=False, scale=6, autofocus=True,
-                                          placeholder="Ask about the articles, e.g. How many US troops are in Agadez?")
-                    send = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=80)
-                drop_time = gr.Button("✕ Ignore the question's time window", elem_id="drop-time", size="sm",
-                                      visible=False)
-                sources = gr.HTML(sources_html(engine, None, 0), elem_id="sources")
+                chat = _chat_column(engine)
             with gr.Column(scale=2):
-                k = gr.Slider(1, 20, value=engine.settings.k, step=1, label="Number of sources", elem_id="k")
-                llm = getattr(engine, "llm", None)
-                mode = gr.Radio(
-                    [EXTRACTIVE, LLM], value=LLM if engine.default_answerer == "llm" else EXTRACTIVE,
-                    label="Answer with", elem_id="answerer", interactive=llm is not None,
-                    info=(f"LLM: {llm.url}" if llm is not None else "LLM answers: start the server with --llm URL"))
-                source_filter = gr.Dropdown(multiselect=True, label="Only these sources", elem_id="source-filter")
-                article_filter = gr.Dropdown(multiselect=True, label="Only these articles", elem_id="article-filter")
-                as_of = gr.Textbox(label="As of", placeholder="today (or a date such as 2024-04-12)", elem_id="as-of",
-                                   info="'this week' and 'latest' are read against this day")
-                with gr.Row():
-                    after = gr.Textbox(label="Published from", placeholder="any date", elem_id="after", min_width=80)
-                    before = gr.Textbox(label="Published before", placeholder="any date", elem_id="before",
-                                        min_width=80)
-                clear = gr.Button("New chat", size="sm")
-                with gr.Accordion("Articles", open=True):
-                    files = gr.File(file_count="multiple", file_types=list(SUPPORTED), elem_id="upload",
-                                    label=f"Add articles ({', '.join(SUPPORTED)})")
-                    status = gr.HTML(elem_id="upload-status")
-                    listing = gr.HTML(elem_id="articles")
-                    with gr.Row():
-                        to_remove = gr.Dropdown(label="Remove an article", elem_id="remove-choice", scale=3)
-                        remove_btn = gr.Button("Remove", variant="stop", elem_id="remove", scale=1, min_width=80)
-
-        chat_inputs = [question, turns, k, source_filter, article_filter, mode, as_of, after, before]
-        chat_outputs = [question, chatbot, turns, sources]
-        gr.on([question.submit, send.click], on.respond, chat_inputs, chat_outputs, api_name="chat",
-              api_visibility="undocumented", show_progress="hidden").then(
-            on.time_button, turns, drop_time, api_visibility="private")
-        drop_time.click(on.without_time, [turns, *chat_inputs[2:]], chat_outputs, api_visibility="private",
-                        show_progress="hidden").then(on.time_button, turns, drop_time, api_visibility="private")
-        chatbot.example_select(on.pick_example, None, question, api_visibility="private").then(
-            on.respond, chat_inputs, chat_outputs, api_visibility="private", show_progress="hidden")
-        chatbot.select(on.show_turn, turns, sources, api_visibility="private", show_progress="hidden")
-        clear.click(on.new_chat, None, [turns, chatbot, sources, question], api_visibility="private")
-        lists = [listing, source_filter, article_filter, to_remove]
-        files.upload(on.upload, files, [status, files, *lists], api_visibility="private")
-        remove_btn.click(on.remove, to_remove, [status, *lists], api_visibility="private")
-        demo.load(on.refresh, None, lists, api_visibility="private")
-        gr.api(on.ask, api_name="ask")
+                side = _side_column(engine)
+        _wire(demo, on, {"turns": turns, **chat, **side})
     demo.queue(default_concurrency_limit=4)  # QA answers concurrent questions; don't serialise users
     return demo
+
+
+def _chat_column(engine: QA) -> dict[str, Any]:
+    """The chat, the question box and the sources of the answer shown; its components by name."""
+    chatbot = gr.Chatbot(
+        elem_id="chat", label="Chat", height=380, latex_delimiters=[], allow_tags=False,
+        feedback_options=None, examples=[{"text": q} for q in EXAMPLES], buttons=["copy"],
+        placeholder="Ask a question about the indexed articles, or pick an example.",
+    )
+    with gr.Row():
+        question = gr.Textbox(elem_id="question", show_label=False, scale=6, autofocus=True,
+                              placeholder="Ask about the articles, e.g. How many US troops are in Agadez?")
+        send = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=80)
+    drop_time = gr.Button("✕ Ignore the question's time window", elem_id="drop-time", size="sm",
+                          visible=False)
+    sources = gr.HTML(sources_html(engine, None, 0), elem_id="sources")
+    return {"chatbot": chatbot, "question": question, "send": send, "drop_time": drop_time, "sources": sources}
+
+
+def _side_column(engine: QA) -> dict[str, Any]:
+    """The settings, filters and the articles (upload, list, remove); its components by name."""
+    k = gr.Slider(MIN_K, MAX_K, value=engine.settings.k, step=1, label="Number of sources", elem_id="k")
+    llm = getattr(engine, "llm", None)
+    mode = gr.Radio(
+        [EXTRACTIVE, LLM], value=LLM if engine.default_answerer == "llm" else EXTRACTIVE,
+        label="Answer with", elem_id="answerer", interactive=llm is not None,
+        info=(f"LLM: {llm.url}" if llm is not None else "LLM answers: start the server with --llm URL"))
+    source_filter = gr.Dropdown(multiselect=True, label="Only these sources", elem_id="source-filter")
+    article_filter = gr.Dropdown(multiselect=True, label="Only these articles", elem_id="article-filter")
+    as_of = gr.Textbox(label="As of", placeholder="today (or a date such as 2024-04-12)", elem_id="as-of",
+                       info="'this week' and 'latest' are read against this day")
+    with gr.Row():
+        after = gr.Textbox(label="Published from", placeholder="any date", elem_id="after", min_width=80)
+        before = gr.Textbox(label="Published before", placeholder="any date", elem_id="before",
+                            min_width=80)
+    clear = gr.Button("New chat", size="sm")
+    with gr.Accordion("Articles", open=True):
+        files = gr.File(file_count="multiple", file_types=list(SUPPORTED), elem_id="upload",
+                        label=f"Add articles ({', '.join(SUPPORTED)})")
+        status = gr.HTML(elem_id="upload-status")
+        listing = gr.HTML(elem_id="articles")
+        with gr.Row():
+            to_remove = gr.Dropdown(label="Remove an article", elem_id="remove-choice", scale=3)
+            remove_btn = gr.Button("Remove", variant="stop", elem_id="remove", scale=1, min_width=80)
+    return {"k": k, "mode": mode, "source_filter": source_filter, "article_filter": article_filter, "as_of": as_of,
+            "after": after, "before": before, "clear": clear, "files": files, "status": status, "listing": listing,
+            "to_remove": to_remove, "remove_btn": remove_btn}
+
+
+def _wire(demo: gr.Blocks, on: _Events, c: dict[str, Any]) -> None:
+    """Connect the page's components (`c`, by name) to what they do."""
+    turns, question, chatbot, drop_time, files = c["turns"], c["question"], c["chatbot"], c["drop_time"], c["files"]
+    chat_inputs = [question, turns, c["k"], c["source_filter"], c["article_filter"], c["mode"], c["as_of"],
+                   c["after"], c["before"]]
+    chat_outputs = [question, chatbot, turns, c["sources"]]
+    gr.on([question.submit, c["send"].click], on.respond, chat_inputs, chat_outputs, api_name="chat",
+          api_visibility="undocumented", show_progress="hidden").then(
+        on.time_button, turns, drop_time, api_visibility="private")
+    drop_time.click(on.without_time, [turns, *chat_inputs[2:]], chat_outputs, api_visibility="private",
+                    show_progress="hidden").then(on.time_button, turns, drop_time, api_visibility="private")
+    chatbot.example_select(on.pick_example, None, question, api_visibility="private").then(
+        on.respond, chat_inputs, chat_outputs, api_visibility="private", show_progress="hidden")
+    chatbot.select(on.show_turn, turns, c["sources"], api_visibility="private", show_progress="hidden")
+    c["clear"].click(on.new_chat, None, [turns, chatbot, c["sources"], question], api_visibility="private")
+    lists = [c["listing"], c["source_filter"], c["article_filter"], c["to_remove"]]
+    files.upload(on.upload, files, [c["status"], files, *lists], api_visibility="private")
+    c["remove_btn"].click(on.remove, c["to_remove"], [c["status"], *lists], api_visibility="private")
+    demo.load(on.refresh, None, lists, api_visibility="private")
+    gr.api(on.ask, api_name="ask")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
 from qa.errors import SourcedError
 from qa.shells.http_errors import ApiError
 from qa.shells.report import outcomes
+
+if TYPE_CHECKING:
+    from qa.engine import QA
 
 MAX_FILES = 100
 
@@ -101,7 +104,7 @@ def _json_articles(parsed: Any) -> list[tuple[str, bytes]]:
     return items
 
 
-def ingest_one(engine: Any, name: str, data: bytes) -> dict[str, Any]:
+def ingest_one(engine: QA, name: str, data: bytes) -> dict[str, Any]:
     """Index one file; what became of it: {file, ok, articles: [{id, status}], errors}."""
     try:
         report = engine.ingest_bytes([(name, data)])

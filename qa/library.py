@@ -1,0 +1,150 @@
+"""`Library`: the articles' side of `QA`. Takes files, uploads and removals; gives the indexed articles and a
+retriever over their current generation."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from index.embedder import make_embedder
+from index.encoding import Embedder
+from index.ingest import ingest_articles, ingest_paths, tqdm_progress
+from index.layout import ArticleInfo, Problem
+from index.loaders import parse_bytes
+from index.models import Article, IngestReport
+from index.store import Store
+from qa.errors import EmptyIndex
+from qa.evidence.ranker import Ranker
+from qa.evidence.retrieval import Retriever
+from qa.search.derived import Derived
+from qa.settings import Settings, chroma_url, derived_dir, index_dir
+
+REFRESH_EVERY_S = 1.0  # how often to look for commits made by other processes
+
+
+class Library:
+    """The articles of an index directory (or a Chroma server): ingesting, removing, checking, listing them,
+    and the retriever over their current generation (kept up to date with commits of other processes)."""
+
+    def __init__(self, index: str | Path | None = None, *, chroma: str | None = None,
+                 embedder: Embedder | None = None, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.index_dir = index_dir(index)
+        self.chroma_url = chroma_url(chroma)
+        self.embedder: Any = embedder or make_embedder(self.settings.model, encoder=self.settings.encoder)
+        self.store = Store(self.index_dir, chroma_url=self.chroma_url, model=self.embedder.name)
+        self.ranker = Ranker.load()
+        self.derived = Derived(derived_dir(self.index_dir, self.chroma_url))
+        self._retriever: Retriever | None = None
+        self._checked_at = 0.0
+        self._lock = threading.RLock()
+
+    # --- ingestion -----------------------------------------------------------------
+
+    @property
+    def _lock_dir(self) -> Path | None:
+        return None if self.chroma_url else self.index_dir
+
+    def ingest(self, paths: Sequence[str | Path], *, progress: bool = False) -> IngestReport:
+        """Index files and folders; unchanged articles are skipped, edited ones replaced.
+
+        Archives (.json, .jsonl) stream record by record under `settings.limits`; a bad record is a
+        problem in the report. Ctrl+C returns the report with `interrupted` set.
+        """
+        update, close = tqdm_progress(progress)
+        try:
+            report = ingest_paths(list(paths), self.store, self.embedder, limits=self.settings.limits,
+                                  progress=update, lock_dir=self._lock_dir,
+                                  lock_wait_s=self.settings.lock_wait_s)
+        finally:
+            close()
+        if progress and (report.added or report.replaced):
+            print(f"indexing {report.sentences:,} new sentences for search (tokens, BM25 postings) ...",
+                  file=sys.stderr, flush=True)
+        self._after_write()
+        return report
+
+    def ingest_bytes(self, files: Sequence[tuple[str, bytes]]) -> IngestReport:
+        """Index uploaded files given as (file name, content)."""
+        items = (item for name, data in files for item in parse_bytes(name, data, limits=self.settings.limits))
+        report = ingest_articles(items, self.store, self.embedder, lock_dir=self._lock_dir,
+                                 lock_wait_s=self.settings.lock_wait_s, limits=self.settings.limits)
+        self._after_write()
+        return report
+
+    def remove(self, article_id: str) -> None:
+        """Delete one article and everything derived from it."""
+        with self.store.writer_lock(wait_s=self.settings.lock_wait_s):
+            self.store.remove(article_id)
+        self._after_write()
+
+    def check(self, *, repair: bool = False) -> list[Problem]:
+        """Integrity problems of the index (and, with `repair`, fix what can be fixed).
+
+        Holds the writer lock, so it never mistakes a running ingest's parts for leftovers.
+        """
+        with self.store.writer_lock(wait_s=self.settings.lock_wait_s):
+            problems = self.store.check(repair=repair)
+        problems += self.derived.check(repair=repair)
+        if repair:
+            self._after_write()
+        else:
+            self._invalidate()
+        return problems
+
+    # --- reading ---------------------------------------------------------------------
+
+    def articles(self) -> list[ArticleInfo]:
+        """Indexed articles."""
+        return self.store.list_articles()
+
+    def article(self, article_id: str) -> Article | None:
+        """One indexed article with its text."""
+        return self.store.get_article(article_id)
+
+    def _invalidate(self) -> None:
+        with self._lock:
+            self._checked_at = 0.0
+
+    def _after_write(self) -> None:
+        """Bring the derived indexes up to date after this process wrote, so the next reader starts fast."""
+        self._invalidate()
+        try:
+            self.retriever(compact=True)
+        except OSError as exc:  # the next reader brings them up to date itself
+            logging.getLogger(__name__).warning("derived indexes not updated: %s", exc)
+
+    def retriever(self, *, compact: bool = False) -> Retriever:
+        """The retriever over the current generation of the store (updated when it changed).
+
+        With `compact` (after this process wrote), small or mostly dead derived segments are re-read into few.
+        """
+        now = time.monotonic()
+        current = self._retriever
+        if current is not None and now - self._checked_at < REFRESH_EVERY_S:
+            return current
+        with self._lock:
+            current = self._retriever
+            if current is not None and time.monotonic() - self._checked_at < REFRESH_EVERY_S:
+                return current
+            generation = self.store.generation()
+            if current is None or current.corpus.generation != generation:
+                # The derived indexes are brought up to date by a delta (or read as they are) and
+                # memory-mapped; the old retriever shares their segments until it is dropped.
+                self.store.refresh()
+                current = Retriever(self.derived.lexicon(self.store, compact=compact), self.store, self.ranker,
+                                    self.embedder, n_candidates=self.settings.n_candidates)
+                self._retriever = current
+            self._checked_at = time.monotonic()
+            return current
+
+    def _nonempty_retriever(self) -> Retriever:
+        """The current retriever; `EmptyIndex` when the index holds no article."""
+        retriever = self.retriever()
+        if retriever.corpus.empty:
+            raise EmptyIndex()
+        return retriever

@@ -1,0 +1,118 @@
+"""Every rule that decides answer, quote or abstain, and what the reply says about time: one named function each.
+
+The stages measure (retrieval's ranker scores and missing key terms, the reader's scores); these functions
+decide. They take plain values, so every stage can call them and a test can call them alone. In the order a
+question meets them:
+
+| rule | decides | applied in |
+|---|---|---|
+| `evidence_reason` | retrieval: nothing matches, a key term is in no article, or no sentence clears the ranker's threshold | `qa.evidence.retrieval` |
+| `citations_reason` | retrieval: the evidence no longer matches the stored articles | `qa.evidence.retrieval` |
+| `span_is_sure` | reading: the reader's span is shown as the short answer | `qa.answers.reading` |
+| `amount_missing` | reading: a count or price asked, and none in what was read: abstain | `qa.answers.reading` |
+| `topic_held` | reading: a digest or yes/no question whose topic a cited article holds is answered | `qa.answers.reading` |
+| `widen_number`, `trim_answer` | reading: a number keeps the words that qualify it; the span's edges | `qa.answers.reading` |
+| `evidence_answers` | engine: whether what was read answers (retrieval and reader agree) | `qa.engine` |
+| `search_outside_window` | engine: nothing in the question's window answers, so look outside it | `qa.engine` |
+| `keep_short_answer` | engine: a short answer is shown only at offsets found in its article | `qa.engine` |
+| `as_of_prefix` | engine: a "latest" answer from evidence older than a day says how old | `qa.engine` |
+| `abstains` | composing: the reply says "The articles don't say" | `qa.answers.composer` |
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Callable, Sequence
+
+from qa.dates.labels import DAY, day
+from qa.rules.question_form import amount_wanted, holds_amount, question_form, topic_words
+
+NotHeld = Callable[[Sequence[str], Sequence[str]], list[str]]  # (words, article ids) -> the words not held
+# words that belong to a number's answer: "approximately 1,100", not "1,100"
+_APPROXIMATE = re.compile(r"(?:\b(?:approximately|about|around|nearly|almost|roughly|some|over|under|only|"
+                          r"more than|less than|fewer than|up to|at least|at most|as many as|as much as)\s+)+$",
+                          re.IGNORECASE)
+_NUMBER_WORD = re.compile(r"(?i)(?:one|two|three|four|five|six|seven|eight|nine|ten|hundreds|thousands|dozens)\b")
+
+
+def evidence_reason(has_candidates: bool, missing: Sequence[str], best_score: float, threshold: float) -> str:
+    """Why retrieval's evidence cannot answer ('' when it may)."""
+    if not has_candidates:
+        return "no sentence of the articles matches the question"
+    if missing:
+        return f"not in the articles: {', '.join(missing)}"
+    if best_score < threshold:  # (recency may put a newer one first)
+        return "no sentence scores above the abstention threshold"
+    return ""
+
+
+def citations_reason(reason: str, cited: int) -> str:
+    """`reason`, or why evidence that passed has no citation left (its article changed under the search)."""
+    if not reason and not cited:
+        return "the evidence no longer matches the stored articles"
+    return reason
+
+
+def span_is_sure(span_score: float, start: int, end: int, min_p: float) -> bool:
+    """The reader's span is shown as the short answer: p(start)·p(end) reaches `min_p` and it is not empty."""
+    return math.exp(span_score) >= min_p and end > start
+
+
+def amount_missing(question: str, sentences: Sequence[str]) -> bool:
+    """A count or a price is asked ("How many ...", "How much did it cost?") and no sentence read holds one."""
+    wanted = amount_wanted(question)
+    return wanted is not None and not any(holds_amount(s, wanted) for s in sentences)
+
+
+def topic_held(question: str, article_ids: Sequence[str], not_held: NotHeld) -> bool:
+    """A digest or yes/no question (no span to find) one of whose cited articles holds every word of its topic."""
+    if question_form(question) == "span":
+        return False
+    topic = topic_words(question)
+    return bool(topic) and any(not not_held(topic, [a]) for a in article_ids)
+
+
+def widen_number(sentence: str, start: int, end: int) -> int:
+    """The start of a number answer together with the words that qualify it ("approximately 1,100")."""
+    if not sentence[start:end][:1].isdigit() and not _NUMBER_WORD.match(sentence[start:end]):
+        return start
+    found = _APPROXIMATE.search(sentence[:start])
+    return found.start() if found else start
+
+
+def trim_answer(sentence: str, start: int, end: int) -> tuple[int, int, str | None]:
+    """The short answer's (start, end, text) in its sentence: widened to a number's qualifiers, no edge punctuation."""
+    start = widen_number(sentence, start, end)
+    text = sentence[start:end].strip(" ,;:")
+    start = sentence.index(text, start) if text else start
+    return start, start + len(text), text or None
+
+
+def evidence_answers(answerable: bool, read_answered: bool | None) -> bool:
+    """Retrieval found evidence and the reader (when it read) says it answers."""
+    return answerable and (read_answered is None or read_answered)
+
+
+def search_outside_window(windowed: bool, answered_inside: bool) -> bool:
+    """The question has a time window and nothing in it answers: search without the window."""
+    return windowed and not answered_inside
+
+
+def keep_short_answer(short: str | None, found_at_offsets: bool) -> bool:
+    """Never show a short answer that is not at its offsets in the stored article."""
+    return not short or found_at_offsets
+
+
+def as_of_prefix(cited_times: Sequence[float], asked_at: float) -> str | None:
+    """"As of April 10, 2024 (the newest article cited): " for a "latest" answer whose newest dated evidence is
+    more than a day older than the question; None when it is recent or undated."""
+    dated = [t for t in cited_times if t == t]  # NaN: undated
+    if not dated or max(dated) >= asked_at - DAY:
+        return None
+    return f"As of {day(max(dated))} (the newest article cited): "
+
+
+def abstains(has_citations: bool, read_answered: bool | None) -> bool:
+    """The reply says the articles don't say: no citations, or the reader read them and found no answer."""
+    return not has_citations or read_answered is False

@@ -1,0 +1,81 @@
+"""Each answer rule (`qa.rules.decisions`) alone, and the options every door takes (`qa.options`)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from qa.options import MAX_K, MIN_K, NAMES, AskArgs, AskOptions, as_of_time, checked_question
+from qa.rules import decisions as rules
+
+
+def test_evidence_reason_names_why_in_order() -> None:
+    assert rules.evidence_reason(False, ["Niger"], 0.9, 0.5) == "no sentence of the articles matches the question"
+    assert rules.evidence_reason(True, ["Macron", "France"], 0.9, 0.5) == "not in the articles: Macron, France"
+    assert rules.evidence_reason(True, [], 0.2, 0.5) == "no sentence scores above the abstention threshold"
+    assert rules.evidence_reason(True, [], 0.5, 0.5) == ""
+    assert rules.citations_reason("", 0) == "the evidence no longer matches the stored articles"
+    assert rules.citations_reason("", 3) == "" and rules.citations_reason("why", 0) == "why"
+
+
+def test_reading_rules() -> None:
+    assert rules.span_is_sure(math.log(0.5), 3, 9, 0.1)
+    assert not rules.span_is_sure(math.log(0.05), 3, 9, 0.1)
+    assert not rules.span_is_sure(0.0, 9, 9, 0.0)  # an empty span is no answer
+    assert rules.amount_missing("How many soldiers are there?", ["The soldiers arrived on Monday."])
+    assert not rules.amount_missing("How many soldiers are there?", ["About 1,100 soldiers are there."])
+    assert rules.amount_missing("How much did the systems cost?", ["They bought 12 systems."])
+    assert not rules.amount_missing("Who sold the systems?", ["Nobody."])  # not an amount question
+
+
+def test_topic_held_only_for_digest_and_yes_no_questions() -> None:
+    held = lambda words, ids: [] if ids == ["a"] else list(words)  # noqa: E731  (article "a" holds everything)
+    assert rules.topic_held("What is the latest on the Calder strike?", ["b", "a"], held)
+    assert not rules.topic_held("What is the latest on the Calder strike?", ["b"], held)
+    assert not rules.topic_held("Who led the Calder strike?", ["a"], held)  # a span question: the reader decides
+
+
+def test_a_number_keeps_its_qualifier_and_edges_are_trimmed() -> None:
+    s = "Currently, there are approximately 1,100 American soldiers stationed in Agadez."
+    at = s.index("1,100")
+    start, end, text = rules.trim_answer(s, at, at + 5)
+    assert text == "approximately 1,100" and s[start:end] == text
+    assert rules.trim_answer("It rained on Monday, again.", 13, 20)[2] == "Monday"
+
+
+def test_time_and_window_rules() -> None:
+    day = 86400.0
+    asked = 1_712_700_000.0
+    assert rules.as_of_prefix([asked - 3 * day, float("nan")], asked).startswith("As of April ")
+    assert rules.as_of_prefix([asked - 3600], asked) is None
+    assert rules.as_of_prefix([float("nan")], asked) is None
+    assert rules.search_outside_window(True, False) and not rules.search_outside_window(False, False)
+    assert rules.evidence_answers(True, None) and not rules.evidence_answers(True, False)
+    assert not rules.keep_short_answer("1,100", False) and rules.keep_short_answer(None, False)
+    assert rules.abstains(False, None) and rules.abstains(True, False) and not rules.abstains(True, True)
+
+
+def test_options_are_defined_once_and_bounded() -> None:
+    assert set(AskArgs.__annotations__) == NAMES  # the keyword form and the checked form cannot drift
+    assert AskOptions.of({"k": 99}).bounded_k(5) == MAX_K
+    assert AskOptions.of({"k": 0}).bounded_k(5) == 5 and AskOptions.of({}).bounded_k(7) == 7
+    with pytest.raises(TypeError, match="unknown option"):
+        AskOptions.of({"top_k": 3})
+    assert as_of_time(None, 123.0) == 123.0
+    assert as_of_time("2024-04-12", 0.0) == 1712880000.0
+    with pytest.raises(Exception, match="as_of"):
+        as_of_time("not a date", 0.0)
+    assert checked_question("  Why?  ", 100) == "Why?"
+
+
+def test_every_door_bounds_k_alike() -> None:
+    from qa.shells.api import AskRequest
+    from qa.shells.cli import ask as ask_command
+    from qa.shells.openai_api import Options as SourcedOptions
+
+    for model in (AskRequest, SourcedOptions):
+        meta = {type(m).__name__: m for m in model.model_fields["k"].metadata}
+        assert (meta["Ge"].ge, meta["Le"].le) == (MIN_K, MAX_K), model
+    k = next(p for p in ask_command.params if p.name == "k")
+    assert (k.type.min, k.type.max) == (MIN_K, MAX_K)
