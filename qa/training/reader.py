@@ -1,0 +1,88 @@
+"""Train the reader from SQuAD-format training data, resumably, and export the int8 ONNX Sourced ships.
+
+    python -m qa.training.reader ../shared/train/squad2-style-train-silver.json --work DIR --out DIR
+
+Builds the examples (`qa.training.reader_corpus`), trains with checkpoints (`qa.training.reader_trainer`; run
+it again after a stop and it resumes), then writes `reader-int8.onnx`, the tokenizer and `reader.json` to
+`--out`. The decision (`reader.json`'s thresholds) is fitted afterwards on the calibration titles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import shutil
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+from qa.answers.reader import MODEL_FILE, ReaderConfig
+from qa.training.reader_corpus import build_examples
+from qa.training.reader_trainer import load_rows, train
+
+
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: examples (cached), train (resumable), export."""
+    from index.encoding import packaged_model_path
+    from qa.training.train_reader import export, ship
+
+    p = argparse.ArgumentParser(prog="python -m qa.training.reader", description=__doc__.split("\n")[0])
+    p.add_argument("data", help="SQuAD-format training file (e.g. ../shared/train/squad2-style-train-silver.json)")
+    p.add_argument("--work", required=True, help="examples, checkpoint, float32 model (kept to resume)")
+    p.add_argument("--out", required=True, help="folder for the shipped reader")
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=8e-5)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--limit", type=int, default=None, help="train on a random sample of this many examples")
+    p.add_argument("--stop-after", type=float, default=None, help="stop (checkpointed) after this many minutes")
+    args = p.parse_args(argv)
+    work, out = Path(args.work), Path(args.out)
+    work.mkdir(parents=True, exist_ok=True)
+    folder = Path(packaged_model_path())
+    cfg = ReaderConfig()
+    t0 = time.perf_counter()
+    calibration: set[str] = set()
+
+    def examples() -> list:
+        found, cal = build_examples(args.data)
+        calibration.update(cal)
+        (work / "calibration_titles.json").write_text(json.dumps(sorted(cal), indent=1) + "\n")
+        return found
+
+    rows = load_rows(work, examples, folder / "tokenizer.json", cfg, seed=0)
+    if args.limit and args.limit < len(rows):
+        rows = random.Random(1).sample(rows, args.limit)
+    print(f"{len(rows)} examples ready in {time.perf_counter() - t0:.0f} s", flush=True)
+    model, info = train(rows, folder, work, epochs=args.epochs, batch=args.batch, lr=args.lr, threads=args.threads,
+                        stop_after=None if args.stop_after is None else args.stop_after * 60)
+    if model is None:
+        return 3
+    info.update(cpu=cpu_name(), data=Path(args.data).name,
+                calibration_titles=json.loads((work / "calibration_titles.json").read_text()))
+    plain, int8 = export(model, work / "onnx")
+    assert int8 is not None
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy(int8, out / MODEL_FILE)
+    ship(out, folder, replace(cfg, info={"training": info}))
+    (work / "training.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+    print(f"trained in {info['train_seconds'] / 60:.0f} min on {info['cpu']}; reader in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
