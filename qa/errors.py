@@ -25,7 +25,8 @@ not this one or `index.errors`, whose errors are re-exported here):
 The last four live beside the code that raises them and are caught there or one layer up (only a segment
 damaged while it is being written reaches a caller, as DamagedSegment). Outside the tree on purpose:
 `ApiError` [qa.shells.http_errors], the HTTP shell's own refusal carrying its status, which the /v1 routes
-tell apart from a `SourcedError`.
+tell apart from a `SourcedError`; `BodyTooLarge` [qa.shells.guard], the guard's signal to itself that a request
+body passed its limit (answered 413 before any route sees it).
 """
 
 from index.errors import (

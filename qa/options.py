@@ -10,9 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Mapping, Sequence, TypedDict
 
-import numpy as np
-
-from index.dates import BadDate, parse_date
+from index.dates import BadDate, epoch_seconds, parse_date
 from qa.errors import EmptyQuestion, InvalidFilter, InvalidQuestion, QuestionTooLong
 
 MIN_K = 1
@@ -72,9 +70,9 @@ NAMES = frozenset(f.name for f in fields(AskOptions))
 def as_time(value: Any, name: str) -> float:
     """A date given as a filter or `as_of` (ISO 8601, '2024/04/12', 'April 12, 2024', epoch seconds), as epoch
     seconds; `InvalidFilter` naming `name` when it is none of these."""
-    if isinstance(value, float) and np.isfinite(value):
-        return value
     try:
+        if isinstance(value, float):  # epoch seconds as they are (no milliseconds guessed), within news years
+            return epoch_seconds(value)
         return parse_date(value).timestamp()
     except BadDate as exc:
         raise InvalidFilter(f"'{name}': {exc}.") from None
@@ -85,7 +83,7 @@ def as_of_time(as_of: AsOf, now: float) -> float:
     if as_of is None or as_of == "":
         return now
     if isinstance(as_of, datetime):
-        return (as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).timestamp()
+        return as_time((as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).timestamp(), "as_of")
     return as_time(as_of, "as_of")
 
 

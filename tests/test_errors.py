@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from tests.test_imports import module_name
 
 # Errors that stand outside the tree on purpose (and are named so in qa.errors' docstring).
-OUTSIDE = {"qa.shells.http_errors.ApiError"}  # the HTTP shell's refusal with its own status; /v1 tells it apart
+OUTSIDE = {"qa.shells.http_errors.ApiError", "qa.shells.guard.BodyTooLarge"}  # the HTTP shell's refusal with its own status; /v1 tells it apart
 HOME = ("qa.errors", "index.errors")  # modules a drawn class lives in when the drawing names none
 _NODE = re.compile(r"^    ( *)([A-Z]\w*)(?:\s+\[([\w.]+)\])?")
 

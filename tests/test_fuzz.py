@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from index.loaders import SUPPORTED, Limits, parse_bytes
@@ -273,3 +273,83 @@ def test_real_model_with_hostile_text_and_questions(tmp_path: Path, real_embedde
     assert answer.citations and "sports hall" in answer.citations[0].sentence
     _assert_answer_ok(qa, answer)
     print(f"\nfuzz (real model): {len(files)} hostile files, {len(HOSTILE_QUESTIONS)} hostile questions")
+
+
+# --- the HTTP doors: any JSON a client can send -------------------------------------------------------------
+
+SURROGATE = st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff"])
+FUZZ_TEXT = st.text(alphabet=st.one_of(st.characters(), SURROGATE), max_size=40) | st.sampled_from(
+    ["", "user", "assistant", "system", "text", "sourced", "auto", "llm", "extractive", "2024-04-12", "NaN",
+     "9999-12-31T23:00:00-05:00", "Who closed the bridge?", STORY])
+FUZZ_NUMBER = st.one_of(st.integers(), st.integers(min_value=-10**40, max_value=10**40), st.floats(),
+                        st.sampled_from([1e20, -1e12, 253402300800, 1e308, -0.0, 2**63, 0, 1, 20, 21]))
+FIELDS = ["question", "history", "k", "filters", "as_of", "answerer", "model", "messages", "role", "content",
+          "stream", "sourced", "type", "text", "title", "source", "url", "published_at", "date", "id", "articles",
+          "article_ids", "sources", "exclude_article_ids", "published_after", "published_before", "original"]
+FUZZ_JSON = st.recursive(
+    st.none() | st.booleans() | FUZZ_NUMBER | FUZZ_TEXT,
+    lambda kids: st.lists(kids, max_size=5) | st.dictionaries(st.sampled_from(FIELDS) | FUZZ_TEXT, kids, max_size=6),
+    max_leaves=25)
+FUZZ_OPTIONS = {"k": FUZZ_NUMBER | FUZZ_JSON, "as_of": FUZZ_NUMBER | FUZZ_TEXT | FUZZ_JSON, "answerer": FUZZ_TEXT,
+                "filters": st.dictionaries(st.sampled_from(FIELDS[-5:]), FUZZ_NUMBER | FUZZ_TEXT | FUZZ_JSON) | FUZZ_JSON}
+FUZZ_ASK = st.fixed_dictionaries({"question": FUZZ_TEXT}, optional={"history": FUZZ_JSON, **FUZZ_OPTIONS})
+FUZZ_MESSAGE = st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant", "system"]) | FUZZ_TEXT,
+                                      "content": FUZZ_TEXT | FUZZ_JSON})
+FUZZ_CHAT = st.fixed_dictionaries(
+    {"model": st.just("sourced") | FUZZ_TEXT,
+     "messages": st.lists(FUZZ_MESSAGE, max_size=4) | st.tuples(st.lists(FUZZ_MESSAGE, max_size=3), FUZZ_TEXT).map(
+         lambda m: [*m[0], {"role": "user", "content": m[1]}])},
+    optional={"stream": st.booleans() | FUZZ_JSON,
+              "sourced": st.fixed_dictionaries({}, optional=FUZZ_OPTIONS) | FUZZ_JSON})
+FUZZ_ARTICLE = st.fixed_dictionaries({"text": st.just(STORY) | FUZZ_TEXT}, optional={
+    name: FUZZ_JSON for name in ("title", "source", "url", "published_at", "date", "id")})
+DOORS = ("/api/ask", "/v1/chat/completions", "/api/articles")
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory):
+    """`qa serve`'s app (no chat page) on 127.0.0.1 over the fake embedder, with a story to answer from."""
+    from qa.engine import QA
+    from qa.shells.server import ServerThread, create_app
+    from tests.conftest import FakeEmbedder, free_port
+
+    qa = QA(tmp_path_factory.mktemp("fuzzhttp") / "index", embedder=FakeEmbedder())
+    qa.ingest_bytes([("good.txt", STORY.encode())])
+    with ServerThread(create_app(qa, ui=False), free_port()) as server, \
+            httpx_client(server.url) as client:
+        yield client
+
+
+def httpx_client(url: str) -> Any:
+    import httpx
+
+    return httpx.Client(base_url=url, timeout=120)
+
+
+fuzz_seen: dict[str, set[int]] = {door: set() for door in DOORS}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.one_of(FUZZ_JSON, FUZZ_ASK, FUZZ_CHAT, FUZZ_ARTICLE))
+@example({"question": "Who closed the bridge?"})  # each door is reached with a request it answers, every run
+@example({"model": "sourced", "messages": [{"role": "user", "content": "Who closed the bridge?"}]})
+@example({"text": STORY})
+def test_any_json_to_the_http_doors_never_gives_a_5xx(fuzz_server, payload: Any) -> None:
+    body = json.dumps(payload).encode()  # NaN and Infinity as JSON's extensions; lone surrogates escaped
+    for door in DOORS:
+        r = fuzz_server.post(door, content=body, headers={"content-type": "application/json"})
+        fuzz_seen[door].add(r.status_code)
+        assert r.status_code < 500, f"{door} {body[:300]!r}: {r.status_code} {r.text[:300]}"
+        assert r.headers["content-type"].startswith(("application/json", "text/event-stream")), r.text[:300]
+        assert "Internal server error" not in r.text and "Traceback" not in r.text, r.text[:300]
+
+
+def test_the_http_fuzz_reached_answers_and_refusals() -> None:
+    """What the fuzz above got back (run after it): it must have reached answers as well as refusals."""
+    if not any(fuzz_seen.values()):
+        pytest.skip("the fuzz test did not run")
+    print(f"\nfuzz (HTTP): statuses seen {json.dumps({d: sorted(s) for d, s in fuzz_seen.items()})}")
+    assert all(any(code >= 400 for code in seen) for seen in fuzz_seen.values())
+    assert 200 in fuzz_seen["/api/ask"] and 200 in fuzz_seen["/v1/chat/completions"]
+    assert 200 in fuzz_seen["/api/articles"]

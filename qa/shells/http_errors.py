@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Callable, Coroutine
 
@@ -39,6 +40,16 @@ class ApiError(Exception):
         self.status, self.message, self.extra = status, message, extra
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON that always encodes: a string the client sent that is not valid Unicode comes back escaped."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
 def status_of(exc: SourcedError) -> int:
     """The HTTP status for one of the library's named errors."""
     return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
@@ -46,7 +57,7 @@ def status_of(exc: SourcedError) -> int:
 
 def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
     """The JSON body every error has."""
-    return JSONResponse({"error": message, "status": status, **extra}, status_code=status)
+    return SafeJSONResponse({"error": message, "status": status, **extra}, status_code=status)
 
 
 async def _sourced_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,7 +1,8 @@
 """`qa mcp`: Sourced for MCP clients (Claude Desktop, IDE assistants, bots), with the official `mcp` SDK.
 
 Tools `ask`, `search` and `get_article`; the articles as resources. Over stdio, or streamable HTTP on
-127.0.0.1 (the token of `qa serve`, when set, required as `Authorization: Bearer`). Our named errors are
+127.0.0.1 (the token of `qa serve`, when set, required as `Authorization: Bearer`; other hosts and origins
+refused as by `qa serve`, `qa.shells.guard`). Our named errors are
 tool errors (`isError` with the message); anything else is the SDK's "Error executing tool", logged here.
 """
 
@@ -133,11 +134,21 @@ def run(engine: QA, *, http_port: int | None = None, token: str | None = None) -
         return
     import uvicorn
 
-    from qa.shells.auth import BearerToken
-
-    app: Any = server.streamable_http_app(host=HOST)
-    if token:
-        app = BearerToken(app, token)
+    app = http_app(server, token)
     print(f"Sourced MCP: http://{HOST}:{http_port}/mcp" + ("  (Authorization: Bearer $QA_API_TOKEN)" if token else "")
           + "   (Ctrl+C to stop)", flush=True)
     uvicorn.run(app, host=HOST, port=http_port, log_level="warning")
+
+
+def http_app(server: MCPServer, token: str | None) -> Any:
+    """The streamable HTTP app at /mcp: with `token`, only for requests that bring it; only for the local host
+    names and no other origin than $QA_ALLOWED_ORIGINS (`qa.shells.guard`, as `qa serve`)."""
+    import os
+
+    from qa.shells.auth import BearerToken
+    from qa.shells.guard import ORIGINS_ENV, Guard, split_names
+
+    app: Any = server.streamable_http_app(host=HOST)  # the SDK's own Host/Origin check: loopback names, any port
+    if token:
+        app = BearerToken(app, token)
+    return Guard(app, origins=split_names(os.environ.get(ORIGINS_ENV)))

@@ -28,8 +28,9 @@ from qa.errors import SourcedError
 from qa.models import Answer
 from qa.options import K_HELP, MAX_K, MIN_K
 from qa.shells.auth import check_token
-from qa.shells.http_errors import ApiError, GuardedRoute, status_of
-from qa.shells.schema import Filters
+from qa.shells.guard import ServerLimits, history_problem
+from qa.shells.http_errors import ApiError, GuardedRoute, SafeJSONResponse, status_of
+from qa.shells.schema import Filters, RequestBody
 
 log = logging.getLogger("qa.server")
 MODEL = "sourced"
@@ -46,7 +47,7 @@ def error_body(status: int, message: str, *, code: str | None = None, param: str
 def openai_error(status: int, message: str, *, code: str | None = None, param: str | None = None) -> JSONResponse:
     """An error response with OpenAI's body."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(error_body(status, message, code=code, param=param), status_code=status, headers=headers)
+    return SafeJSONResponse(error_body(status, message, code=code, param=param), status_code=status, headers=headers)
 
 
 def _code(exc: Exception) -> str:
@@ -67,7 +68,7 @@ class OpenAIRoute(GuardedRoute):
             return openai_error(_status(exc), str(exc), code=_code(exc))
         if isinstance(exc, ApiError):
             return openai_error(exc.status, exc.message, code=exc.extra.get("code") or (
-                "invalid_api_key" if exc.status == 401 else None))
+                "invalid_api_key" if exc.status == 401 else None), param=exc.extra.get("param"))
         if isinstance(exc, RequestValidationError):
             return _invalid(exc)
         assert isinstance(exc, StarletteHTTPException)
@@ -114,7 +115,7 @@ class Options(BaseModel):
     answerer: Literal["auto", "extractive", "llm"] | None = None
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(RequestBody):
     """OpenAI's chat request; sampling fields (temperature, max_tokens, ...) are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")
@@ -162,8 +163,10 @@ def answer_part(reply: str) -> str:
     return reply.split("\n\nSources:\n", 1)[0]
 
 
-def _asked(body: ChatRequest) -> tuple[str, list[dict[str, str]], dict[str, Any]]:
-    """The question (the last message, the user's), the earlier turns, and the engine's options."""
+def _asked(body: ChatRequest, limits: ServerLimits, question_chars: int) -> tuple[str, list[dict[str, str]],
+                                                                               dict[str, Any]]:
+    """The question (the last message, the user's), the earlier turns (400 naming the limit when they are over
+    one), and the engine's options."""
     if body.model != MODEL:
         raise ApiError(404, f"The model '{body.model}' does not exist; this server has one: '{MODEL}'.",
                        code="model_not_found")
@@ -173,13 +176,17 @@ def _asked(body: ChatRequest) -> tuple[str, list[dict[str, str]], dict[str, Any]
                        code="invalid_messages")
     history = [{"role": m.role, "content": m.text if m.role == "user" else answer_part(m.text)}
                for m in body.messages[:-1] if m.role in ("user", "assistant")]
+    problem = history_problem(history, limits, question_chars)
+    if problem:
+        raise ApiError(400, f"Invalid request: messages: {problem}.", code="history_too_long", param="messages")
     return last.text, history, body.sourced.model_dump(exclude_none=True) if body.sourced else {}
 
 
 @router.post("/chat/completions", summary="Answer the last user message, OpenAI-style")
 def chat_completions(body: ChatRequest, request: Request) -> Response:
-    question, history, options = _asked(body)
     engine = request.app.state.engine
+    limits = getattr(request.app.state, "limits", ServerLimits())
+    question, history, options = _asked(body, limits, engine.settings.max_question_chars)
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if question.lstrip().startswith(TASK_PROMPT):  # an empty reply, no search: the client keeps its defaults
         return _reply(reply_id, created, "", body.stream)

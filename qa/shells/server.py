@@ -6,13 +6,14 @@ import logging
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from fastapi import FastAPI, Request
 
 from qa.errors import SourcedError
 from qa.shells import api, openai_api, uploads
 from qa.shells.auth import TokenCookie, authorized
+from qa.shells.guard import HOSTS_ENV, ORIGINS_ENV, Guard, ServerLimits, served_hosts, split_names
 from qa.shells.http_errors import add_error_handlers
 
 if TYPE_CHECKING:
@@ -23,22 +24,28 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 
 
-def create_app(engine: QA, token: str | None = None, *, ui: bool = True) -> FastAPI:
+def create_app(engine: QA, token: str | None = None, *, ui: bool = True, hosts: Sequence[str] = (),
+               origins: Sequence[str] = (), limits: ServerLimits = ServerLimits()) -> FastAPI:
     """The FastAPI app: /api/* and the OpenAI-compatible /v1/* over `engine`, the chat page at / (unless `ui` is False).
 
     With `token`, /api/* and /v1/* need `Authorization: Bearer TOKEN` (or `X-API-Token`) and the page needs
-    `?token=TOKEN` once (it is then kept in a cookie).
+    `?token=TOKEN` once (it is then kept in a cookie). Only requests to 127.0.0.1, localhost, ::1 and `hosts`
+    are served, only from the server's own origin, `origins` or none; bodies within `limits` (`qa.shells.guard`).
     """
     app = FastAPI(
         title="Sourced API", version="0.1.0", docs_url="/docs", redoc_url=None,
         description="Answers from news articles; every answer cites exact source sentences with character offsets.",
     )
-    app.state.engine, app.state.token = engine, token
+    app.state.engine, app.state.token, app.state.limits = engine, token, limits
     add_error_handlers(app)
     app.include_router(api.router)
     app.include_router(openai_api.router)  # OpenAI-compatible chat under /v1
     _document_article_schema(app)
-    return _mount_ui(app, engine, token) if ui else app
+    if ui:
+        _mount_ui(app, engine, token)
+    app.add_middleware(Guard, hosts=hosts, origins=origins, limits=limits,  # the outermost: first to see a request
+                       max_file_bytes=engine.settings.limits.max_file_bytes)
+    return app
 
 
 def _document_article_schema(app: FastAPI) -> None:
@@ -76,17 +83,24 @@ def _mount_ui(app: FastAPI, engine: QA, token: str | None) -> FastAPI:
     )
 
 
-def serve(engine: QA, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None) -> None:
-    """Run the server in the foreground until interrupted."""
+def serve(engine: QA, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None,
+          allow_hosts: Sequence[str] = (), allow_origins: Sequence[str] = ()) -> None:
+    """Run the server in the foreground until interrupted; it serves `host` (unless 0.0.0.0 or ::), the local
+    names, `allow_hosts` and $QA_ALLOWED_HOSTS, to no other origin than `allow_origins` and $QA_ALLOWED_ORIGINS."""
     import uvicorn
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     token = token if token is not None else (os.environ.get("QA_API_TOKEN") or None)
+    hosts = served_hosts(host, [*allow_hosts, *split_names(os.environ.get(HOSTS_ENV))])
+    origins = [*allow_origins, *split_names(os.environ.get(ORIGINS_ENV))]
     warm_up(engine)
-    app = create_app(engine, token)
+    app = create_app(engine, token, hosts=hosts, origins=origins)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     print(f"Sourced chat: {url}\nAPI docs:     http://{shown}:{port}/docs   (Ctrl+C to stop)", flush=True)
+    if host in ("0.0.0.0", "::") and not hosts:
+        print(f"Other machines: only by the names given with --allow-host (or {HOSTS_ENV}); "
+              "any other Host is refused.", flush=True)
     if engine.llm is not None:
         print(f"LLM answers:  {engine.llm.model_name} at {engine.llm.url} (every sentence verified; "
               f"extractive when it fails)", flush=True)
