@@ -4,11 +4,15 @@ The articles collection's metadata holds a `generation` token that every commit 
 readers in other processes (app servers sharing a Chroma server) know when to reload, and a
 `pending` mark set while an article is being written: a writer killed between its commit and
 the generation change leaves the mark, and the next writer announces the commit for it.
+
+An embedded store that is not on disk yet is made by its first write, never by a reader: until
+then every read finds an empty index (`exists` is False), so asking or listing creates nothing.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from contextlib import nullcontext
 from pathlib import Path
@@ -53,6 +57,48 @@ class Collections:
                  model: str = "", dim: int = 0) -> None:
         self.path = Path(path) if path is not None else None
         self.chroma_url = chroma_url
+        self.model = model
+        self._dim = dim
+        self._client: Any = None  # opened now if the store exists, else by the first write
+        self._seen = "0"  # the generation our client state reflects
+        self._pending = ""  # the pending mark of our own write in progress
+        self._opening = threading.Lock()  # threads of an app server may make the first use together
+        if self.exists:
+            self._open()
+
+    @property
+    def exists(self) -> bool:
+        """True when there is a store to read: a Chroma server, or an embedded one on disk (made by its first write)."""
+        return self._client is not None or bool(self.chroma_url) or self._on_disk()
+
+    def _on_disk(self) -> bool:
+        return self.path is not None and (self.path / "chroma").is_dir()
+
+    @property
+    def articles_col(self) -> Any:
+        """The articles collection (the commit records); the first use makes a store not yet on disk."""
+        return self._opened()._articles
+
+    @property
+    def sentences_col(self) -> Any:
+        """The sentences collection (vectors and offsets)."""
+        return self._opened()._sentences
+
+    @property
+    def chunks_col(self) -> Any:
+        """The chunks collection (vectors and sentence spans)."""
+        return self._opened()._chunks
+
+    def _opened(self) -> Collections:
+        if self._client is None:
+            with self._opening:
+                if self._client is None:
+                    self._open()
+        return self
+
+    def _open(self) -> None:
+        """Open Chroma and the collections (making them if need be); check the embedding model."""
+        model, dim, chroma_url = self.model, self._dim, self.chroma_url
         with open_lock(self.path) if (self.path is not None and not chroma_url) else nullcontext():
             self._client = _client(self.path, chroma_url)
             try:
@@ -61,30 +107,30 @@ class Collections:
                 if chroma_url:
                     raise StoreUnavailable(f"Chroma server at {chroma_url} could not be reached: {exc}") from None
                 raise
-        meta = self.articles_col.metadata or {}
-        self._seen = str(meta.get("generation", "0"))  # the generation our client state reflects
-        self._pending = ""  # the pending mark of our own write in progress
+        meta = self._articles.metadata or {}
+        self._seen = str(meta.get("generation", "0"))
         if model and meta.get("model") and meta["model"] != model:
+            self._client = None  # not opened: every use raises this again
             raise ModelMismatch(
                 f"this index was built with the embedding model '{meta['model']}', not '{model}'; "
                 "use that model or another index directory"
             )
         if model and not meta.get("model"):
             self._set_meta(model=model, dim=dim)
-        self.model = str((self.articles_col.metadata or {}).get("model") or model)
+        self.model = str((self._articles.metadata or {}).get("model") or model)
 
     def _open_collections(self, model: str = "", dim: int = 0) -> None:
         cosine = {"hnsw": {"space": "cosine"}}
-        self.articles_col = self._client.get_or_create_collection(
+        self._articles = self._client.get_or_create_collection(
             f"{PREFIX}-articles", embedding_function=None, metadata={"model": model or "", "dim": dim}
         )
         # Sentence vectors are read back whole (`load_corpus`), never searched in Chroma: a sparse
         # graph makes their writes about 30% cheaper. (Applies to new stores; old ones keep theirs.)
         sparse = {"hnsw": {"space": "cosine", "ef_construction": 16, "max_neighbors": 4}}
-        self.sentences_col = self._client.get_or_create_collection(
+        self._sentences = self._client.get_or_create_collection(
             f"{PREFIX}-sentences", embedding_function=None, configuration=sparse
         )
-        self.chunks_col = self._client.get_or_create_collection(
+        self._chunks = self._client.get_or_create_collection(
             f"{PREFIX}-chunks", embedding_function=None, configuration=cosine
         )
 
@@ -98,6 +144,11 @@ class Collections:
         """
         if self.chroma_url or self.path is None:
             return False
+        if self._client is None:  # not on disk when we looked: another process may have made it since
+            if not self._on_disk():
+                return False
+            self._opened()
+            return True
         col = self._client.get_collection(f"{PREFIX}-articles", embedding_function=None)
         meta = col.metadata or {}
         generation = str(meta.get("generation", "0"))
@@ -127,13 +178,22 @@ class Collections:
 
     def generation(self) -> str:
         """Token that changes on every commit, here or in another process sharing the store."""
-        col = self._client.get_collection(f"{PREFIX}-articles", embedding_function=None)
+        if not self.exists:
+            return "0"
+        col = self._opened()._client.get_collection(f"{PREFIX}-articles", embedding_function=None)
         return str((col.metadata or {}).get("generation", "0"))
 
-    def _bump(self) -> None:
+    def _bump(self, *, keep_pending: bool = False) -> None:
+        """A new generation; with `keep_pending`, our mark stays until `_clear_pending` (deletes still to do)."""
         generation = uuid.uuid4().hex
-        self._set_meta(generation=generation, pending="")
-        self._seen, self._pending = generation, ""
+        self._set_meta(generation=generation, pending=self._pending if keep_pending else "")
+        self._seen = generation
+        if not keep_pending:
+            self._pending = ""
+
+    def _clear_pending(self) -> None:
+        self._set_meta(pending="")
+        self._pending = ""
 
     def announce(self) -> None:
         """Change the generation, so readers everywhere reload what was committed."""
@@ -144,7 +204,9 @@ class Collections:
 
         Call it holding the writer lock (a live writer's mark is not a leftover).
         """
-        col = self._client.get_collection(f"{PREFIX}-articles", embedding_function=None)
+        if not self.exists:
+            return False
+        col = self._opened()._client.get_collection(f"{PREFIX}-articles", embedding_function=None)
         if (col.metadata or {}).get("pending"):
             self._bump()
             return True
@@ -153,7 +215,7 @@ class Collections:
     def writer_lock(self, *, wait_s: float = 30.0) -> Any:
         """The lock every writer holds: a file lock beside an embedded store, a lease in a Chroma server."""
         if self.chroma_url or self.path is None:
-            locks = self._client.get_or_create_collection(f"{PREFIX}-locks", embedding_function=None)
+            locks = self._opened()._client.get_or_create_collection(f"{PREFIX}-locks", embedding_function=None)
             return lease_lock(locks, wait_s=wait_s)
         return writer_lock(self.path, wait_s=wait_s)
 
@@ -198,6 +260,8 @@ class Collections:
 
     def list_signed(self) -> list[tuple[ArticleInfo, object]]:
         """Committed articles with their stored story signatures (None when absent), sorted by title."""
+        if not self.exists:
+            return []
         rows = ((self._info(r["id"], r["metadatas"] or {}), (r["metadatas"] or {}).get("minhash"))
                 for r in self._all(self.articles_col, ["metadatas"]))
         return sorted(rows, key=lambda pair: (pair[0].title, pair[0].id))
@@ -219,10 +283,14 @@ class Collections:
 
     def count(self) -> int:
         """Number of committed articles."""
+        if not self.exists:
+            return 0
         return int(self.articles_col.count())
 
     def get_info(self, article_id: str) -> ArticleInfo | None:
         """Metadata of one article, or None."""
+        if not self.exists:
+            return None
         got = self.articles_col.get(ids=[article_id], include=["metadatas"])
         if not got["ids"]:
             return None
@@ -230,6 +298,8 @@ class Collections:
 
     def get_article(self, article_id: str) -> Article | None:
         """One committed article with its text, or None."""
+        if not self.exists:
+            return None
         got = self.articles_col.get(ids=[article_id], include=["metadatas", "documents"])
         if not got["ids"]:
             return None
@@ -248,7 +318,7 @@ class Collections:
     def get_articles(self, article_ids: Iterable[str]) -> dict[str, Article]:
         """Several committed articles by id (unknown ids are left out)."""
         ids = list(dict.fromkeys(article_ids))
-        if not ids:
+        if not ids or not self.exists:
             return {}
         got = self.articles_col.get(ids=ids, include=["metadatas", "documents"])
         out = {}

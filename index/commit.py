@@ -3,7 +3,8 @@
 An article's sentences and chunks are written first, under ids that include the article's content
 hash, and become visible only when its article record (naming that hash) is written: that write is
 the commit. A crash at any point leaves either the old version or the new one whole. Leftovers of an
-interrupted write are invisible, and `check(repair=True)` deletes them.
+interrupted write are invisible: the `pending` mark stays set until a write has deleted what it replaced,
+so the next ingest (`recover`) finds the mark and deletes them; `check(repair=True)` does too.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import numpy as np
 
 from index.chroma import Collections
 from index.errors import UnknownArticle
-from index.layout import ArticleInfo, Problem, chunk_id, sentence_id, span, stacked
+from index.layout import NOTE, ArticleInfo, Problem, chunk_id, sentence_id, span, stacked
 from index.models import Article, Chunk, Sentence
+
+Spans = dict[str, list[tuple[int, int, int]]]  # per article id: (index, start, end) or (index, first, last)
 
 
 class Commits(Collections):
@@ -78,16 +81,17 @@ class Commits(Collections):
         # The commit point: from here on readers see the new versions.
         self.articles_col.upsert(ids=[a.id for a, *_ in items], embeddings=[[1.0]] * len(items),
                                  documents=[a.text for a, *_ in items], metadatas=records)
-        if announce:
-            self._bump()
         replaced: list[str | None] = []
         for article, *_ in items:
             old = previous.get(article.id)
-            if old is not None and old != article.content_hash:
+            replaced.append(old if old is not None and old != article.content_hash else None)
+        if announce:
+            self._bump(keep_pending=any(replaced))  # the mark stays until the old versions are gone
+        for (article, *_), old in zip(items, replaced):
+            if old is not None:
                 self._delete_parts(article.id, keep_version=article.content_hash)
-                replaced.append(old)
-            else:
-                replaced.append(None)
+        if announce and any(replaced):
+            self._clear_pending()
         return replaced
 
     def _delete_parts(self, article_id: str, keep_version: str | None = None) -> None:
@@ -105,8 +109,43 @@ class Commits(Collections):
         self._pending = f"{article_id}.removed.{uuid.uuid4().hex[:8]}"
         self._set_meta(pending=self._pending)
         self.articles_col.delete(ids=[article_id])
-        self._bump()
+        self._bump(keep_pending=True)  # the mark stays until its parts are gone
         self._delete_parts(article_id)
+        self._clear_pending()
+
+    def recover(self) -> bool:
+        """Finish for a writer that died mid-write: announce what it committed and delete the parts it left
+        (uncommitted, or of versions it replaced); True if there was such a writer.
+
+        Call it holding the writer lock (a live writer's mark is not a leftover). Finding the leftovers
+        reads every part's record, once, after a crash only.
+        """
+        if not super().recover():
+            return False
+        self._delete_leftovers(self._scan({a.id: a for a in self.list_articles()})[2])
+        return True
+
+    def _scan(self, infos: dict[str, ArticleInfo]) -> tuple[Spans, Spans, dict[str, list[str]]]:
+        """The committed articles' sentence and chunk spans, and the ids of parts of no committed article."""
+        sentences: Spans = {}
+        chunks: Spans = {}
+        orphans: dict[str, list[str]] = {"sentences": [], "chunks": []}
+        for name, col, into, low, high in (("sentences", self.sentences_col, sentences, "start", "end"),
+                                           ("chunks", self.chunks_col, chunks, "first", "last")):
+            for r in self._all(col, ["metadatas"]):
+                m = r["metadatas"] or {}
+                info = infos.get(str(m.get("article_id")))
+                if info is None or info.content_hash != m.get("version"):
+                    orphans[name].append(r["id"])
+                    continue
+                into.setdefault(info.id, []).append(span(m, low, high))
+        return sentences, chunks, orphans
+
+    def _delete_leftovers(self, orphans: dict[str, list[str]]) -> None:
+        for name, col in (("sentences", self.sentences_col), ("chunks", self.chunks_col)):
+            found = orphans[name]
+            for i in range(0, len(found), 1000):
+                col.delete(ids=found[i : i + 1000])
 
     def check(self, *, repair: bool = False) -> list[Problem]:
         """Problems that break the all-or-nothing rule or the offsets; with `repair`, fix them.
@@ -114,30 +153,17 @@ class Commits(Collections):
         Repair deletes leftovers and removes damaged articles (re-ingest them). Run it holding the
         writer lock: a live writer's parts look like leftovers until it commits.
         """
+        if not self.exists:
+            return []
         self.refresh()
         problems: list[Problem] = []
         infos = {a.id: a for a in self.list_articles()}
-        sentences: dict[str, list[tuple[int, int, int]]] = {}
-        chunks: dict[str, list[tuple[int, int, int]]] = {}
-        orphans: dict[str, list[str]] = {"sentences": [], "chunks": []}
-        for r in self._all(self.sentences_col, ["metadatas"]):
-            m = r["metadatas"] or {}
-            info = infos.get(str(m.get("article_id")))
-            if info is None or info.content_hash != m.get("version"):
-                orphans["sentences"].append(r["id"])
-                continue
-            sentences.setdefault(info.id, []).append(span(m, "start", "end"))
-        for r in self._all(self.chunks_col, ["metadatas"]):
-            m = r["metadatas"] or {}
-            info = infos.get(str(m.get("article_id")))
-            if info is None or info.content_hash != m.get("version"):
-                orphans["chunks"].append(r["id"])
-                continue
-            chunks.setdefault(info.id, []).append(span(m, "first", "last"))
+        sentences, chunks, orphans = self._scan(infos)
         for name, ids in orphans.items():
             if ids:
-                problems.append(Problem("leftover", f"{len(ids)} {name} belong to no committed article "
-                                        "(an interrupted write; invisible to readers)", visible=False))
+                problems.append(Problem("leftover", f"{len(ids)} {name} belong to no committed article (an "
+                                        "interrupted write; invisible to readers, nothing lost; the next ingest "
+                                        "or `qa check --repair` removes them)", visible=False, severity=NOTE))
         damaged: list[str] = []
         ids = sorted(infos)
         for i in range(0, len(ids), 100):
@@ -148,13 +174,10 @@ class Commits(Collections):
                     problems.append(problem)
                     damaged.append(aid)
         if repair:
-            for name, col in (("sentences", self.sentences_col), ("chunks", self.chunks_col)):
-                found = orphans[name]
-                for i in range(0, len(found), 1000):
-                    col.delete(ids=found[i : i + 1000])
+            self._delete_leftovers(orphans)
             for aid in damaged:
                 self.remove(aid)
-            if not self.recover() and any(orphans.values()):
+            if not super().recover() and any(orphans.values()):  # the leftovers are gone already
                 self._bump()
         return problems
 

@@ -1,6 +1,7 @@
 """Articles -> sentences -> chunks -> vectors -> store, incrementally and all-or-nothing per article.
 
-One bad article is one `LoadProblem`, never the end of the run. Ctrl+C stops at a batch boundary:
+One bad article is one `LoadProblem`, never the end of the run; a fault that still lets an article be
+indexed (an unreadable date) is a warning beside it. Ctrl+C stops at a batch boundary:
 the batch being written is finished, and a re-run skips everything committed.
 """
 
@@ -34,7 +35,7 @@ class IngestProgress:
     articles: int  # written (added or replaced)
     sentences: int  # written
     unchanged: int  # skipped: already indexed
-    problems: int
+    problems: int  # failed: not indexed (warnings are not counted here)
     bytes_read: int  # input bytes read so far (0 unless the items come from a `Loader`)
     bytes_total: int  # input bytes in all (0 when unknown)
 
@@ -202,7 +203,7 @@ def _finish(writer: ThreadPoolExecutor, report: IngestReport) -> None:
 def _snapshot(report: IngestReport, items: Iterable[Article | LoadProblem]) -> IngestProgress:
     read, total = (items.bytes_read, items.bytes_total) if isinstance(items, Loader) else (0, 0)
     return IngestProgress(articles=len(report.added) + len(report.replaced), sentences=report.sentences,
-                          unchanged=len(report.unchanged), problems=len(report.problems),
+                          unchanged=len(report.unchanged), problems=len(report.problems) - report.warned,
                           bytes_read=read, bytes_total=max(total, read))
 
 
@@ -210,21 +211,34 @@ def _queue(items: Iterable[Article | LoadProblem], report: IngestReport, known: 
            flush: Callable[[list[Article]], None], tell: Callable[[], None]) -> None:
     """Skip unchanged articles; hand the rest (exact copies too) to `flush` in batches of about BATCH_SENTENCES."""
     batch: list[Article] = []
+    batched: set[str] = set()  # ids in `batch`: a later record with the same id goes in the next batch
     queued = 0
     for item in items:
         tell()
         if isinstance(item, LoadProblem):
             report.problems.append(item)
+            if item.failed:
+                report.records += 1
+            else:  # a warning comes before its article, which is counted itself
+                report.warned += 1
             continue
+        report.records += 1
         if known.get(item.id) == item.content_hash:
             report.unchanged.append(item.id)
             continue
         known[item.id] = item.content_hash
+        if item.id in batched:  # another version of an article in this batch: it replaces that one, after it
+            flush(list(batch))
+            batch.clear()
+            batched.clear()
+            queued = 0
         batch.append(item)
+        batched.add(item.id)
         queued += item.text.count(".") + 1
         if queued >= BATCH_SENTENCES:
             flush(list(batch))
             batch.clear()
+            batched.clear()
             queued = 0
     if batch:
         flush(list(batch))

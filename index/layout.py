@@ -35,19 +35,26 @@ class ArticleInfo:
         return dict(self.__dict__)
 
 
+NOTE, PROBLEM = "note", "problem"
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing `Store.check` found wrong.
+    """One thing `Store.check` (or the derived indexes' check) found.
 
     `kind` is "leftover" (parts of no committed article: invisible, they only take space),
-    "incomplete" (a committed article misses sentences or chunks) or "offsets" (a stored
-    sentence is not at its offsets in the article text). `visible` says whether readers see it.
+    "incomplete" (a committed article misses sentences or chunks), "offsets" (a stored
+    sentence is not at its offsets in the article text) or "derived" (a derived index file to
+    rebuild). `visible` says whether readers see it. `severity` is PROBLEM when readers could
+    see something wrong or something is lost (`qa check` exits 1), NOTE when neither (exit 0):
+    leftovers of an interrupted write, which the next ingest or `--repair` removes.
     """
 
     kind: str
     message: str
     article_id: str = ""
     visible: bool = True
+    severity: str = PROBLEM
 
     def __str__(self) -> str:
         return self.message

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator, Sequence
 
-from index.dates import BadDate, date_from_url, normalise_date
+from index.dates import BadDate, as_published, date_from_url
 from index.models import Article, LoadProblem
 from index.records import HEAD_BYTES, FileProblem, Record, json_records, jsonl_records, utf8_chunks
 
@@ -38,6 +38,10 @@ class Limits:
     max_article_chars: int = 2_000_000
     max_article_sentences: int = 20_000  # bounds one article's splitting, embedding and storage work
     max_files: int = 100_000
+    max_title_chars: int = 1_000  # an article's metadata: longer is refused, naming the field
+    max_source_chars: int = 300  # (a file name, a source's default, is at most 255 bytes on disk)
+    max_url_chars: int = 2_048  # (the sitemaps protocol's limit)
+    max_date_chars: int = 100  # a longer date is no date: indexed without one, as a bad date is
 
     @property
     def record_bytes(self) -> int:
@@ -190,6 +194,17 @@ def _check_text(text: str, limits: Limits) -> str | None:
     return None
 
 
+def _check_metadata(article: Article, limits: Limits, *, file_source: bool = False) -> str | None:
+    """What is too long in an article's title, source or url, or None."""
+    for name, value, limit in (("title", article.title, limits.max_title_chars),
+                               ("source", article.source, limits.max_source_chars),
+                               ("url", article.url, limits.max_url_chars)):
+        if len(value) > limit:
+            what = "source (its file name)" if name == "source" and file_source else name
+            return f"article {what} is too long ({len(value):,} characters; the limit is {limit:,})"
+    return None
+
+
 def _given_id(record: dict) -> str | None:
     """The record's own `id`, shortened to one line, for naming it in a problem."""
     value = record.get("id")
@@ -233,21 +248,26 @@ def _from_record(record: object, path: str, line: int | None, limits: Limits) ->
     where = f"{path}:{line}" if line is not None else path
     identity = fields["id"] or fields["url"] or where
     field_name = "published_at" if record.get("published_at") not in (None, "") else "date"
-    published, date_problem = _published(record.get(field_name), field_name, fields["url"])
+    published, date_problem = _published(record.get(field_name), field_name, fields["url"], limits)
     article = _article(
         identity, text, title=fields["title"], source=fields["source"] or Path(path).name,
         url=fields["url"], published_at=published, path=path, line=line,
         original=record.get("original") is True,
     )
+    if problem := _check_metadata(article, limits, file_source=not fields["source"]):
+        return LoadProblem(path, problem, line, given)
     return replace(article, date_problem=date_problem) if date_problem else article
 
 
-def _published(value: object, field_name: str, url: str) -> tuple[str, str]:
-    """(the normalised publication date or '', the problem with the given one or '')."""
+def _published(value: object, field_name: str, url: str, limits: Limits) -> tuple[str, str]:
+    """(the publication date, in the zone it names (`as_published`), or ''; the problem with the given one or '')."""
     if value is None or value == "":
         return date_from_url(url), ""
+    if len(str(value)) > limits.max_date_chars:
+        return "", (f"field '{field_name}' is too long for a date ({len(str(value)):,} characters; the limit is "
+                    f"{limits.max_date_chars:,}); the article is indexed without a date")
     try:
-        return normalise_date(value), ""  # type: ignore[arg-type]
+        return as_published(value), ""  # type: ignore[arg-type]
     except BadDate as exc:
         return "", f"field '{field_name}': {exc}; the article is indexed without a date"
 
@@ -281,7 +301,7 @@ def _records(name: str, suffix: str, chunks: Iterable[bytes], limits: Limits) ->
             empty = False
             item = _from_json(record, name, limits)
             if isinstance(item, Article) and item.date_problem:
-                yield LoadProblem(name, item.date_problem, item.line, item.id)
+                yield LoadProblem(name, item.date_problem, item.line, item.id, severity="warning")
             yield item
     except FileProblem as exc:
         yield LoadProblem(name, str(exc))
@@ -305,7 +325,10 @@ def _document(name: str, data: bytes, identity: str, suffix: str, limits: Limits
         title = heading.group(1).strip() if heading else ""
     if problem := _check_text(text, limits):
         return LoadProblem(name, problem)
-    return _article(identity, text, title=title, source=Path(name).name, path=name)
+    article = _article(identity, text, title=title, source=Path(name).name, path=name)
+    if problem := _check_metadata(article, limits, file_source=True):
+        return LoadProblem(name, problem)
+    return article
 
 
 def _unsupported(name: str, suffix: str) -> LoadProblem:

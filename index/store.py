@@ -26,6 +26,8 @@ class Store(Commits):
 
     def load_corpus(self) -> Corpus:
         """Read all committed sentences and chunks (with vectors) into memory."""
+        if not self.exists:
+            return Corpus(self.generation())
         self.refresh()
         generation = self.generation()
         infos = self.list_articles()
@@ -78,6 +80,8 @@ class Store(Commits):
         Only parts of each article's committed version are returned; ids not committed are left out.
         What derived indexes are built from, a group of articles at a time.
         """
+        if not self.exists:
+            return []
         infos = {}
         got = self.articles_col.get(ids=list(article_ids), include=["metadatas", "documents"])
         texts = {}
@@ -93,7 +97,7 @@ class Store(Commits):
                                      (self.chunks_col, chunks, "first", "last")):
             for r in self._all(col, ["metadatas", "embeddings"], where=where):
                 m = r["metadatas"] or {}
-                aid = m.get("article_id")
+                aid = str(m.get("article_id", ""))
                 if aid in infos and m.get("version") == infos[aid].content_hash:
                     into[aid].append((*span(m, low, high), r["embeddings"]))
         out = []
@@ -111,6 +115,8 @@ class Store(Commits):
     def query(self, which: str, vector: np.ndarray, n: int,
               article_ids: list[str] | None = None) -> list[tuple[str, float]]:
         """Nearest `n` sentences or chunks to `vector`: (chroma id, cosine similarity)."""
+        if not self.exists:
+            return []
         col = self.sentences_col if which == "sentences" else self.chunks_col
         total = col.count()
         if total == 0:

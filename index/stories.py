@@ -13,10 +13,11 @@ import base64
 import re
 from collections import Counter
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from index.dates import timestamp
 from index.layout import ArticleInfo
 from index.models import Article
 
@@ -240,7 +241,7 @@ class StoryIndex:
         self._pull([sig for sig in sigs if sig is not None])
         marks: list[dict[str, Any]] = [{} for _ in articles]
         for i in sorted(range(len(articles)), key=lambda i: (not articles[i].original,
-                                                             articles[i].published_at or "~", i)):
+                                                             _moment(articles[i].published_at), i)):
             sig = sigs[i]
             marks[i] = {"story": self._assign(articles[i].id, sig, articles[i].content_hash),
                         "minhash": encode(sig) if sig is not None else ""}
@@ -292,14 +293,22 @@ def stories(articles: Sequence[ArticleInfo]) -> dict[str, list[ArticleInfo]]:
     return out
 
 
-def chosen_copy(members: Sequence[ArticleInfo]) -> ArticleInfo:
+def chosen_copy(members: Sequence[ArticleInfo], allowed: Callable[[ArticleInfo], bool] | None = None) -> ArticleInfo:
     """The copy a story is cited by: the marked wire original, else the earliest published, else the first
-    indexed (the one the story is named by), else the first given."""
+    indexed (the one the story is named by), else the first given; of the copies `allowed` lets through
+    (a reader's filters and `as_of`), when given. Raises ValueError when none is left."""
+    members = [m for m in members if allowed is None or allowed(m)]
     if not members:
-        raise ValueError("a story has at least one article")
+        raise ValueError("a story has at least one article" if allowed is None else "no copy of the story is allowed")
 
-    def rank(pair: tuple[int, ArticleInfo]) -> tuple[bool, bool, str, bool, int]:
+    def rank(pair: tuple[int, ArticleInfo]) -> tuple[bool, float, bool, int]:
         i, a = pair
-        return (not a.original, not a.published_at, a.published_at, a.id != (a.story or a.id), i)
+        return (not a.original, _moment(a.published_at), a.id != (a.story or a.id), i)
 
     return min(enumerate(members), key=rank)[1]
+
+
+def _moment(published_at: str) -> float:
+    """Epoch seconds of a stored publication date, compared in UTC whatever its offset (undated: last)."""
+    found = timestamp(published_at)
+    return float("inf") if found is None else found

@@ -1,5 +1,5 @@
 """`Library`: the articles' side of `QA`. Takes files, uploads and removals; gives the indexed articles and a
-retriever over their current generation."""
+retriever over their current generation. Only writes make an index: reading where there is none finds it empty."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from qa.errors import EmptyIndex
 from qa.evidence.ranker import Ranker
 from qa.evidence.retrieval import Retriever
 from qa.search.derived import Derived
+from qa.search.lexicon import assemble
 from qa.settings import Settings, chroma_url, derived_dir, index_dir
 
 REFRESH_EVERY_S = 1.0  # how often to look for commits made by other processes
@@ -42,6 +43,17 @@ class Library:
         self._retriever: Retriever | None = None
         self._checked_at = 0.0
         self._lock = threading.RLock()
+
+    @property
+    def exists(self) -> bool:
+        """False while there is no index (an embedded one is made when the first article is added)."""
+        return self.store.exists
+
+    def no_index(self) -> EmptyIndex:
+        """The error for reading where there is no index: where it looked (for local doors: HTTP answers
+        never name server paths), and how to make one."""
+        return EmptyIndex(f"No index at {self.index_dir.absolute()}: add articles with `qa ingest FILES` "
+                          "(e.g. `qa ingest seeds/`).")
 
     # --- ingestion -----------------------------------------------------------------
 
@@ -85,8 +97,11 @@ class Library:
     def check(self, *, repair: bool = False) -> list[Problem]:
         """Integrity problems of the index (and, with `repair`, fix what can be fixed).
 
-        Holds the writer lock, so it never mistakes a running ingest's parts for leftovers.
+        Holds the writer lock, so it never mistakes a running ingest's parts for leftovers. Where there
+        is no index, there is nothing to check (and nothing is made).
         """
+        if not self.exists:
+            return []
         with self.store.writer_lock(wait_s=self.settings.lock_wait_s):
             problems = self.store.check(repair=repair)
         problems += self.derived.check(repair=repair)
@@ -134,16 +149,19 @@ class Library:
             generation = self.store.generation()
             if current is None or current.corpus.generation != generation:
                 # The derived indexes are brought up to date by a delta (or read as they are) and
-                # memory-mapped; the old retriever shares their segments until it is dropped.
+                # memory-mapped; the old retriever shares their segments until it is dropped. Where
+                # there is no index yet, an empty lexicon: reading makes no files.
                 self.store.refresh()
-                current = Retriever(self.derived.lexicon(self.store, compact=compact), self.store, self.ranker,
-                                    self.embedder, n_candidates=self.settings.n_candidates)
+                lexicon = self.derived.lexicon(self.store, compact=compact) if self.exists else \
+                    assemble([], [], generation)
+                current = Retriever(lexicon, self.store, self.ranker, self.embedder,
+                                    n_candidates=self.settings.n_candidates)
                 self._retriever = current
             self._checked_at = time.monotonic()
             return current
 
     def _nonempty_retriever(self) -> Retriever:
-        """The current retriever; `EmptyIndex` when the index holds no article."""
+        """The current retriever; `EmptyIndex` when the index holds no article (or there is no index)."""
         retriever = self.retriever()
         if retriever.corpus.empty:
             raise EmptyIndex()

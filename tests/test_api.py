@@ -205,6 +205,40 @@ def test_upload_json_articles(client):
     client.delete("/api/articles/quillon-rail")
 
 
+def test_upload_with_bad_dates_is_added_with_its_warnings(client):
+    """A date that names no day, or is no date, is a warning: 200, the article added and listed with it."""
+    articles = [{"id": "baddate", "title": "Bad date", "published_at": "2024-13-45",
+                 "text": "The Quillon ferry carried 8,100 passengers on its first day."},
+                {"id": "nodate", "title": "No date", "published_at": "the day after the storm",
+                 "text": "The Quillon ferry carried 9,200 passengers on its second day."}]
+    r = client.post("/api/articles", json=articles)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["articles"], body["warnings"]) == (2, 2)
+    first, second = body["results"]
+    assert first["ok"] and first["errors"] == [] and first["articles"] == [{"id": "baddate", "status": "added",
+                                                                             "warnings": first["warnings"]}]
+    assert first["warnings"] == ["baddate.json (id baddate): field 'published_at': '2024-13-45' is no such day "
+                                 "(there is no month 13); the article is indexed without a date"]
+    assert second["ok"] and second["articles"][0]["status"] == "added"
+    assert "'the day after the storm' is not a date" in second["articles"][0]["warnings"][0]
+    assert client.get("/api/articles/baddate").json()["published_at"] == ""
+    again = client.post("/api/articles", json=articles)  # the data still has the problem: so does the answer
+    assert again.status_code == 200 and again.json()["warnings"] == 2
+    assert again.json()["results"][0]["articles"] == [{"id": "baddate", "status": "unchanged",
+                                                        "warnings": first["warnings"]}]
+
+    untexted = {"id": "untexted", "title": "A title and nothing else", "published_at": "2024-13-45"}
+    alone = client.post("/api/articles", json=[untexted])
+    assert alone.status_code == 422 and alone.json()["results"][0]["errors"] == [
+        "untexted.json (id untexted): has no 'text' or 'body' string field"]
+    mixed = client.post("/api/articles", json=[untexted, articles[0]])
+    assert mixed.status_code == 200
+    assert [(x["ok"], len(x["articles"])) for x in mixed.json()["results"]] == [(False, 0), (True, 1)]
+    for article_id in ("baddate", "nodate"):
+        client.delete(f"/api/articles/{article_id}")
+
+
 def test_bad_uploads_get_json_4xx(client):
     big = b"word " * (LIMIT // 5 + 10)
     assert "too large" in assert_clean_error(client.post("/api/articles", files=[("files", ("big.txt", big))]), 413)["error"]

@@ -16,9 +16,9 @@ from tests.conftest import FakeEmbedder
 @pytest.fixture
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """`qa` commands use the fake embedder."""
-    import qa.engine
+    import qa.library
 
-    monkeypatch.setattr(qa.engine, "make_embedder", lambda *a, **k: FakeEmbedder())
+    monkeypatch.setattr(qa.library, "make_embedder", lambda *a, **k: FakeEmbedder())
 
 
 def _story(i: int) -> dict:

@@ -120,11 +120,11 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path):
 @pytest.mark.real
 def test_cli_flows_against_a_chroma_server_match_the_embedded_store(chroma_url: str, tmp_path: Path, monkeypatch,
                                                                    real_embedder, seeded_qa_shared):
-    import qa.engine
+    import qa.library
     from qa.evaluation.evaluation import evaluate_jsonl
     from qa.shells.cli import main
 
-    monkeypatch.setattr(qa.engine, "make_embedder", lambda *a, **k: real_embedder)
+    monkeypatch.setattr(qa.library, "make_embedder", lambda *a, **k: real_embedder)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
 

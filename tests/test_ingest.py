@@ -249,3 +249,78 @@ def test_the_progress_bar_shows_megabytes_counts_rate_and_eta(capsys):
     line = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
     assert line.startswith("ingest  41%|") and "| 15.0/36.6 MB [" in line
     assert "1,523 articles, 98,113 sentences, 2 unchanged, 1 failed, " in line and line.endswith(" sent/s")
+
+
+def _dies_at(monkeypatch, method: str, call: int) -> None:
+    """Make the store's `call`-th call of `method` raise, as a writer killed there would stop (its lock is freed)."""
+    calls = {"n": 0}
+    real = getattr(Store, method)
+
+    def dying(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == call:
+            raise SystemExit("killed")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, method, dying)
+
+
+@pytest.mark.parametrize("method, call, replaced", [
+    ("_upsert", 2, False),  # between the sentence write and the commit: uncommitted sentences
+    ("_delete_parts", 1, True),  # after the commit, before the replaced version's parts are deleted
+])
+def test_the_next_ingest_deletes_what_a_dead_writer_left(fake_qa, tmp_path: Path, monkeypatch,
+                                                         method: str, call: int, replaced: bool):
+    from qa.engine import QA
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Troops arrived in Niamey. They stayed a week. Then they left for Agadez.")
+    fake_qa.ingest([docs])
+    (docs / "a.txt").write_text("Troops arrived in Niamey. They left at once.")
+    (docs / "b.txt").write_text("Flooding closed the bridge on Tuesday. Officials moved 1,200 residents.")
+    with monkeypatch.context() as patched:
+        _dies_at(patched, method, call)
+        with pytest.raises(SystemExit):
+            fake_qa.ingest([docs])
+    reader = QA(fake_qa.index_dir, embedder=fake_qa.embedder)  # another process, after the crash
+    found = reader.check()
+    assert found and all(p.kind == "leftover" and p.severity == "note" and not p.visible for p in found), found
+    assert "the next ingest or `qa check --repair` removes them" in str(found[0])
+    assert len(reader.articles()) == (2 if replaced else 1)
+    report = reader.ingest([docs])
+    assert report.ok and (report.unchanged if replaced else report.added)
+    assert reader.check() == []  # the next ingest found the dead writer's mark and deleted its leftovers
+    assert _counts(reader.store)[1] == sum(a.n_sentences for a in reader.articles())
+
+
+def test_check_tells_notes_from_problems(fake_qa, tmp_path: Path):
+    """Leftovers are a note (nothing visible, nothing lost); an article missing a sentence is a problem."""
+    import numpy as np
+
+    from index.layout import NOTE, PROBLEM
+
+    fake_qa.ingest([SEEDS])
+    store = fake_qa.store
+    store._upsert(store.sentences_col, ["ghost.0123.s0"], np.ones((1, 64), np.float32),
+                  [{"article_id": "ghost", "version": "0123", "span": "0 0 5"}])
+    assert [(p.kind, p.severity) for p in fake_qa.check()] == [("leftover", NOTE)]
+    (article,) = fake_qa.articles()
+    store.sentences_col.delete(ids=[f"{article.id}.{article.content_hash}.s3"])
+    assert [(p.kind, p.severity) for p in fake_qa.check()] == [("leftover", NOTE), ("incomplete", PROBLEM)]
+    assert fake_qa.check(repair=True) and fake_qa.check() == []
+
+
+def test_two_versions_of_one_article_in_one_file_count_once_each(fake_qa, tmp_path: Path):
+    """The later record replaces the earlier (no error from the store), and the counts add up to the records."""
+    import json
+
+    f = tmp_path / "dup.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"id": "d1", "text": "First version of the story."}, {"id": "d1", "text": "Second version of the story."},
+        {"id": "d2", "text": "Another story."}, {"id": "d2", "text": "Another story."}]))
+    report = fake_qa.ingest([f])
+    assert (report.added, report.replaced, report.unchanged) == (["d1", "d2"], ["d1"], ["d2"])
+    assert report.counts() == {"records": 4, "added": 2, "replaced": 1, "unchanged": 1, "failed": 0, "warnings": 0}
+    assert fake_qa.article("d1").text == "Second version of the story."
+    assert fake_qa.store.check() == []

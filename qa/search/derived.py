@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.layout import ArticleInfo, Problem
+from index.layout import NOTE, ArticleInfo, Problem
 from index.lock import file_lock
 from qa.search.lexicon import Lexicon, assemble
 from qa.search.segments import DamagedSegment, Segment, build, open_segment, verify
@@ -79,7 +79,7 @@ class Derived:
         if manifest is None:
             if (self.root / MANIFEST).exists():
                 problem = Problem("derived", f"{self.root / MANIFEST} is unreadable; it is rebuilt at the next "
-                                  "start", visible=False)
+                                  "start", visible=False, severity=NOTE)
                 if repair:
                     (self.root / MANIFEST).unlink(missing_ok=True)
                 return [problem]
@@ -89,7 +89,7 @@ class Derived:
             wrong = verify(self.root / name) if (self.root / name).is_dir() else f"{name} is missing"
             if wrong:
                 problems.append(Problem("derived", f"derived index {wrong}; its articles are read again from the "
-                                        "store at the next start", visible=False))
+                                        "store at the next start", visible=False, severity=NOTE))
                 if repair:
                     shutil.rmtree(self.root / name, ignore_errors=True)
                     self._open.pop(name, None)

@@ -16,27 +16,30 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from qa.errors import SourcedError, UnknownArticle
 from qa.options import K_HELP, MAX_K, MIN_K
 from qa.shells import uploads
 from qa.shells.auth import check_token
+from qa.shells.guard import ServerLimits, history_problem
 from qa.shells.http_errors import ApiError, GuardedRoute, error_response, status_of
-from qa.shells.schema import Filters
+from qa.shells.schema import Filters, RequestBody
 
 log = logging.getLogger("qa.server")
 router = APIRouter(prefix="/api", dependencies=[Depends(check_token)], route_class=GuardedRoute)
 
 
-class AskRequest(BaseModel):
+class AskRequest(RequestBody):
     """A question, optionally with the conversation so far."""
 
     model_config = ConfigDict(extra="forbid")
     question: str = Field(..., description="The question.", examples=["How many US troops are in Agadez?"])
     history: list[dict[str, Any] | list[Any] | str] | None = Field(
         None, description='Earlier turns: {"role": "user"|"assistant", "content": ...} dicts, '
-                          "or [question, answer] pairs, oldest first. Follow-ups are searched with them.")
+                          "or [question, answer] pairs, oldest first. Follow-ups are searched with them. At most "
+                          f"{ServerLimits.history_turns} turns; an earlier question as long as a question, an "
+                          f"answer {ServerLimits.history_reply_chars:,} characters.")
     k: int | None = Field(None, ge=MIN_K, le=MAX_K, description=K_HELP)
     filters: Filters | None = None
     as_of: str | float | None = Field(
@@ -62,15 +65,20 @@ def health(engine: Any = Depends(engine_of)) -> dict[str, Any]:
     return {"status": "ok", "articles": len(engine.articles()), "model": getattr(engine.embedder, "name", "")}
 
 
-def _asked(body: AskRequest) -> dict[str, Any]:
+def _asked(body: AskRequest, engine: Any, request: Request) -> dict[str, Any]:
+    """The engine's options from the request; 422 naming the limit when the history is over one."""
+    limits = getattr(request.app.state, "limits", ServerLimits())
+    problem = history_problem(body.history, limits, engine.settings.max_question_chars)
+    if problem:
+        raise ApiError(422, f"Invalid request: history: {problem}.", field="history")
     filters = body.filters.model_dump(exclude_none=True) if body.filters else None
     return {"k": body.k, "history": body.history, "filters": filters, "answerer": body.answerer, "as_of": body.as_of}
 
 
 @router.post("/ask", summary="Answer a question with cited sentences")
-def ask(body: AskRequest, engine: Any = Depends(engine_of)) -> dict[str, Any]:
+def ask(body: AskRequest, request: Request, engine: Any = Depends(engine_of)) -> dict[str, Any]:
     t0 = time.perf_counter()
-    out = engine.ask(body.question, **_asked(body)).to_dict()
+    out = engine.ask(body.question, **_asked(body, engine, request)).to_dict()
     out["timings_ms"] = {**out["timings_ms"], "server": round((time.perf_counter() - t0) * 1e3, 2)}
     return out
 
@@ -85,8 +93,8 @@ def _event(name: str, data: dict[str, Any]) -> str:
                  "`event: token` with `{\"text\"}`: a piece of the answer as it is written (an LLM's "
                  "tokens are not yet verified); then `event: answer` with the final verified answer (the JSON "
                  "of /api/ask); or `event: error` with `{\"error\", \"status\"}`.")}})
-def ask_stream(body: AskRequest, engine: Any = Depends(engine_of)) -> StreamingResponse:
-    events = engine.ask_stream(body.question, **_asked(body))
+def ask_stream(body: AskRequest, request: Request, engine: Any = Depends(engine_of)) -> StreamingResponse:
+    events = engine.ask_stream(body.question, **_asked(body, engine, request))
     first = next(events)  # a bad question fails here, as a JSON error with its status, before the stream starts
 
     def stream() -> Iterator[str]:
@@ -135,10 +143,12 @@ async def add_articles(request: Request, engine: Any = Depends(engine_of)) -> JS
     ({text, title?, source?, url?, published_at?, id?}, or a list of them); returns a result per file."""
     items = await uploads.read_upload(request, engine.settings.limits.max_file_bytes)
     results = [await run_in_threadpool(uploads.ingest_one, engine, name, data) for name, data in items]
-    if not any(r["ok"] for r in results):
+    # 422 only when nothing is in the index now: an article indexed with a warning (a bad date) is added
+    if not any(r["articles"] for r in results):
         return error_response(422, "No article could be added: " + "; ".join(e for r in results for e in r["errors"]),
                               results=results)
-    return JSONResponse({"results": results, "articles": sum(len(r["articles"]) for r in results)})
+    return JSONResponse({"results": results, "articles": sum(len(r["articles"]) for r in results),
+                         "warnings": sum(len(r["warnings"]) for r in results)})
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

@@ -41,7 +41,7 @@ CSS = """
 #articles table { width: 100%; font-size: 0.85em; }
 #articles td, #articles th { padding: 2px 4px; vertical-align: top; text-align: left; }
 #sources .dropped { color: var(--body-text-color-subdued); font-size: 0.9em; margin-top: 8px; }
-.upload-ok { color: #1a7f37; } .upload-error { color: #cf222e; }
+.upload-ok { color: #1a7f37; } .upload-error { color: #cf222e; } .upload-warning { color: #9a6700; }
 """
 
 # Opening a citation (its <details>, or a [n] marker in the chat) scrolls its highlighted sentence into view.
@@ -115,14 +115,15 @@ def answer_markdown(answer: Turn, turn: int) -> str:
 
 
 def _meta(c: Citation) -> str:
-    meta = " · ".join(esc(p) for p in (c.source, _date(c.published_at)) if p)
+    meta = " · ".join(esc(p) for p in (c.source, c.published_label or _date(c.published_at)) if p)
     if c.also_in:
         meta += f' · <span class="also-in">also in: {esc(", ".join(c.also_in))}</span>'
     return meta
 
 
 def _date(published: str) -> str:
-    """'2024-04-10T09:30:00Z' as 'April 10, 2024' (unreadable: as it is)."""
+    """'2024-04-10T09:30:00Z' as 'April 10, 2024', the day it shows (its own zone's: '2024-06-09T22:30:00-04:00' is
+    June 9); unreadable: as it is."""
     try:
         d = datetime.strptime(published[:10], "%Y-%m-%d")
     except ValueError:
@@ -131,7 +132,7 @@ def _date(published: str) -> str:
 
 
 def time_chip(answer: Answer) -> str:
-    """The question's time as read ("this week = 3-9 June 2024"), as a chip ('' when it said none)."""
+    """The question's time as read ("this week = 5-12 June 2024"), as a chip ('' when it said none)."""
     t = answer.time or {}
     if t.get("kind", "none") == "none":
         return ""

@@ -13,6 +13,11 @@ def outcomes(report: IngestReport) -> list[tuple[str, str]]:
 
 
 def summary(report: IngestReport) -> str:
-    """The counts in one line: `1 added, 0 replaced, 0 unchanged, 0 failed (21 sentences, 3 chunks written)`."""
-    return (f"{len(report.added)} added, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged, "
-            f"{len(report.problems)} failed ({report.sentences} sentences, {report.chunks} chunks written)")
+    """The counts in one line: `1 added, 0 replaced, 0 unchanged, 0 failed, 1 warning (21 sentences, 3 chunks written)`.
+
+    Added, replaced, unchanged and failed add up to the records read; warnings are about indexed articles.
+    """
+    n = report.counts()
+    warnings = f"{n['warnings']} warning{'' if n['warnings'] == 1 else 's'}"
+    return (f"{n['added']} added, {n['replaced']} replaced, {n['unchanged']} unchanged, {n['failed']} failed, "
+            f"{warnings} ({report.sentences} sentences, {report.chunks} chunks written)")

@@ -85,9 +85,10 @@ def _ingested(engine: QA, path: str) -> list[str]:
         report = engine.ingest_bytes([(name, Path(path).read_bytes())])
     except (OSError, SourcedError) as exc:
         return [f'<li class="upload-error">✗ {esc(name)}: {esc(exc)}</li>']
-    return ([f'<li class="upload-error">✗ {esc(problem)}</li>' for problem in report.problems]
+    return ([f'<li class="upload-error">✗ {esc(problem)}</li>' for problem in report.failures]
             + [f'<li class="upload-ok">✓ {esc(name)}: {outcome} as <code>{esc(article_id)}</code></li>'
-               for outcome, article_id in outcomes(report)])
+               for outcome, article_id in outcomes(report)]
+            + [f'<li class="upload-warning">! {esc(problem)}</li>' for problem in report.warnings])
 
 
 class _Events:

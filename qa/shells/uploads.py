@@ -105,11 +105,21 @@ def _json_articles(parsed: Any) -> list[tuple[str, bytes]]:
 
 
 def ingest_one(engine: QA, name: str, data: bytes) -> dict[str, Any]:
-    """Index one file; what became of it: {file, ok, articles: [{id, status}], errors}."""
+    """Index one file; what became of it: {file, ok, articles: [{id, status, warnings?}], errors, warnings}.
+
+    `errors` name the records that were not indexed; `warnings` the faults of articles indexed all the same
+    (an unreadable date), each also under its article (the key only when it has some). `ok`: every record
+    of the file was indexed.
+    """
     try:
         report = engine.ingest_bytes([(name, data)])
     except SourcedError as exc:
-        return {"file": name, "ok": False, "articles": [], "errors": [str(exc)]}
-    articles = [{"id": article_id, "status": outcome} for outcome, article_id in outcomes(report)]
-    errors = [str(p) for p in report.problems]
-    return {"file": name, "ok": bool(articles) and not errors, "articles": articles, "errors": errors}
+        return {"file": name, "ok": False, "articles": [], "errors": [str(exc)], "warnings": []}
+    warned: dict[str, list[str]] = {}
+    for p in report.warnings:
+        warned.setdefault(p.article_id or "", []).append(str(p))
+    articles = [{"id": article_id, "status": outcome, **({"warnings": warned[article_id]} if article_id in warned else {})}
+                for outcome, article_id in outcomes(report)]
+    errors = [str(p) for p in report.failures]
+    return {"file": name, "ok": bool(articles) and not errors, "articles": articles, "errors": errors,
+            "warnings": [str(p) for p in report.warnings]}
