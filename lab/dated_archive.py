@@ -117,11 +117,13 @@ def generate(*, seed: int = 0, weeks: int = 12, start: date = START, filler_arti
             made_filler += room
     members = {d.id: [(d.id, d.published)] + [(c.id, c.published) for c in copies.get(d.id, [])] for d in drafts}
     asker = Asker(random.Random(f"{seed}:questions"), members)
+    every_day = Asker(random.Random(f"{seed}:weekdays"), members)  # apart, so the other questions stay as they were
     for line in told:
         for family in line.families:
             facts = [f for f in line.facts if f.family == family.name]
             asker.windows(family, facts)
             asker.latest(family, facts)
+            every_day.this_week_every_day(family, facts)
         for kind, question, fact in line.fixed:
             asker.fixed(kind, question, fact, line.name)
     quota = dict(FILLER_QUESTIONS)
@@ -132,7 +134,7 @@ def generate(*, seed: int = 0, weeks: int = 12, start: date = START, filler_arti
     drafts.sort(key=lambda d: (d.published, d.id))
     records = [d.record() for d in drafts]
     end = at(start + timedelta(days=weeks * 7), 20)  # every article out by then
-    asked = asker.questions + absent_questions(random.Random(f"{seed}:absent"), records, end)
+    asked = asker.questions + absent_questions(random.Random(f"{seed}:absent"), records, end) + every_day.questions
     questions = [{"id": f"dq-{i:04d}", **q} for i, q in enumerate(asked, start=1)]
     stories = {c.id: original for original, made in copies.items() for c in made}
     return DatedArchive(records, questions, stories, distinct)

@@ -4,8 +4,11 @@ A `Fact` is a sentence that answers a question `Family` ("What did the Millbrook
 on?") in one article; a storyline gives a family several facts on different dates. A "window"
 question names a period (this week, last week, yesterday, on March 12, in March 2024, since March
 10); its expected articles are those of the one fact published in the period, by `as_of`. A
-"latest" question names none: the newest fact published by `as_of`. Weeks run Monday to Sunday
-(UTC); a period ends at `as_of` at the latest. A wire story's reprints answer as its original does.
+"latest" question names none: the newest fact published by `as_of`. Periods are read as docs/time.md
+says news readers mean them: "this week" is the seven days up to `as_of` (from the day a week back,
+whole UTC days), "last week" the seven before those through the Sunday before `as_of`'s week; a period
+ends at `as_of` at the latest. "This week" is asked on every weekday, Fridays and Mondays included. A wire
+story's reprints answer as its original does.
 """
 
 from __future__ import annotations
@@ -58,10 +61,10 @@ def period(kind: str, as_of: datetime, day: date) -> tuple[datetime, datetime, s
     """(start, end, words) of a period named relative to `as_of` (`day` anchors "on", "in", "since")."""
     today = as_of.date()
     monday = today - timedelta(days=today.weekday())
-    if kind == "this week":
-        return at(monday, 0), as_of, "this week"
-    if kind == "last week":
-        return at(monday - timedelta(days=7), 0), at(monday, 0) - timedelta(seconds=1), "last week"
+    if kind == "this week":  # the seven days up to as_of: a Friday's reaches back to the Friday before
+        return at(today - timedelta(days=7), 0), as_of, "this week"
+    if kind == "last week":  # the seven days before those, through the end of the calendar week before this one
+        return at(today - timedelta(days=14), 0), at(monday, 0) - timedelta(seconds=1), "last week"
     if kind == "yesterday":
         return at(today - timedelta(days=1), 0), at(today, 0) - timedelta(seconds=1), "yesterday"
     if kind == "on":
@@ -111,7 +114,7 @@ class Asker:
                 if made >= per_fact:
                     break
                 day = p.date()
-                if kind == "this week":
+                if kind == "this week":  # later that calendar week (`this_week_every_day` asks on the others)
                     sunday = day + timedelta(days=6 - day.weekday())
                     ask = day + timedelta(days=self.r.randint(0, (sunday - day).days))
                 elif kind == "last week":
@@ -123,17 +126,29 @@ class Asker:
                     day = day - timedelta(days=self.r.randint(1, 6))
                 else:
                     ask = day + timedelta(days=self.r.randint(0, 21))
-                as_of = self._as_of(ask, p)
-                start, end, words = period(kind, as_of, day)
-                end = min(end, as_of)
-                inside = [f for f in facts if self._expected(f, start, end)]
-                if inside != [fact]:
-                    continue
-                made += 1
-                wording = family.since if kind == "since" and family.since else family.window
-                self._add("window", wording.format(period=words), as_of, fact,
-                          self._expected(fact, start, end), family.storyline, family=family.name,
-                          window={"start": start.strftime(ISO), "end": end.strftime(ISO)})
+                made += self._window(family, facts, fact, kind, self._as_of(ask, p), day)
+
+    def _window(self, family: Family, facts: list[Fact], fact: Fact, kind: str, as_of: datetime, day: date) -> bool:
+        """Adds the window question of `kind` asked at `as_of` when `fact` is the one fact in its period."""
+        start, end, words = period(kind, as_of, day)
+        end = min(end, as_of)
+        if [f for f in facts if self._expected(f, start, end)] != [fact]:
+            return False
+        wording = family.since if kind == "since" and family.since else family.window
+        self._add("window", wording.format(period=words), as_of, fact, self._expected(fact, start, end),
+                  family.storyline, family=family.name, period=kind, weekday=f"{as_of:%A}",
+                  window={"start": start.strftime(ISO), "end": end.strftime(ISO)})
+        return True
+
+    def this_week_every_day(self, family: Family, facts: list[Fact]) -> None:
+        """"This week" asked on each of the seven days after each fact (every weekday once, a Friday and a
+        Monday among them), where the fact is the family's one fact in the seven days up to then."""
+        if "this week" not in family.periods:
+            return
+        for fact in facts:
+            for later in range(1, 8):
+                ask = fact.published.date() + timedelta(days=later)
+                self._window(family, facts, fact, "this week", self._as_of(ask, fact.published), ask)
 
     def latest(self, family: Family, facts: list[Fact], *, extra: float = 0.5) -> None:
         """One "latest" question per fact (sometimes two), asked before the next fact appears."""

@@ -21,9 +21,10 @@ class Citation:
     end: int
     score: float
     url: str = ""
-    published_at: str = ""
+    published_at: str = ""  # ISO 8601 in the article's own zone when its date gave one (2024-06-09T22:30:00-04:00)
     dates: list[dict[str, Any]] = field(default_factory=list)  # relative dates in the sentence, resolved
     also_in: list[str] = field(default_factory=list)  # sources of the other copies of its story
+    published_label: str = ""  # the day it was published, where it was published: "June 9, 2024" ('' undated)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -255,3 +255,31 @@ def test_cli_writes_files_the_loader_reads(tmp_path: Path, capsys: pytest.Captur
     assert questions == generate(seed=2, articles=300).questions
     ground = json.loads((tmp_path / "stories.json").read_text())
     assert set(ground) == {"copies", "distinct"} and ground["copies"]
+
+
+def test_this_week_is_asked_on_every_weekday_and_read_as_the_engine_reads_it(archive: DatedArchive) -> None:
+    """"This week" is the seven days up to `as_of` and "last week" the seven before (through the calendar week
+    before), as `qa.dates` reads them; every window question's expected articles are inside the window read."""
+    from qa.dates import read_time
+
+    by_id = {a["id"]: a for a in archive.articles}
+    this_week = [q for q in archive.questions if q.get("period") == "this week"]
+    days = defaultdict(int)
+    for q in this_week:
+        days[q["weekday"]] += 1
+    assert set(days) == {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+    assert days["Friday"] >= 10 and days["Monday"] >= 10
+    for q in archive.questions:
+        if q["kind"] != "window":
+            continue
+        as_of = _time(q["as_of"])
+        start = _time(q["window"]["start"])
+        if q["period"] == "this week":
+            assert start == datetime.combine(as_of.date() - timedelta(days=7), datetime.min.time()), q
+        if q["period"] == "last week":
+            assert start == datetime.combine(as_of.date() - timedelta(days=14), datetime.min.time()), q
+        intent = read_time(q["question"], as_of)
+        assert intent.kind == "window", q
+        for article_id in q["expect_article_ids"]:
+            published = datetime.fromisoformat(by_id[article_id]["published_at"].replace("Z", "+00:00"))
+            assert intent.admits(published), (q, intent.label)

@@ -134,3 +134,55 @@ def test_a_filter_key_term_check_reads_only_the_allowed_articles(fake_qa, tmp_pa
     # a word of another article only is missing from this one
     assert retriever.missing_key_terms("Why did the Housing vote pass?", allowed=only_first) == ["housing"]
     assert retriever.missing_key_terms("Why did the Housing vote pass?") == []
+
+
+@pytest.mark.parametrize("given, kept", [
+    ("2024-06-09T22:30:00-04:00", "2024-06-09T22:30:00-04:00"),
+    ("Sun, 09 Jun 2024 22:30:00 -0400", "2024-06-09T22:30:00-04:00"),
+    ("2024-06-10T08:15:00+05:30", "2024-06-10T08:15:00+05:30"),
+    ("2024-06-09T22:30:00+00:00", "2024-06-09T22:30:00Z"),  # UTC, a naive time, epoch seconds: as normalised
+    ("Sun, 09 Jun 2024 22:30:00 GMT", "2024-06-09T22:30:00Z"),
+    ("2024-06-09 22:30", "2024-06-09T22:30:00Z"),
+    (1717972200, "2024-06-09T22:30:00Z"),
+])
+def test_a_date_is_kept_in_the_zone_it_names_the_same_moment_as_in_utc(given: object, kept: str) -> None:
+    from index.dates import as_published, timestamp
+
+    assert as_published(given) == kept  # type: ignore[arg-type]
+    assert timestamp(kept) == timestamp(normalise_date(given))  # type: ignore[arg-type]
+    assert publication_times([kept])[0] == timestamp(normalise_date(given))  # type: ignore[arg-type]
+
+
+SUNDAY_EVENING = {"id": "final", "title": "Harbor City win the final", "source": "Coast Herald",
+                  "published_at": "2024-06-09T22:30:00-04:00",  # Sunday evening; 02:30 UTC on Monday
+                  "text": "Harbor City beat Port Lyle 3-1 in the Zorbian cup final tonight. Harbor City scored "
+                          "three goals after half time. Port Lyle fans left the Zorbian cup final early."}
+
+
+def test_an_article_is_shown_on_the_day_it_was_published_where_it_was_and_compared_in_utc(tmp_path: Path,
+                                                                                       monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    import qa.library
+    from qa.engine import QA
+    from qa.shells.cli import main
+    from tests.conftest import FakeEmbedder
+
+    monkeypatch.setattr(qa.library, "make_embedder", lambda *a, **k: FakeEmbedder())
+    (tmp_path / "news.jsonl").write_text(json.dumps(SUNDAY_EVENING) + "\n", encoding="utf-8")
+    index = ["--index", str(tmp_path / "ix")]
+    assert CliRunner().invoke(main, ["ingest", "--quiet", *index, str(tmp_path / "news.jsonl")]).exit_code == 0
+    question = "Who did Harbor City beat in the Zorbian cup final?"
+    shown = CliRunner().invoke(main, ["ask", *index, question])
+    data = json.loads(CliRunner().invoke(main, ["ask", "--json", *index, question]).output)
+    assert shown.exit_code == 0 and data["citations"], shown.output
+    assert "(Coast Herald, 2024-06-09, chars" in shown.output and "2024-06-10" not in shown.output
+    first = data["citations"][0]
+    assert (first["published_at"], first["published_label"]) == ("2024-06-09T22:30:00-04:00", "June 9, 2024")
+    tonight = next(c for c in data["citations"] if "tonight" in c["sentence"])
+    assert [d["date"] for d in tonight["dates"]] == ["June 9, 2024"]  # its own Sunday, not UTC's Monday
+    # compared in UTC: 02:30 UTC on Monday is after Monday 00:00 UTC, and out of a window ending then
+    qa_ = QA(tmp_path / "ix", embedder=FakeEmbedder())
+    assert qa_.ask(question, filters={"published_after": "2024-06-10T00:00:00Z"}).citations
+    assert not qa_.ask(question, filters={"published_before": "2024-06-10T00:00:00Z"}).citations
+    assert qa_.ask(question, as_of="2024-06-10T02:00:00Z").abstained  # not yet published in UTC

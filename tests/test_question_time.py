@@ -17,10 +17,10 @@ def day(y: int, m: int, d: int) -> datetime:
 
 
 @pytest.mark.parametrize("question, phrase, after, before, label", [
-    ("What happened this week?", "this week", day(2024, 6, 10), day(2024, 6, 17), "10-16 June 2024"),
-    ("What did the Fed do last week?", "last week", day(2024, 6, 3), day(2024, 6, 10), "3-9 June 2024"),
+    ("What happened this week?", "this week", day(2024, 6, 5), day(2024, 6, 13), "5-12 June 2024"),
+    ("What did the Fed do last week?", "last week", day(2024, 5, 29), day(2024, 6, 10), "29 May - 9 June 2024"),
     ("What happened in the past week?", "in the past week", day(2024, 6, 5), day(2024, 6, 13), "5-12 June 2024"),
-    ("What happened this month in Gaza?", "this month", day(2024, 6, 1), day(2024, 7, 1), "June 2024"),
+    ("What happened this month in Gaza?", "this month", day(2024, 5, 12), day(2024, 6, 13), "12 May - 12 June 2024"),
     ("What happened last month?", "last month", day(2024, 5, 1), day(2024, 6, 1), "May 2024"),
     ("What happened this year?", "this year", day(2024, 1, 1), day(2025, 1, 1), "2024"),
     ("Who won last year?", "last year", day(2023, 1, 1), day(2024, 1, 1), "2023"),
@@ -70,7 +70,13 @@ def day(y: int, m: int, d: int) -> datetime:
      day(2023, 5, 6), "1-5 May 2023"),
     ("What happened from April to May?", "from April to May", day(2024, 4, 1), day(2024, 6, 1), "April-May 2024"),
     ("What happened between 2020 and 2022?", "between 2020 and 2022", day(2020, 1, 1), day(2023, 1, 1), "2020-2022"),
-    ("What happened earlier this month?", "earlier this month", day(2024, 6, 1), day(2024, 6, 13), "1-12 June 2024"),
+    ("What happened earlier this month?", "earlier this month", day(2024, 5, 12), day(2024, 6, 13),
+     "12 May - 12 June 2024"),
+    ("What happened earlier this week?", "earlier this week", day(2024, 6, 5), day(2024, 6, 13), "5-12 June 2024"),
+    ("What happened this past week?", "this past week", day(2024, 6, 5), day(2024, 6, 13), "5-12 June 2024"),
+    ("What happened the previous week?", "the previous week", day(2024, 5, 29), day(2024, 6, 10),
+     "29 May - 9 June 2024"),
+    ("What has Macron said since last week?", "since last week", day(2024, 5, 29), None, "since 29 May 2024"),
     ("What happened so far this year?", "so far this year", day(2024, 1, 1), day(2024, 6, 13),
      "1 January - 12 June 2024"),
     ("What happened in early March?", "in early March", day(2024, 3, 1), day(2024, 3, 11), "1-10 March 2024"),
@@ -156,11 +162,27 @@ def test_as_of_is_read_in_utc_and_a_naive_one_is_taken_as_utc() -> None:
     assert read_time("What happened yesterday?", datetime(2024, 6, 12, 23, 59)).after == day(2024, 6, 11)
 
 
-def test_weeks_run_monday_to_sunday_whatever_day_as_of_is() -> None:
+def test_this_week_is_the_past_seven_days_whatever_day_as_of_is() -> None:
+    """A Friday quiz's "this week" reaches back to the Friday before; a Monday's holds the week just ended."""
+    for offset in range(7):  # Monday 10 June .. Sunday 16 June
+        as_of = day(2024, 6, 10) + timedelta(days=offset, hours=20)
+        intent = read_time("What happened this week?", as_of)
+        assert (intent.after, intent.before) == (day(2024, 6, 3 + offset), day(2024, 6, 11 + offset))
+        assert intent.admits(as_of - timedelta(days=7)) and not intent.admits(day(2024, 6, 3 + offset) - timedelta(seconds=1))
+    friday = read_time("Who resigned this week?", datetime(2024, 6, 14, 9, tzinfo=UTC))
+    assert friday.label == "7-14 June 2024" and friday.admits(datetime(2024, 6, 7, 18, tzinfo=UTC))
+    monday = read_time("Who resigned this week?", datetime(2024, 6, 10, 9, tzinfo=UTC))
+    assert monday.admits(datetime(2024, 6, 7, 18, tzinfo=UTC)) and monday.admits(datetime(2024, 6, 9, 23, tzinfo=UTC))
+
+
+def test_last_week_is_the_seven_days_before_through_the_calendar_week_before_this_one() -> None:
     for offset in range(7):  # Monday 10 June .. Sunday 16 June
         as_of = day(2024, 6, 10) + timedelta(days=offset, hours=12)
         intent = read_time("What happened last week?", as_of)
-        assert (intent.after, intent.before) == (day(2024, 6, 3), day(2024, 6, 10))
+        assert (intent.after, intent.before) == (day(2024, 6, 10) - timedelta(days=14 - offset), day(2024, 6, 10))
+    assert read_time("What happened last month?", day(2024, 6, 2)).label == "May 2024"  # months stay calendar
+    assert read_time("What happened this month?", day(2024, 6, 2)).label == "2 May - 2 June 2024"
+    assert read_time("What happened this year?", day(2024, 6, 2)).label == "2024"
 
 
 def test_a_month_without_its_year_is_the_latest_one_not_after_as_of() -> None:
@@ -172,8 +194,8 @@ def test_a_month_without_its_year_is_the_latest_one_not_after_as_of() -> None:
 def test_to_dict_is_json_with_iso_utc_dates_and_rest_drops_the_phrase() -> None:
     intent = read_time("What did the Fed do last week?", AS_OF)
     assert json.loads(json.dumps(intent.to_dict())) == {
-        "kind": "window", "phrase": "last week", "start": 20, "end": 29, "after": "2024-06-03T00:00:00Z",
-        "before": "2024-06-10T00:00:00Z", "label": "3-9 June 2024"}
+        "kind": "window", "phrase": "last week", "start": 20, "end": 29, "after": "2024-05-29T00:00:00Z",
+        "before": "2024-06-10T00:00:00Z", "label": "29 May - 9 June 2024"}
     assert intent.rest == "What did the Fed do?"
     assert read_time("since May?", AS_OF).to_dict()["before"] is None
     assert read_time("Is Assange still in prison?", AS_OF).rest == "Is Assange in prison?"
@@ -182,6 +204,6 @@ def test_to_dict_is_json_with_iso_utc_dates_and_rest_drops_the_phrase() -> None:
 
 def test_admits_keeps_publication_dates_inside_the_window_only() -> None:
     intent = read_time("What happened last week?", AS_OF)
-    assert intent.admits(day(2024, 6, 3)) and intent.admits(datetime(2024, 6, 9, 23, 59, 59, tzinfo=UTC))
-    assert not intent.admits(day(2024, 6, 10)) and not intent.admits(datetime(2024, 6, 2, 23, 59, tzinfo=UTC))
+    assert intent.admits(day(2024, 5, 29)) and intent.admits(datetime(2024, 6, 9, 23, 59, 59, tzinfo=UTC))
+    assert not intent.admits(day(2024, 6, 10)) and not intent.admits(datetime(2024, 5, 28, 23, 59, tzinfo=UTC))
     assert read_time("What is the latest?", AS_OF).admits(day(1999, 1, 1))

@@ -209,6 +209,13 @@ def test_chosen_copy_is_the_marked_original_else_the_earliest_else_the_first_ind
     assert chosen_copy([undated, undated_root]) == undated_root  # the one the story is named by
     with pytest.raises(ValueError):
         chosen_copy([])
+    # of the copies a reader's filters and as_of allow; dates compared in UTC whatever zone they were given in
+    assert chosen_copy([late, early, wire], allowed=lambda a: a.id != "d") == early
+    with pytest.raises(ValueError, match="allowed"):
+        chosen_copy([wire], allowed=lambda a: False)
+    evening_in_new_york = _info("e", story="a", published_at="2024-03-01T22:00:00-04:00")  # 02:00 UTC on March 2
+    small_hours_in_utc = _info("f", story="a", published_at="2024-03-02T01:00:00Z")
+    assert chosen_copy([evening_in_new_york, small_hours_in_utc]) == small_hours_in_utc
 
 
 def test_stories_groups_members_and_old_segments_still_read():
@@ -279,3 +286,58 @@ def test_held_signatures_give_the_same_stories_as_an_lsh_holding_them_all(newsro
     assert len(held._signatures) < len(later) + len(newsroom["copies"]) < len(everything._signatures)
     held.remove("a1")  # a held article can be taken out (its replacement is being assigned)
     assert held.story_of("a1") is None and held.match(sig["a1"])[0] != "a1"
+
+
+VELLMORE = (
+    "VELLMORE \u2014 The regional water board approved the Vellmore dam on Tuesday after a decade of planning. "
+    "The Vellmore dam will supply electricity to 42,000 homes when its turbines start in 2027. "
+    "Engineers expect the reservoir behind the dam to fill over two wet seasons. "
+    "The project will cost 610 million crowns, most of it borrowed from the national infrastructure fund. "
+    "Farmers downstream asked the board for a guaranteed summer release of water for their orchards. "
+    "The board agreed to release at least 14 cubic metres a second between June and September. "
+    "Two villages on the valley floor will be moved to new sites on the eastern ridge. "
+    "Residents of Upper Hollin said the relocation payments were fair but came too late. "
+    "Construction crews will begin clearing the access road next month. "
+    "The board will publish the dam's safety review before the first concrete is poured.")
+
+
+def _vellmore_copies() -> list[dict[str, Any]]:
+    """Alpha News's story, Beta Wire's copy a month later (one word changed, a credit line), and a copy marked
+    as the wire original but published in May."""
+    copy = VELLMORE.replace("a decade of planning", "a decade of debate") + "\n\nBeta Wire staff contributed."
+    return [
+        {"id": "story-a", "title": "Vellmore dam approved", "source": "Alpha News",
+         "published_at": "2024-02-01T09:00:00Z", "text": VELLMORE},
+        {"id": "story-b", "title": "Board backs Vellmore dam", "source": "Beta Wire",
+         "published_at": "2024-03-01T09:00:00Z", "text": copy},
+        {"id": "story-c", "title": "Vellmore dam gets the go-ahead", "source": "Gamma Press",
+         "published_at": "2024-05-10T09:00:00Z", "original": True,
+         "text": VELLMORE + "\n\nGamma Press is the wire the story was first filed with."},
+    ]
+
+
+@pytest.mark.parametrize("options, allowed", [
+    ({"filters": {"exclude_article_ids": ["story-a"]}}, {"story-b", "story-c"}),
+    ({"filters": {"exclude_article_ids": ["story-a", "story-c"]}}, {"story-b"}),
+    ({"filters": {"article_ids": ["story-b"]}}, {"story-b"}),
+    ({"filters": {"sources": ["Beta Wire"]}}, {"story-b"}),
+    ({"filters": {"published_after": "2024-02-15", "published_before": "2024-04-01"}}, {"story-b"}),
+    ({"filters": {"sources": ["Alpha News", "Beta Wire"]}}, {"story-a", "story-b"}),
+    ({"as_of": "2024-02-01T12:00:00Z"}, {"story-a"}),  # the May original is not out yet, nor Beta Wire's copy
+    ({"as_of": "2024-03-05"}, {"story-a", "story-b"}),
+    ({}, {"story-a", "story-b", "story-c"}),
+])
+def test_filters_and_as_of_win_over_story_collapse(fake_qa, tmp_path: Path, options: dict[str, Any],
+                                                   allowed: set[str]) -> None:
+    """The copy cited is one the filters allow and that was out by `as_of`; "also in" names only such copies."""
+    fake_qa.ingest([_jsonl(tmp_path / "dam.jsonl", _vellmore_copies())])
+    assert len({a.story for a in fake_qa.articles()}) == 1  # one story (named by its marked original)
+    sources = {x["id"]: x["source"] for x in _vellmore_copies()}
+    answer = fake_qa.ask("How many homes will the Vellmore dam supply?", k=5, **options)
+    cited = {c.article_id for c in answer.citations}
+    # one copy per story: the marked original, else the earliest, of the copies allowed
+    chosen = "story-c" if "story-c" in allowed else min(allowed)
+    assert answer.citations and cited == {chosen}, (options, cited)
+    assert "42,000 homes" in answer.citations[0].sentence
+    for c in answer.citations:
+        assert set(c.also_in) == {sources[i] for i in allowed - {chosen}}, (options, c.also_in)

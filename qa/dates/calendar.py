@@ -1,4 +1,5 @@
-"""Calendar arithmetic both sides share: UTC days, Monday weeks, months, their words, names that look like days."""
+"""Calendar arithmetic both sides share: UTC days, Monday weeks, months, their words, names that look like days;
+an article's publication time in its own zone."""
 
 from __future__ import annotations
 
@@ -38,6 +39,16 @@ _CAPITAL_AFTER = re.compile(r"^\s+[A-Z][a-z]")
 def utc(moment: datetime) -> datetime:
     """An aware UTC datetime (a naive one is taken as UTC)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def own_time(published_at: str) -> datetime | None:
+    """A stored publication date in the zone it was published in ('2024-06-09T22:30:00-04:00' stays at -04:00;
+    'Z' or no zone: UTC); None when it is not ISO 8601."""
+    try:
+        moment = datetime.fromisoformat(published_at.strip())
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def midnight(day: date) -> datetime:

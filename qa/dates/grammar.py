@@ -23,7 +23,18 @@ from qa.dates.calendar import (
     period,
     shift,
 )
-from qa.dates.phrases import DAY, MONTH_YEAR, YEAR, day_period, month_period, week_day, weekday_period
+from qa.dates.phrases import (
+    DAY,
+    MONTH_YEAR,
+    YEAR,
+    day_period,
+    month_period,
+    past_month,
+    past_week,
+    week_before,
+    week_day,
+    weekday_period,
+)
 
 Window = tuple[date | None, date | None]
 Found = Window | str | None
@@ -67,10 +78,22 @@ def atom(text: str, today: date, ahead: bool = False, year: int | None = None) -
         return period(today - timedelta(days=int(text.lower() == "yesterday")), "day")
     relative = re.fullmatch(rf"(last|this)\s+(week|month|year)|({COUNT})\s+({UNIT})\s+ago", text, re.IGNORECASE)
     if relative and relative[2]:
-        return period(shift(today, -int(relative[1].lower() == "last"), relative[2]), relative[2])
+        return news_period(relative[1], relative[2], today)
     if relative:
         return period(shift(today, -count_of(relative[3]), relative[4]), relative[4])
     return None
+
+
+def news_period(which: str, unit: str, today: date) -> tuple[date, date]:
+    """'this week', 'last week', 'this month' as a news reader means them (docs/time.md): the past seven days,
+    the seven before those (through the calendar week before this one), the past month; 'last month' and
+    years are calendar periods."""
+    which, unit = which.lower(), unit.lower()
+    if unit == "week":
+        return past_week(today) if which == "this" else week_before(today)
+    if unit == "month" and which == "this":
+        return past_month(today)
+    return period(shift(today, -int(which == "last"), unit), unit)
 
 
 def yearless(question: str) -> bool:
@@ -123,12 +146,12 @@ def _before_after(m: re.Match[str], today: date, ahead: bool) -> Found:
 @rule(rf"\b(?:(?:in|over|during|within|for|from)\s+)?(?P<the>the\s+)?(?P<w>past|last|previous|this\s+past)\s+"
       rf"(?:(?P<n>{COUNT})\s+)?(?P<unit>{UNIT}|hours?)\b(?!\s+of\b)")
 def _rolling(m: re.Match[str], today: date, ahead: bool) -> Found:
-    """'in the past 3 days', 'over the last six months': up to the end of today; 'last week': the calendar week."""
+    """'in the past 3 days', 'over the last six months': up to the end of today; 'last week': `news_period`."""
     unit = m["unit"].lower()
     if m["n"] is None and unit.endswith("s"):
         return "recent"  # 'in the past weeks'
     if m["n"] is None and (m["w"].lower() == "previous" or (m["w"].lower() == "last" and not m["the"])):
-        return period(shift(today, -1, unit), unit)  # 'last week': the calendar week before this one
+        return news_period("last", unit, today)  # 'last week', 'the previous month'
     n = count_of(m["n"] or "1")
     if unit.startswith("hour"):  # 'the past 24 hours': the days they touch
         return today - timedelta(days=max(1, -(-n // 24))), today + timedelta(days=1)
@@ -147,11 +170,14 @@ def _ago(m: re.Match[str], today: date, ahead: bool) -> Found:
 @rule(r"\b(?:(?P<mod>earlier|so\s+far|later)\s+)?(?:(?:in|during|for|over)\s+)?(?:this|the\s+current)\s+"
       r"(?P<unit>week|month|year)\b")
 def _this(m: re.Match[str], today: date, ahead: bool) -> Found:
-    """'this week', 'this month': the calendar period; 'earlier this month', 'so far this year': up to today."""
-    mod = (m["mod"] or "").lower()
+    """'this week', 'earlier this week': the past seven days; 'this month': the past month (`news_period`);
+    'this year' the calendar year, 'so far this year' up to today."""
+    mod, unit = (m["mod"] or "").lower(), m["unit"].lower()
     if mod == "later":
         return "recent"
-    first, after_last = period(today, m["unit"].lower())
+    if unit != "year":
+        return news_period("this", unit, today)
+    first, after_last = period(today, unit)
     return (first, today + timedelta(days=1)) if mod else (first, after_last)
 
 

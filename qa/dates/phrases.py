@@ -1,4 +1,5 @@
-"""One date expression read into the calendar period it names: 'June 3', '3rd of June 2024', 'March', '2023'.
+"""One date expression read into the calendar period it names: 'June 3', '3rd of June 2024', 'March', '2023';
+and the periods news readers mean by 'this week', 'last week', 'this month', relative to the day asked.
 
 A date without its year is the nearest one not after the reference day (or not before it, when the
 speaker looks ahead). Both the question's windows and the article's mentions read dates through here.
@@ -19,6 +20,7 @@ from qa.dates.calendar import (
     month_of,
     month_start,
     period,
+    shift,
     week_start,
     weekday_on_or_after,
     weekday_on_or_before,
@@ -96,6 +98,25 @@ def weekday_period(name: str, today: date, *, ahead: bool = False) -> Period:
 def week_day(name: str, today: date, weeks: int) -> Period:
     """The named weekday of the week `weeks` from today's: -1 is 'last Monday', 0 'this Monday', 1 'next Monday'."""
     return period(week_start(today) + timedelta(weeks=weeks, days=WEEKDAY_NUMBERS[name.lower()]), "day")
+
+
+def past_week(today: date) -> Period:
+    """'this week', 'the past week': the seven days back from `as_of`, by the whole days they touch (today's too)."""
+    return today - timedelta(days=7), today + timedelta(days=1)
+
+
+def week_before(today: date) -> Period:
+    """'last week': the seven days before `past_week`, through the end of the calendar week before today's.
+
+    Asked on a Friday it is the Friday two weeks back to Sunday; asked on a Monday, the fortnight to
+    yesterday, so the week just ended (what a Monday reader calls last week) is in it too.
+    """
+    return today - timedelta(days=14), week_start(today)
+
+
+def past_month(today: date) -> Period:
+    """'this month', 'the past month': a month back from `as_of` to today (the calendar month so far is in it)."""
+    return shift(today, -1, "month"), today + timedelta(days=1)
 
 
 def _nearest(today: date, ahead: bool, make: Callable[[int], date | None]) -> Period | None:

@@ -14,6 +14,8 @@ import numpy as np
 from index.layout import Corpus
 from index.models import Article
 from qa.dates import resolve_mentions
+from qa.dates.calendar import own_time
+from qa.dates.labels import day_text
 from qa.evidence.candidates import Hit
 from qa.evidence.stories import Stories
 from qa.models import Citation
@@ -55,11 +57,12 @@ class ArticleTexts:
 
 
 def cite(hits: list[Hit], corpus: Corpus, texts: ArticleTexts, published: np.ndarray,
-         stories: Stories) -> list[tuple[int, Citation]]:
+         stories: Stories, *, allowed: np.ndarray | None = None) -> list[tuple[int, Citation]]:
     """Hits as (row, numbered citation), each re-checked against the stored article text (others dropped).
 
     Args:
         published: epoch seconds per article row (NaN: undated), to date the sentence's relative dates.
+        allowed: the article rows the filters and `as_of` allow (None: every live one): "also in" names no other.
     """
     ids = [corpus.articles[corpus.sentence_article[h.row]].id for h in hits]
     stored = texts.get(ids)
@@ -72,12 +75,14 @@ def cite(hits: list[Hit], corpus: Corpus, texts: ArticleTexts, published: np.nda
             continue  # the store changed under us or is damaged: never cite what isn't there
         row = corpus.article_row[aid]
         info = corpus.articles[row]
+        when = _published(info.published_at, published[row])
         out.append((h.row, Citation(
             n=len(out) + 1, key=corpus.sentence_key(h.row), article_id=aid, title=info.title,
             source=info.source, sentence=sentence, start=start, end=end, score=round(h.score, 4),
             url=info.url, published_at=info.published_at,
-            dates=_dates(sentence, published[row]),
-            also_in=stories.also_in(row),
+            dates=_dates(sentence, when),
+            also_in=stories.also_in(row, allowed),
+            published_label=day_text(when.date()) if when else "",
         )))
     return out
 
@@ -91,10 +96,17 @@ def neighbours(corpus: Corpus, row: int) -> tuple[str, str]:
     return before, after
 
 
-def _dates(sentence: str, published: float) -> list[dict[str, Any]]:
-    """The relative dates of a sentence resolved against its article's publication time (none when undated)."""
+def _published(stored: str, published: float) -> datetime | None:
+    """An article's publication time in its own zone (UTC when its date named none; None when undated)."""
     if published != published:  # NaN: undated
+        return None
+    return own_time(stored) or datetime.fromtimestamp(published, tz=UTC)
+
+
+def _dates(sentence: str, when: datetime | None) -> list[dict[str, Any]]:
+    """The relative dates of a sentence resolved against its article's publication day, the day it was where it
+    was published ('tonight' in a Sunday 22:30 -04:00 story is Sunday), none when undated."""
+    if when is None:
         return []
-    when = datetime.fromtimestamp(published, tz=UTC)
     return [{"start": m.start, "end": m.end, "text": m.text, "date": m.date_text}
-            for m in resolve_mentions(sentence, when)]
+            for m in resolve_mentions(sentence, when.replace(tzinfo=None))]  # naive: the day its clock shows

@@ -79,11 +79,11 @@ class Retriever:
         hits = self.search(query, vector=vector, k=k, allowed=allowed, recency=recency)
         t2 = time.perf_counter()
         reason = self._abstention(question, hits, filters, as_of=as_of, allowed=allowed)
-        cited = self.cite(hits) if not reason else []
+        cited = self.cite(hits, allowed=allowed) if not reason else []
         reason = citations_reason(reason, len(cited))
         timings = {"embed": (t1 - t0) * 1e3, "search": (t2 - t1) * 1e3, "decide": (time.perf_counter() - t2) * 1e3}
         return Retrieval([c for _, c in cited], not reason, reason, timings, [row for row, _ in cited],
-                         [c for _, c in self.cite(hits[:k])] if reason and hits else [])
+                         [c for _, c in self.cite(hits[:k], allowed=allowed)] if reason and hits else [])
 
     def _abstention(self, question: str, hits: list[Hit], filters: dict[str, Any] | None, *,
                     as_of: float | None, allowed: np.ndarray | None) -> str:
@@ -141,10 +141,13 @@ class Retriever:
     def search(self, question: str, *, vector: np.ndarray | None = None, k: int = 5,
                article_ids: list[str] | None = None, allowed: np.ndarray | None = None,
                recency: Recency | None = None) -> list[Hit]:
-        """The `k` best evidence sentences for a question, best first (its vector computed unless given)."""
+        """The `k` best evidence sentences for a question, best first (its vector computed unless given); of a
+        story's copies, the one cited is one the `allowed` rows (or `article_ids`) hold."""
         if vector is None:
             vector = self.embedder.encode_query(question)
-        found = self.candidates(question, vector, article_ids=article_ids, allowed=allowed)
+        if article_ids is not None:
+            allowed = self._live_of(article_ids)
+        found = self.candidates(question, vector, allowed=allowed)
         if found is None:
             return []
         scores = self.ranker.score(found.features)
@@ -153,16 +156,20 @@ class Retriever:
             ranked = recency.rescore(scores, self.published[self.corpus.sentence_article[found.rows]])
         order = np.argsort(-ranked, kind="stable")
         hits = [Hit(int(found.rows[i]), float(scores[i])) for i in order]
-        return one_copy_per_story(hits, max(k, 1), self.stories, self.corpus)
+        return one_copy_per_story(hits, max(k, 1), self.stories, self.corpus, allowed)
 
     def candidates(self, question: str, vector: np.ndarray, *, article_ids: list[str] | None = None,
                    allowed: np.ndarray | None = None) -> Candidates | None:
         """Candidate sentences of a question and their features (None when there are none), among the
         `allowed` article rows or the live ones of `article_ids` (`qa.evidence.candidates`)."""
         if article_ids is not None:
-            live = self.corpus.article_live
-            allowed = article_mask(self.corpus, article_ids) & (live if live is not None else True)
+            allowed = self._live_of(article_ids)
         return candidates(self.lexicon, question, vector, n=self.n_candidates, allowed=allowed)
+
+    def _live_of(self, article_ids: list[str]) -> np.ndarray:
+        """The live article rows of these ids, as a mask."""
+        live = self.corpus.article_live
+        return article_mask(self.corpus, article_ids) & (live if live is not None else True)
 
     @cached_property
     def stories(self) -> Stories:
@@ -192,6 +199,7 @@ class Retriever:
 
     # --- citations ---------------------------------------------------------------------------
 
-    def cite(self, hits: list[Hit]) -> list[tuple[int, Citation]]:
-        """Hits as (row, numbered citation), each re-checked against the stored article text (others dropped)."""
-        return cite(hits, self.corpus, self._texts, self.published, self.stories)
+    def cite(self, hits: list[Hit], *, allowed: np.ndarray | None = None) -> list[tuple[int, Citation]]:
+        """Hits as (row, numbered citation), each re-checked against the stored article text (others dropped);
+        "also in" names only the `allowed` copies."""
+        return cite(hits, self.corpus, self._texts, self.published, self.stories, allowed=allowed)

@@ -4,7 +4,8 @@ ranked hits in, one copy per story out.
 Ingest gives every article a story id (`index.stories`: MinHash over its words; the id of the story's
 first article, or its own). Here, per corpus generation: which live copy a story is cited from (the one
 marked as the wire original, else the earliest published, else the first indexed) and the sources of its
-other copies, for "also in: USA Today, Yahoo News".
+other copies, for "also in: USA Today, Yahoo News". Filters and `as_of` come first: a story is cited from
+the first of its copies they allow, and "also in" names only allowed copies.
 """
 
 from __future__ import annotations
@@ -60,17 +61,28 @@ class Stories:
         start = int(self._first_row[article])
         return range(start, start + int(self._n_sentences[article])) if start >= 0 else range(0)
 
-    def also_in(self, article: int) -> list[str]:
-        """Sources of the other live copies of an article's story (not its own source), earliest first."""
+    def also_in(self, article: int, allowed: np.ndarray | None = None) -> list[str]:
+        """Sources of the other live copies of an article's story (not its own source), earliest first; only
+        the `allowed` article rows (a mask: the filters and `as_of`; None: every live copy)."""
         own = self.sources[article]
-        out = [self.sources[r] for r in self.members[self.story[article]] if r != article]
+        out = [self.sources[r] for r in self.members[self.story[article]]
+               if r != article and (allowed is None or allowed[r])]
         return [s for s in dict.fromkeys(out) if s and s != own]
 
+    def chosen_of(self, story: int, allowed: np.ndarray | None = None) -> int:
+        """The article row a story is cited from: its chosen copy, else (when the `allowed` mask leaves it
+        out) the first allowed one in the same order; -1 when none is allowed."""
+        if allowed is None:
+            return int(self.chosen[story])
+        return next((r for r in self.members[story] if allowed[r]), -1)
 
-def one_copy_per_story(hits: list[Hit], k: int, stories: Stories, corpus: Corpus) -> list[Hit]:
+
+def one_copy_per_story(hits: list[Hit], k: int, stories: Stories, corpus: Corpus,
+                       allowed: np.ndarray | None = None) -> list[Hit]:
     """The first `k` hits with one copy cited per story: the story's chosen copy (its wire original, else
-    its earliest), a copy's sentence moved to the same sentence of the chosen one; a sentence only a
-    later copy has stays, from that copy, and other copies' sentences are then dropped."""
+    its earliest, of the copies the `allowed` mask lets through), a copy's sentence moved to the same
+    sentence of the chosen one; a sentence only a later copy has stays, from that copy, and other copies'
+    sentences are then dropped."""
     if not stories.shared:
         return hits[:k]
     used: dict[int, int] = {}  # story -> the article row cited for it
@@ -81,7 +93,7 @@ def one_copy_per_story(hits: list[Hit], k: int, stories: Stories, corpus: Corpus
             break
         a = int(corpus.sentence_article[h.row])
         story = int(stories.story[a])
-        copy = used.get(story, int(stories.chosen[story]))
+        copy = used.get(story, stories.chosen_of(story, allowed))
         row = h.row if a == copy else _same_sentence(h.row, copy, stories, corpus)
         if row is None:
             if story in used:
