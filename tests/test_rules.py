@@ -79,3 +79,38 @@ def test_every_door_bounds_k_alike() -> None:
         assert (meta["Ge"].ge, meta["Le"].le) == (MIN_K, MAX_K), model
     k = next(p for p in ask_command.params if p.name == "k")
     assert (k.type.min, k.type.max) == (MIN_K, MAX_K)
+
+
+@pytest.mark.parametrize("question, span", [
+    ("Which company is being accused of turning off the AC in its stores?", "Which company"),
+    ("Which wildly popular show was recently green lit for a new season?", "green lit"),
+    ("Which major change will soon be introduced to Netflix?", "Netflix"),
+])
+def test_a_span_of_the_questions_own_words_is_no_short_answer(question: str, span: str) -> None:
+    assert rules.echoes_question(question, span) and not rules.is_short_answer(question, span)
+
+
+def test_a_choice_offered_by_the_question_is_an_answer() -> None:
+    assert not rules.echoes_question("Was the launch a success or a failure?", "a success")
+
+
+@pytest.mark.parametrize("question, span, fits", [
+    ("How many US troops are in Agadez?", "approximately 1,100", True),
+    ("How many US troops are in Agadez?", "Agadez", False),
+    ("When did the troops arrive?", "March 26", True),
+    ("When did the troops arrive?", "in Agadez", False),
+    ("Where did Storm Keira make landfall?", "Thursday", False),
+    ("Where did Storm Keira make landfall?", "near Port Adams", True),
+    ("Which company is being accused of turning off the AC?", "its stores", False),
+    ("Which company is being accused of turning off the AC?", "Home Depot", True),
+    ("What is the capital of Niger?", "Niamey", True),
+])
+def test_a_short_answer_is_the_kind_of_thing_asked(question: str, span: str, fits: bool) -> None:
+    assert rules.fits_question(question, span) is fits
+
+
+def test_what_happened_gets_a_clause_never_a_fragment() -> None:
+    q = "What did the council decide this week?"
+    assert rules.wants_clause(q) and not rules.wants_clause("Who did the Foxes sign?")
+    assert not rules.is_short_answer(q, "increase modest")
+    assert rules.is_short_answer(q, "voted 5-2 to approve protected bike lanes")

@@ -1,7 +1,7 @@
 """The reader: a question and candidate sentences (each with its neighbours) in; per sentence an answer span
 inside it (character offsets) and how likely the sentence answers the question at all.
 
-A MiniLM fine-tuned on SQuAD (`qa.training.train_reader`), run by onnxruntime (int8 weights), tokenised by the
+A MiniLM fine-tuned on SQuAD (`qa train reader`, `qa.training.reader`), run by onnxruntime (int8 weights), tokenised by the
 model's own fast tokenizer. Input of one item, at most `max_tokens` word pieces:
 
     [CLS] question [SEP] end of previous sentence [unused0] sentence [unused1] start of next sentence [SEP]
@@ -133,6 +133,7 @@ class Reading:
     end: int
     span_score: float  # log p(start) + log p(end) of the span, among the sentence's word pieces
     answer: str
+    alternatives: tuple[tuple[int, int, float], ...] = ()  # the best spans (start, end, span score), best first
 
     @property
     def probability(self) -> float:
@@ -237,18 +238,39 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
 def best_spans(batch: Batch, start_logits: np.ndarray, end_logits: np.ndarray,
                max_answer_tokens: int = 30) -> list[tuple[int, int, float]]:
     """Per item, the best (start char, end char, log-probability) span within its sentence, widened to whole words."""
+    return [found[0] for found in top_spans(batch, start_logits, end_logits, max_answer_tokens, n=1)]
+
+
+def top_spans(batch: Batch, start_logits: np.ndarray, end_logits: np.ndarray, max_answer_tokens: int = 30,
+              n: int = 5) -> list[list[tuple[int, int, float]]]:
+    """Per item, up to `n` distinct (start char, end char, log-probability) spans, best first, widened to whole
+    words (the first is `best_spans`'s)."""
     s = _log_softmax(np.where(batch.target, start_logits, _NEG))
     e = _log_softmax(np.where(batch.target, end_logits, _NEG))
     width = s.shape[1]
     i, j = np.arange(width)[:, None], np.arange(width)[None, :]
     allowed = (j >= i) & (j - i < max_answer_tokens)
     pair = np.where(allowed[None], s[:, :, None] + e[:, None, :], -np.inf)
-    flat = pair.reshape(len(s), -1).argmax(axis=1)
     out = []
-    for r, f in enumerate(flat):
-        a, b = divmod(int(f), width)
-        a, b = int(batch.word_first[r, a]), int(batch.word_last[r, b])
-        out.append((int(batch.char_start[r, a]), int(batch.char_end[r, b]), float(pair[r].flat[f])))
+    for r in range(len(s)):
+        flat = pair[r].ravel()
+        want = min(len(flat), 4 * n)  # a few more: pieces of one word give the same span
+        order = np.argpartition(-flat, want - 1)[:want] if want < len(flat) else np.arange(len(flat))
+        order = order[np.argsort(-flat[order], kind="stable")]
+        first = int(flat.argmax())  # on a tie, the best is argmax's (the first in reading order), as it always was
+        order = np.concatenate(([first], order[order != first]))
+        found: list[tuple[int, int, float]] = []
+        seen: set[tuple[int, int]] = set()
+        for f in order:
+            if len(found) >= n or (found and not np.isfinite(flat[f])):
+                break
+            a, b = divmod(int(f), width)
+            a, b = int(batch.word_first[r, a]), int(batch.word_last[r, b])
+            chars = (int(batch.char_start[r, a]), int(batch.char_end[r, b]))
+            if chars not in seen:
+                seen.add(chars)
+                found.append((*chars, float(flat[f])))
+        out.append(found)
     return out
 
 
@@ -285,6 +307,6 @@ class Reader:
                        context_tokens=cfg.context_tokens if context_tokens is None else context_tokens,
                        max_question_tokens=cfg.max_question_tokens)
         start, end, answerable = self.session.run(None, batch.feeds())
-        spans = best_spans(batch, start, end, cfg.max_answer_tokens)
-        return [Reading(float(answerable[r]), a, b, score, items[r][0][a:b])
-                for r, (a, b, score) in enumerate(spans)]
+        spans = top_spans(batch, start, end, cfg.max_answer_tokens)
+        return [Reading(float(answerable[r]), found[0][0], found[0][1], found[0][2], items[r][0][found[0][0]:found[0][1]],
+                        tuple(found)) for r, found in enumerate(spans)]

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Sequence
 
 from qa.answers.coverage import Idf, term_share
-from qa.answers.reader import Reader
+from qa.answers.reader import Reader, Reading
 from qa.models import Citation
-from qa.rules.decisions import NotHeld, amount_missing, span_is_sure, topic_held, trim_answer
+from qa.rules.decisions import NotHeld, amount_missing, is_short_answer, span_is_sure, topic_held, trim_answer
 from qa.rules.decisions import widen_number as widen  # noqa: F401  (the name tests and callers know)
 
 WEIGHTS = Path(__file__).with_name("reader_weights")  # reader-int8.onnx, tokenizer.json, reader.json
@@ -81,10 +81,21 @@ def _read(reader: Reader, question: str, citations: Sequence[Citation], context:
     choice, p = decision.choose(readings, [c.score for c in shown], share)
     if choice is None:
         return Judgement(False, p)
-    reading = readings[choice]
-    if not span_is_sure(reading.span_score, reading.start, reading.end, reader.config.info.get("span_min_p", 0.0)):
+    sentence = shown[choice].sentence
+    found = _short_answer(question, sentence, readings[choice], reader.config.info.get("span_min_p", 0.0))
+    if found is None:  # answered, but no span is a sure short answer: the sentences are quoted
         if amount_missing(question, [c.sentence for c in shown]):
             return Judgement(False, p)
         return Judgement(True, p)
-    start, end, text = trim_answer(shown[choice].sentence, reading.start, reading.end)
-    return Judgement(True, p, choice, start, end, text)
+    return Judgement(True, p, choice, *found)
+
+
+def _short_answer(question: str, sentence: str, reading: Reading, min_p: float) -> tuple[int, int, str] | None:
+    """(start, end, text) of the best of the reader's spans that is sure and is a short answer, if one is."""
+    for start, end, score in reading.alternatives or ((reading.start, reading.end, reading.span_score),):
+        if not span_is_sure(score, start, end, min_p):
+            return None  # the rest are less sure still
+        start, end, text = trim_answer(sentence, start, end)
+        if text is not None and is_short_answer(question, text):
+            return start, end, text
+    return None

@@ -10,6 +10,7 @@ from typing import Any
 
 from qa.errors import SourcedError
 from qa.evaluation import generated
+from qa.rules.decisions import echoes_question
 
 
 def _norm(text: str) -> str:
@@ -52,6 +53,8 @@ def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = Non
             "answer_in_first": any(_norm(a) in _norm(first) for a in answers) if first else False,
             "first_citation": first,
             "answer": answer.answer,
+            "short_answer": answer.short_answer,
+            "short_in_question": bool(answer.short_answer) and echoes_question(question, answer.short_answer or ""),
             **generated.row_fields(answer, answers),
         })
     answerable = [r for r in rows if r["answerable"]]
@@ -65,6 +68,8 @@ def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = Non
         "unanswerable": len(unanswerable),
         "abstained_unanswerable": sum(r["abstained"] for r in unanswerable),
         "false_abstentions": sum(r["abstained"] for r in answerable),
+        "short_answers": sum(bool(r["short_answer"]) for r in rows),
+        "short_in_question": sum(r["short_in_question"] for r in rows),
         **_by_kind(rows),
         "rows": rows,
     }
@@ -215,6 +220,7 @@ def evaluate_questions(engine: Any, articles: list[Any], questions: list[Any], *
             "answer_em": (m.exact_match(short, q.answers) if short else 0.0) if q.answerable else None,
             "answer_f1": (m.f1_score(short, q.answers) if short else 0.0) if q.answerable else None,
             "short_answer_span": answer.to_dict()["short_answer_span"],
+            "short_in_question": bool(short) and echoes_question(q.question, short or ""),
             **excluded,
             "latency_ms": round(latency, 2),
             **generated.row_fields(answer, q.answers),
@@ -276,6 +282,10 @@ def summarize_squad(rows: list[dict[str, Any]], *, engine: Any = None, n_article
         "f1": None if not shorts else round(m.mean(r["f1"] for r in shorts) or 0.0, 4),
         "answer_em": rate("answer_em"),
         "answer_f1": rate("answer_f1"),
+        # short answers made only of their question's words (choice questions aside): no answer at all
+        "short_in_question": sum(bool(r.get("short_in_question")) for r in rows),
+        "short_in_question_rate": round(sum(bool(r.get("short_in_question")) for r in rows)
+                                        / max(1, sum(bool(r.get("short_answer")) for r in rows)), 4),
         "gold_excluded_abstention_recall": None if gold_excluded is None else round(gold_excluded, 4),
         "gold_excluded_wrong_answer_rate": None if not excluded else round(
             m.mean(float(bool(r["gold_excluded_short_answer"]) and not r["gold_excluded_states_answer"])
@@ -302,6 +312,7 @@ _SQUAD_LINES = (
     ("answer in first citation", "answer_in_first_citation", "{:.3f}"),
     ("answer in any citation (top 5)", "answer_in_any_citation", "{:.3f}"),
     ("short answer given", "short_answer_rate", "{:.3f}"),
+    ("short answers inside their question", "short_in_question", "{}"),
     ("short answer exact match", "exact_match", "{:.3f}"),
     ("short answer F1", "f1", "{:.3f}"),
     ("answer EM (all answerable)", "answer_em", "{:.3f}"),

@@ -9,6 +9,10 @@ question meets them:
 | `evidence_reason` | retrieval: nothing matches, a key term is in no article, or no sentence clears the ranker's threshold | `qa.evidence.retrieval` |
 | `citations_reason` | retrieval: the evidence no longer matches the stored articles | `qa.evidence.retrieval` |
 | `span_is_sure` | reading: the reader's span is shown as the short answer | `qa.answers.reading` |
+| `echoes_question` | reading: a span made only of the question's words is no answer (unless offered: "X or Y?") | `qa.answers.reading` |
+| `is_short_answer` | reading: the first of the reader's best spans that neither echoes nor misfits is shown | `qa.answers.reading` |
+| `wants_clause` | reading: a digest or "What did X decide?" gets a clause or the sentence, never a fragment | `qa.answers.reading` |
+| `fits_question` | reading: a count wants a number, a time a date, a place no date, a "which company" a name | `qa.answers.reading` |
 | `amount_missing` | reading: a count or price asked, and none in what was read: abstain | `qa.answers.reading` |
 | `topic_held` | reading: a digest or yes/no question whose topic a cited article holds is answered | `qa.answers.reading` |
 | `widen_number`, `trim_answer` | reading: a number keeps the words that qualify it; the span's edges | `qa.answers.reading` |
@@ -25,14 +29,20 @@ import math
 import re
 from typing import Callable, Sequence
 
+from qa import text as tx
 from qa.dates.labels import DAY, day
-from qa.rules.question_form import amount_wanted, holds_amount, question_form, topic_words
+from qa.rules.question_form import amount_wanted, holds_amount, is_choice, question_form, topic_words
 
 NotHeld = Callable[[Sequence[str], Sequence[str]], list[str]]  # (words, article ids) -> the words not held
 # words that belong to a number's answer: "approximately 1,100", not "1,100"
 _APPROXIMATE = re.compile(r"(?:\b(?:approximately|about|around|nearly|almost|roughly|some|over|under|only|"
                           r"more than|less than|fewer than|up to|at least|at most|as many as|as much as)\s+)+$",
                           re.IGNORECASE)
+# "which company / country / show ...": the answer is a name
+_NAMED = re.compile(r"^(?:which|what)\s+(?!kind\b|type\b|sort\b)(?:\w+\s+){0,2}?(?:company|companies|firm|"
+                    r"country|countries|nation|city|team|club|show|series|film|movie|band|school|university|"
+                    r"college|party|newspaper|brand|airline|league|channel|magazine|website)\b")
+_DIGIT = re.compile(r"\d")
 _NUMBER_WORD = re.compile(r"(?i)(?:one|two|three|four|five|six|seven|eight|nine|ten|hundreds|thousands|dozens)\b")
 
 
@@ -57,6 +67,87 @@ def citations_reason(reason: str, cited: int) -> str:
 def span_is_sure(span_score: float, start: int, end: int, min_p: float) -> bool:
     """The reader's span is shown as the short answer: p(start)·p(end) reaches `min_p` and it is not empty."""
     return math.exp(span_score) >= min_p and end > start
+
+
+def echoes_question(question: str, span: str) -> bool:
+    """The span says nothing the question doesn't ("Which company" for "Which company ...?", "the direction" for
+    "What direction ...?"), and the question does not offer it as a choice ("Was it a success or a failure?")."""
+    said = set(tx.words(question))
+    content = [w for w in tx.words(span) if w not in tx.STOPWORDS]
+    return bool(tx.words(span)) and set(content) <= said and not is_choice(question)
+
+
+def fits_question(question: str, span: str) -> bool:
+    """The span is the kind of thing the question's first words ask for: an amount for "how many / how much", a
+    time for "what year / what date", not a date for "where" or "who", a name for "which company / show ..."."""
+    asked = _asks(question)
+    if asked == "amount":
+        return holds_amount(span, "count") or bool(set(tx.words(span)) & _QUANTITY_WORDS)
+    if asked == "time":
+        return bool(_DIGIT.search(span) or tx.dates(span) or set(tx.words(span)) & _TIME_WORDS)
+    if asked in ("place", "person") and _is_time(span):
+        return False
+    if asked == "name":
+        return any(w[:1].isupper() or w[:1].isdigit() for w in span.split())
+    return True
+
+
+def _asks(question: str) -> str:
+    """What the question's leading words ask for: amount, time, place, person, name, or other."""
+    q = " ".join(tx.words(question))
+    if _LEAD_AMOUNT.match(q):
+        return "amount"
+    if _LEAD_TIME.match(q):
+        return "time"
+    if q.startswith("where "):
+        return "place"
+    if q.startswith(("who ", "whom ")):
+        return "person"
+    if _NAMED.match(q):
+        return "name"
+    return "other"
+
+
+_LEAD_AMOUNT = re.compile(r"^(?:in )?how (?:many|much)\b")
+# "what year ...", and "when" about one event ("When did they arrive?"); not a condition ("When does it happen?")
+_LEAD_TIME = re.compile(r"^(?:(?:in |on |by |since |until )?(?:what|which) (?:year|date|day|month|century|decade)\b"
+                        r"|when (?:did|was|were|will|had)\b)")
+
+
+def is_short_answer(question: str, span: str) -> bool:
+    """A span the reply may give as the short answer: not the question's own words, the kind of thing asked,
+    and for a question that wants what happened, a clause rather than a fragment."""
+    if echoes_question(question, span) or not fits_question(question, span):
+        return False
+    return not wants_clause(question) or len(span.split()) >= CLAUSE_WORDS
+
+
+CLAUSE_WORDS = 3  # "voted 5-2 to approve protected bike lanes", not "increase modest"
+_WHAT_DID = re.compile(r"^\s*what\s+(?:did|does|do|has|have|had|will|would)\s+.+?\s+(?:decide|decided|announce|"
+                       r"agree|approve|vote|rule|conclude|propose)\b", re.IGNORECASE)
+_HAPPENED_TO = re.compile(r"\bhappen(?:ed|s|ing)?\s+to\b", re.IGNORECASE)  # "What happened to the rate?": a change
+
+
+def wants_clause(question: str) -> bool:
+    """A digest ("What happened at the summit?", "the latest on ...", "How did the Foxes do?") or "What did the
+    council decide?": what was done or said, which a two-word fragment does not tell. "What happened to X?"
+    asks for a change ("fell"), which one word can tell."""
+    if _HAPPENED_TO.search(question):
+        return False
+    return question_form(question) == "digest" or bool(_WHAT_DID.match(question))
+
+
+def _is_time(span: str) -> bool:
+    """A span that is only a date or a time of day ("Thursday", "on March 3", "last week")."""
+    found = tx.dates(span)
+    return bool(found) and sum(len(m.group()) for m in found) >= len(span.strip(" ,.;:")) - 3
+
+
+_TIME_WORDS = frozenset("""today yesterday tomorrow tonight morning afternoon evening night week weekend month year
+    decade century centuries spring summer autumn fall winter ago earlier later recently currently now then first
+    second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth
+    sixteenth seventeenth eighteenth nineteenth twentieth period era age ages antiquity times reign dynasty war""".split())
+_QUANTITY_WORDS = frozenset("little lot lots plenty enough none nothing small large half quarter".split())
 
 
 def amount_missing(question: str, sentences: Sequence[str]) -> bool:

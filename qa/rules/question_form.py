@@ -56,6 +56,11 @@ def question_form(question: str) -> Form:
     return "span"
 
 
+def is_choice(question: str) -> bool:
+    """The question offers its answers ("Was the test a failure or a success?", "Paris or Lyon?")."""
+    return bool(_ALTERNATIVE.search(question))
+
+
 def topic_words(question: str) -> list[str]:
     """The question's words that name its topic: no function words, no words of its form ("latest", "status",
     "happened", "still"); 'What is the latest on the Port of Calder strike?' -> ['port', 'calder', 'strike']."""

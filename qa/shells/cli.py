@@ -67,7 +67,8 @@ def main() -> None:
               help="Show the progress bar even when stderr is not a terminal.")
 @click.option("--wait", type=click.FloatRange(0), default=None,
               help="Seconds to wait while another process writes to the index (default 30).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (problems are still on stderr).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the report as JSON, with the same counts (errors and warnings are still on stderr).")
 @limit_options
 @common
 @click.pass_context
@@ -76,8 +77,18 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, force_progre
            **limits: int | None) -> None:
     """Index article files and folders (.txt .md .html .json .jsonl), recursively.
 
-    JSON Lines and JSON list archives are read record by record; a bad record is named by its line
-    and skipped. Exit code 2 when any input failed, 130 when interrupted (Ctrl+C).
+    JSON Lines and JSON list archives are read record by record; a record that cannot be indexed is an
+    `error:` line naming its file, line and id, and is skipped. A fault of a record that is indexed all
+    the same (a date that cannot be read: the article is indexed without one) is a `warning:` line,
+    repeated on every run until the data is fixed. Added, replaced, unchanged and failed add up to
+    the records read; warnings are counted apart.
+
+    \b
+    Exit status:
+      0    every record was indexed (with or without warnings)
+      1    the command could not run (the index is busy or unusable)
+      2    at least one record or file was not indexed (or the command line is wrong)
+      130  interrupted (Ctrl+C); re-run to continue
     """
     _setup(ctx, index_dir, chroma_url, model)
     ctx.obj["wait"] = wait
@@ -88,12 +99,12 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], quiet: bool, force_progre
         click.echo(INTERRUPTED, err=True)
         sys.exit(130)
     for problem in report.problems:
-        click.echo(f"error: {problem}", err=True)
+        click.echo(f"{'error' if problem.failed else 'warning'}: {problem}", err=True)
     click.echo(json.dumps(report.to_dict(), ensure_ascii=False) if as_json else summary(report))
     if report.interrupted:
         click.echo(INTERRUPTED, err=True)
         sys.exit(130)
-    if report.problems:
+    if report.failures:
         sys.exit(2)
 
 
@@ -145,10 +156,16 @@ def _print_answer(answer: Answer) -> None:
 def ask(ctx: click.Context, question: tuple[str, ...], k: int | None, as_of: str | None, after: str | None,
         before: str | None, sources: tuple[str, ...], as_json: bool, index_dir: str | None,
         chroma_url: str | None, model: str | None) -> None:
-    """Answer a question from the indexed articles, with citations."""
+    """Answer a question from the indexed articles, with citations.
+
+    Reads only: where there is no index it says where it looked and exits 1, creating nothing.
+    """
     _setup(ctx, index_dir, chroma_url, model)
+    engine = _engine(ctx)
+    if not engine.exists:
+        raise engine.no_index()
     filters = {"published_after": after, "published_before": before, "sources": list(sources)}
-    answer = _engine(ctx).ask(" ".join(question), k=k, as_of=as_of,
+    answer = engine.ask(" ".join(question), k=k, as_of=as_of,
                               filters={name: v for name, v in filters.items() if v})
     if as_json:
         click.echo(answer.to_json(indent=2))
@@ -162,9 +179,12 @@ def ask(ctx: click.Context, question: tuple[str, ...], k: int | None, as_of: str
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool, index_dir: str | None, chroma_url: str | None,
           model: str | None) -> None:
-    """List indexed articles with their sentence and chunk counts."""
+    """List indexed articles with their sentence and chunk counts (where there is no index: exit 1)."""
     _setup(ctx, index_dir, chroma_url, model)
-    articles = _engine(ctx).articles()
+    engine = _engine(ctx)
+    if not engine.exists:
+        raise engine.no_index()
+    articles = engine.articles()
     if as_json:
         click.echo(json.dumps([a.to_dict() for a in articles], indent=2, ensure_ascii=False))
         return
@@ -174,12 +194,15 @@ def list_(ctx: click.Context, as_json: bool, index_dir: str | None, chroma_url: 
     size: dict[str, int] = {}
     for a in articles:
         size[a.story or a.id] = size.get(a.story or a.id, 0) + 1
+    wide = (max(len(a.id) for a in articles), len(str(max(a.n_sentences for a in articles))),
+            len(str(max(a.n_chunks for a in articles))))  # columns as wide as their longest entry
     for a in articles:
         story = a.story or a.id
         copies = f"  [story {story}: {size[story]} copies{', the original' if a.original else ''}]" \
             if size[story] > 1 else ""
         date = f", {a.published_at[:10]}" if a.published_at else ""
-        click.echo(f"{a.id}  {a.n_sentences:>5} sentences {a.n_chunks:>4} chunks  {a.title}  ({a.source}{date}){copies}")
+        click.echo(f"{a.id:<{wide[0]}}  {a.n_sentences:>{wide[1]}} sentences  {a.n_chunks:>{wide[2]}} chunks  "
+                   f"{a.title}  ({a.source}{date}){copies}")
     shared = sum(1 for n in size.values() if n > 1)
     click.echo(f"{len(articles)} articles in {len(size)} stories ({shared} with copies), "
                f"{sum(a.n_sentences for a in articles)} sentences, {sum(a.n_chunks for a in articles)} chunks")
@@ -199,31 +222,50 @@ def remove(ctx: click.Context, article_id: str, index_dir: str | None, chroma_ur
 
 @main.command()
 @click.option("--repair", is_flag=True, help="Delete leftovers of interrupted writes; remove damaged articles.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the report as JSON (`ok` is false only when problems remain; each finding has its severity).")
 @common
 @click.pass_context
 def check(ctx: click.Context, repair: bool, as_json: bool, index_dir: str | None, chroma_url: str | None,
           model: str | None) -> None:
-    """Verify the index: every article whole, every sentence at its offsets. Exit 1 if problems remain."""
+    """Verify the index: every article whole, every sentence at its offsets.
+
+    A `problem:` is what readers could see wrong, or what is lost: an article missing sentences or
+    chunks, a sentence not at its offsets (`--repair` removes the article; re-ingest it). A `note:` is
+    neither: parts an interrupted write left behind, invisible to readers (the next ingest or `--repair`
+    removes them), or a derived index file to rebuild (rebuilt from the store at the next start).
+
+    \b
+    Exit status:
+      0  no problems (with or without notes)
+      1  problems remain, or the check could not run (no index there, or it is busy)
+    """
+    from index.layout import PROBLEM
+
     _setup(ctx, index_dir, chroma_url, model)
     engine = _engine(ctx)
-    problems = engine.check(repair=repair)
-    remaining = engine.check() if repair and problems else problems
+    if not engine.exists:
+        raise engine.no_index()
+    found = engine.check(repair=repair)
+    remaining = engine.check() if repair and found else found
+    problems = [p for p in remaining if p.severity == PROBLEM]
     if as_json:
-        click.echo(json.dumps({"ok": not remaining, "articles": len(engine.articles()),
-                               "problems": [p.to_dict() for p in problems], "repaired": repair and bool(problems),
+        click.echo(json.dumps({"ok": not problems, "articles": len(engine.articles()),
+                               "problems": [p.to_dict() for p in found], "repaired": repair and bool(found),
                                "remaining": [p.to_dict() for p in remaining]}, indent=2, ensure_ascii=False))
     else:
-        for p in problems:
-            click.echo(f"{'fixed' if repair and p not in remaining else 'problem'}: {p}")
-        if not problems:
-            click.echo(f"ok: {len(engine.articles())} articles, all whole, every sentence at its offsets; "
-                       "derived indexes intact")
+        for p in found:
+            click.echo(f"{'fixed' if repair and p not in remaining else p.severity}: {p}")
+        whole = f"ok: {len(engine.articles())} articles, all whole, every sentence at its offsets"
+        if not found:
+            click.echo(f"{whole}; derived indexes intact")
         elif not remaining:
-            click.echo(f"repaired {len(problems)} problem(s); re-ingest any article named above")
+            click.echo(f"repaired {len(found)} finding(s); re-ingest any article named above")
+        elif not problems:
+            click.echo(f"{whole}; the notes above need no action (`qa check --repair` tidies them now)")
         elif not repair:
-            click.echo("run `qa check --repair` to fix them")
-    if remaining:
+            click.echo("run `qa check --repair` to fix the problems")
+    if problems:
         sys.exit(1)
 
 
@@ -239,6 +281,8 @@ def check(ctx: click.Context, repair: bool, as_json: bool, index_dir: str | None
               help="squad: write report.md, results.jsonl and plots.png here.")
 @click.option("--exclude-gold", is_flag=True,
               help="squad: ask every question again with its gold paragraph excluded; it should abstain then.")
+@click.option("--reader-alone", is_flag=True,
+              help="squad: score the reader alone instead, each question with its gold paragraph given (EM/F1).")
 @click.option("--time/--no-time", "use_time", default=True, show_default=True,
               help="jsonl: read time in the questions against each one's as_of (--no-time: date words are words).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
@@ -246,10 +290,23 @@ def check(ctx: click.Context, repair: bool, as_json: bool, index_dir: str | None
 @common
 @click.pass_context
 def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_index: str | None,
-          report_dir: str | None, exclude_gold: bool, use_time: bool, as_json: bool, index_dir: str | None,
-          chroma_url: str | None, model: str | None) -> None:
+          report_dir: str | None, exclude_gold: bool, reader_alone: bool, use_time: bool, as_json: bool,
+          index_dir: str | None, chroma_url: str | None, model: str | None) -> None:
     """Score answers against a question file (JSONL: question, answers, evidence; or SQuAD JSON)."""
     from qa.evaluation import evaluation as ev
+
+    if reader_alone:
+        from qa.answers.reading import load_reader
+        from qa.evaluation.reader_alone import evaluate_reader_alone
+
+        reader = load_reader()
+        if reader is None:
+            raise click.ClickException("no reader weights are installed (qa/answers/reader_weights)")
+        found = evaluate_reader_alone(reader, file, limit=limit)
+        click.echo(json.dumps(found, indent=2) if as_json else
+                   f"reader alone, gold paragraph given: EM {found['em']:.4f}, F1 {found['f1']:.4f} "
+                   f"({found['questions']:,} questions, {found['questions_per_s']} a second)")
+        return
 
     if fmt == "jsonl":
         _setup(ctx, index_dir, chroma_url, model)
@@ -309,20 +366,30 @@ def train_ranker(ctx: click.Context, squad_file: str, squad_index: str, features
 
 
 @train.command(name="reader")
-@click.argument("squad_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("train_file", type=click.Path(exists=True, dir_okay=False),
+                default="../shared/train/squad2-style-train-silver.json")
 @click.option("--work", type=click.Path(file_okay=False), required=True,
-              help="Directory for the SQuAD index, the retrieval dump and the float32 model (built once, reused).")
+              help="Directory for the examples, the checkpoint, the calibration index and reads (kept: a run resumes).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Where the int8 reader goes (default: the shipped qa/answers/reader_weights).")
-@click.option("--epochs", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--epochs", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--limit", type=click.IntRange(1), default=110_000, show_default=True,
+              help="Train on a random sample of this many examples (the shipped reader: 110,000).")
 @click.option("--threads", type=click.IntRange(1), default=2, show_default=True, help="torch threads for training.")
-def train_reader(squad_file: str, work: str, out: str | None, epochs: int, threads: int) -> None:
-    """Fine-tune the reader from the packaged MiniLM on SQuAD's training half; export it to int8 ONNX."""
-    from qa.answers.reading import WEIGHTS
-    from qa.training.train_reader import main as run
+@click.option("--stop-after", type=float, default=None, help="Stop after this many minutes (checkpointed; run again "
+              "to resume).")
+def train_reader(train_file: str, work: str, out: str | None, epochs: int, limit: int, threads: int,
+                 stop_after: float | None) -> None:
+    """Fine-tune the reader from the packaged MiniLM on SQuAD-format training data (SQuAD v1.1 train with
+    SQuAD 2.0's unanswerable questions), export it to int8 ONNX, fit its decision on held-apart titles.
 
-    code = run([squad_file, "--out", str(out or WEIGHTS), "--work", work, "--epochs", str(epochs),
-                "--threads", str(threads)])
+    Hours on 2 cores: it checkpoints every 10 minutes and resumes where it stopped."""
+    from qa.answers.reading import WEIGHTS
+    from qa.training.reader import main as run
+
+    argv = [train_file, "--out", str(out or WEIGHTS), "--work", work, "--epochs", str(epochs), "--limit", str(limit),
+            "--threads", str(threads)] + (["--stop-after", str(stop_after)] if stop_after else [])
+    code = run(argv)
     if code:
         raise SystemExit(code)
 
@@ -331,22 +398,34 @@ def train_reader(squad_file: str, work: str, out: str | None, epochs: int, threa
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 for all).")
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, envvar="PORT",
               help="Port (or $PORT).")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also serve requests sent to this host name (repeatable; or $QA_ALLOWED_HOSTS, comma-separated; "
+                   "* for any). Served anyway: 127.0.0.1, localhost, ::1 and --host unless 0.0.0.0.")
+@click.option("--allow-origin", "allow_origins", multiple=True, metavar="URL",
+              help="Also accept browser requests from this origin, e.g. https://app.example (repeatable; or "
+                   "$QA_ALLOWED_ORIGINS, comma-separated; * for any). The server's own page is always accepted.")
 @llm_options
 @common
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, index_dir: str | None, chroma_url: str | None,
-          model: str | None) -> None:
+def serve(ctx: click.Context, host: str, port: int, allow_hosts: tuple[str, ...], allow_origins: tuple[str, ...],
+          index_dir: str | None, chroma_url: str | None, model: str | None) -> None:
     """Serve the chat page at http://HOST:PORT/ and the HTTP API under /api (docs at /docs).
 
     Set QA_API_TOKEN to require `Authorization: Bearer TOKEN` on the API and `?token=TOKEN` on the page.
+    Requests to other host names (DNS rebinding) and from other web pages' origins are refused with 403.
     """
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from qa.shells.guard import ORIGINS_ENV, check_origins, split_names
     from qa.shells.server import serve as run
 
+    try:
+        check_origins([*allow_origins, *split_names(os.environ.get(ORIGINS_ENV))])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--allow-origin' / $QA_ALLOWED_ORIGINS") from None
     _setup(ctx, index_dir, chroma_url, model)
-    run(_engine(ctx), host=host, port=port)
+    run(_engine(ctx), host=host, port=port, allow_hosts=allow_hosts, allow_origins=allow_origins)
 
 
 @main.command()
@@ -361,6 +440,7 @@ def mcp(ctx: click.Context, http_port: int | None, index_dir: str | None, chroma
 
     Over stdio by default (what Claude Desktop starts). With --http PORT, on 127.0.0.1 only; when
     QA_API_TOKEN is set, every request needs `Authorization: Bearer TOKEN`, as `qa serve` does.
+    It only reads: where there is no index it says so on stderr and serves an empty one, making nothing.
     """
     import contextlib
     import os
@@ -371,6 +451,8 @@ def mcp(ctx: click.Context, http_port: int | None, index_dir: str | None, chroma
     _setup(ctx, index_dir, chroma_url, model)
     with contextlib.redirect_stdout(sys.stderr):  # over stdio, stdout is the protocol's alone
         engine = _engine(ctx)
+        if not engine.exists:  # nothing is made: the tools answer that the index is empty until then
+            click.echo(f"{engine.no_index()} Serving an empty index until then.", err=True)
         warm_up(engine)
     run(engine, http_port=http_port, token=os.environ.get("QA_API_TOKEN") or None)
 

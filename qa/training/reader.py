@@ -3,8 +3,10 @@
     python -m qa.training.reader ../shared/train/squad2-style-train-silver.json --work DIR --out DIR
 
 Builds the examples (`qa.training.reader_corpus`), trains with checkpoints (`qa.training.reader_trainer`; run
-it again after a stop and it resumes), then writes `reader-int8.onnx`, the tokenizer and `reader.json` to
-`--out`. The decision (`reader.json`'s thresholds) is fitted afterwards on the calibration titles.
+it again after a stop and it resumes), writes `reader-int8.onnx`, the tokenizer and `reader.json` to `--out`,
+then fits the decision (`calibrate`): the calibration titles (never trained on) are indexed and every question
+asked as the engine asks it, normally and with its gold paragraph excluded (`qa.training.reader_data`); how
+reader, ranker and term share combine, and the threshold for a stated false-abstention rate, are fitted there.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from qa.answers.reader import MODEL_FILE, ReaderConfig
 from qa.training.reader_corpus import build_examples
@@ -35,10 +37,47 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
+SPAN_MIN_P = 0.1  # p(start)·p(end) under which the span is not shown (the sentence is quoted instead)
+
+
+def calibrate(folder: Path, work: Path, data: str | Path, *, n: int = 2, width: int = 0, threads: int = 1,
+              target: float | None = None) -> dict[str, Any]:
+    """Fit the decision of the reader in `folder` on the calibration titles and write it into its reader.json."""
+    from qa.answers.reader import CONFIG_FILE
+    from qa.training.reader_corpus import calibration_file
+    from qa.training.reader_data import dump_retrieval, load_dump
+    from qa.training.reader_eval import (
+        FALSE_ABSTENTION_TARGET,
+        FEATURE_SETS,
+        Combiner,
+        cached_reads,
+        decide,
+        scores,
+        threshold_for,
+    )
+
+    target = FALSE_ABSTENTION_TARGET if target is None else target
+    if not (work / "dump" / "questions.jsonl").exists():
+        titles = set(json.loads((work / "calibration_titles.json").read_text(encoding="utf-8")))
+        dump_retrieval(calibration_file(data, titles, work / "calibration.json"), work / "cal-index", work / "dump")
+    sentences, questions = load_dump(work / "dump")
+    cal = cached_reads(folder, MODEL_FILE, width, sentences, questions,
+                       work / "reads" / f"{folder.name}-cal-ctx{width}-depth{n}.pkl", threads=threads, depth=n)
+    combiner = Combiner.fit(cal, n, FEATURE_SETS["reader+ranker+terms"])
+    threshold = threshold_for(cal, combiner, n, target, rerank=True)
+    fitted = scores(cal, decide(cal, combiner, n, threshold, rerank=True))
+    cfg = ReaderConfig.load(folder / CONFIG_FILE)
+    info = {**cfg.info, "span_min_p": SPAN_MIN_P,
+            "calibration": {"questions": len(cal), "false_abstention_target": target, **fitted}}
+    replace(cfg, context_tokens=width, decision=combiner.decision(threshold, n, True), info=info).save(
+        folder / CONFIG_FILE)
+    return fitted
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: examples (cached), train (resumable), export."""
     from index.encoding import packaged_model_path
-    from qa.training.train_reader import export, ship
+    from qa.training.reader_export import export, ship
 
     p = argparse.ArgumentParser(prog="python -m qa.training.reader", description=__doc__.split("\n")[0])
     p.add_argument("data", help="SQuAD-format training file (e.g. ../shared/train/squad2-style-train-silver.json)")
@@ -80,7 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     shutil.copy(int8, out / MODEL_FILE)
     ship(out, folder, replace(cfg, info={"training": info}))
     (work / "training.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
-    print(f"trained in {info['train_seconds'] / 60:.0f} min on {info['cpu']}; reader in {out}")
+    print(f"trained in {info['train_seconds'] / 60:.0f} min on {info['cpu']}; reader in {out}", flush=True)
+    fitted = calibrate(out, work, args.data, threads=args.threads)
+    print(f"decision fitted on the calibration titles: {json.dumps(fitted)}")
     return 0
 
 

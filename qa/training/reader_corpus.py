@@ -160,3 +160,18 @@ def build_examples(path: str | Path, *, seed: int = 0, paragraph_miss: float = 0
     for title in sorted(train):
         examples += title_examples(by_title[title], rng, paragraph_miss=paragraph_miss, article_miss=article_miss)
     return examples, calibration
+
+
+def calibration_file(path: str | Path, titles: set[str], out: str | Path) -> Path:
+    """A SQuAD-format file of the calibration titles' answerable questions (to dump retrieval over)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    kept = []
+    for entry in data["data"]:
+        if entry["title"] not in titles:
+            continue
+        paragraphs = [{"context": p["context"], "qas": [q for q in p["qas"] if not q.get("is_impossible")]}
+                      for p in entry["paragraphs"]]
+        kept.append({"title": entry["title"], "paragraphs": paragraphs})
+    target = Path(out)
+    target.write_text(json.dumps({"version": "calibration", "data": kept}), encoding="utf-8")
+    return target
