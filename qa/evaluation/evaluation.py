@@ -171,7 +171,6 @@ def evaluate_squad(engine: Any, path: str | Path, *, limit: int | None = None, p
 def evaluate_questions(engine: Any, articles: list[Any], questions: list[Any], *,
                        progress: bool = False, exclude_gold: bool = False) -> dict[str, Any]:
     """Index `articles`, ask `questions` (`qa.evaluation.squad.Question`) open over them, and score the answers."""
-    from qa.evaluation import metrics as m
 
     t0 = time.perf_counter()
     report = ingest_squad(engine, articles, progress=progress)
@@ -185,46 +184,7 @@ def evaluate_questions(engine: Any, articles: list[Any], questions: list[Any], *
 
         bar = tqdm(total=len(questions), unit=" questions", file=sys.stderr, dynamic_ncols=True, desc="eval")
     for q in questions:
-        start = time.perf_counter()
-        answer = engine.ask(q.question, k=SQUAD_K)
-        latency = (time.perf_counter() - start) * 1e3
-        ranking = _article_ranking(engine, q.question)
-        rank = m.first_rank(ranking, q.article_id)
-        cited = [c.sentence for c in answer.citations]
-        short = answer.short_answer
-        excluded: dict[str, Any] = {}
-        if exclude_gold and q.answerable:
-            other = engine.ask(q.question, k=SQUAD_K, filters={"exclude_article_ids": [q.article_id]})
-            excluded = {"gold_excluded_abstained": other.abstained,
-                        "gold_excluded_short_answer": other.short_answer,
-                        "gold_excluded_states_answer": bool(other.short_answer)
-                        and m.exact_match(other.short_answer, q.answers) > 0}
-        rows.append({
-            "id": q.id,
-            "question": q.question,
-            "title": q.title,
-            "gold_article": q.article_id,
-            "gold_answers": list(q.answers),
-            "answerable": q.answerable,
-            "answer": answer.answer,
-            "short_answer": short,
-            "abstained": answer.abstained,
-            "citations": [{"key": c.key, "article_id": c.article_id, "sentence": c.sentence, "score": c.score}
-                          for c in answer.citations],
-            "article_rank": rank,
-            "answer_in_first_citation": bool(cited) and m.contains_answer(cited[0], q.answers),
-            "answer_in_any_citation": any(m.contains_answer(s, q.answers) for s in cited),
-            "exact_match": m.exact_match(short, q.answers) if short and q.answerable else None,
-            "f1": m.f1_score(short, q.answers) if short and q.answerable else None,
-            # over every answerable question: no short answer scores 0
-            "answer_em": (m.exact_match(short, q.answers) if short else 0.0) if q.answerable else None,
-            "answer_f1": (m.f1_score(short, q.answers) if short else 0.0) if q.answerable else None,
-            "short_answer_span": answer.to_dict()["short_answer_span"],
-            "short_in_question": bool(short) and echoes_question(q.question, short or ""),
-            **excluded,
-            "latency_ms": round(latency, 2),
-            **generated.row_fields(answer, q.answers),
-        })
+        rows.append(_squad_row(engine, q, exclude_gold=exclude_gold))
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -244,6 +204,52 @@ def evaluate_questions(engine: Any, articles: list[Any], questions: list[Any], *
 _HALF_KEYS = ("n_questions", "article_hit@1", "article_hit@5", "article_hit@10", "mrr@10", "answer_in_first_citation",
               "answer_in_any_citation", "short_answer_rate", "exact_match", "f1", "answer_em", "answer_f1",
               "abstention_recall", "false_abstention_rate", "gold_excluded_abstention_recall")
+
+
+def _squad_row(engine: Any, q: Any, *, exclude_gold: bool = False) -> dict[str, Any]:
+    """Ask one SQuAD question open (and, with `exclude_gold`, without its gold paragraph); its scored row."""
+    from qa.evaluation import metrics as m
+
+    start = time.perf_counter()
+    answer = engine.ask(q.question, k=SQUAD_K)
+    latency = (time.perf_counter() - start) * 1e3
+    ranking = _article_ranking(engine, q.question)
+    rank = m.first_rank(ranking, q.article_id)
+    cited = [c.sentence for c in answer.citations]
+    short = answer.short_answer
+    excluded: dict[str, Any] = {}
+    if exclude_gold and q.answerable:
+        other = engine.ask(q.question, k=SQUAD_K, filters={"exclude_article_ids": [q.article_id]})
+        excluded = {"gold_excluded_abstained": other.abstained,
+                    "gold_excluded_short_answer": other.short_answer,
+                    "gold_excluded_states_answer": bool(other.short_answer)
+                    and m.exact_match(other.short_answer, q.answers) > 0}
+    return {
+        "id": q.id,
+        "question": q.question,
+        "title": q.title,
+        "gold_article": q.article_id,
+        "gold_answers": list(q.answers),
+        "answerable": q.answerable,
+        "answer": answer.answer,
+        "short_answer": short,
+        "abstained": answer.abstained,
+        "citations": [{"key": c.key, "article_id": c.article_id, "sentence": c.sentence, "score": c.score}
+                      for c in answer.citations],
+        "article_rank": rank,
+        "answer_in_first_citation": bool(cited) and m.contains_answer(cited[0], q.answers),
+        "answer_in_any_citation": any(m.contains_answer(s, q.answers) for s in cited),
+        "exact_match": m.exact_match(short, q.answers) if short and q.answerable else None,
+        "f1": m.f1_score(short, q.answers) if short and q.answerable else None,
+        # over every answerable question: no short answer scores 0
+        "answer_em": (m.exact_match(short, q.answers) if short else 0.0) if q.answerable else None,
+        "answer_f1": (m.f1_score(short, q.answers) if short else 0.0) if q.answerable else None,
+        "short_answer_span": answer.to_dict()["short_answer_span"],
+        "short_in_question": bool(short) and echoes_question(q.question, short or ""),
+        **excluded,
+        "latency_ms": round(latency, 2),
+        **generated.row_fields(answer, q.answers),
+    }
 
 
 def summarize_squad(rows: list[dict[str, Any]], *, engine: Any = None, n_articles: int = 0, ingest_s: float = 0.0,

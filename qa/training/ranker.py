@@ -196,6 +196,37 @@ def calibrate_threshold(ranker: Ranker, dump: FeatureDump, target: float = FALSE
     return float(np.quantile(tops, target)) if tops else ranker.threshold
 
 
+def _features(engine: Any, data: Any, cache: Path | None, progress: bool) -> "FeatureDump":
+    """The candidate features of every SQuAD question: from `cache` when it holds them, else dumped (and cached)."""
+    from qa.evaluation.evaluation import ingest_squad
+
+    if cache is not None and cache.exists():
+        try:
+            return FeatureDump.load(cache)
+        except ValueError:
+            pass
+    ingest_squad(engine, data.articles, progress=progress)
+    bar: Any = None
+    if progress:
+        import sys
+
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(data.questions), unit=" questions", file=sys.stderr, desc="features")
+    qcache = cache.with_suffix(".questions.npy") if cache is not None else None
+    vectors = np.load(qcache) if qcache is not None and qcache.exists() else None
+    if vectors is None or len(vectors) != len(data.questions):
+        vectors = engine.embedder.encode([q.question for q in data.questions])
+        if qcache is not None:
+            np.save(qcache, vectors)
+    dump = dump_features(engine, data.questions, vectors=vectors, progress=(lambda i: bar.update(1)) if bar else None)
+    if bar:
+        bar.close()
+    if cache is not None:
+        dump.save(cache)
+    return dump
+
+
 def train(engine: Any, squad_path: str | Path, *, features: str | Path | None = None, model: str = "trees",
           hidden: int = 0, save: bool = True,
           progress: bool = False) -> dict[str, Any]:
@@ -204,38 +235,10 @@ def train(engine: Any, squad_path: str | Path, *, features: str | Path | None = 
     The shipped weights are the ones fitted on the training half only, so the test-half figures
     are honest held-out figures.
     """
-    from qa.evaluation.evaluation import ingest_squad
     from qa.evaluation.squad import load_squad, split_titles
 
     data = load_squad(squad_path)
-    cache = Path(features) if features else None
-    dump = None
-    if cache is not None and cache.exists():
-        try:
-            dump = FeatureDump.load(cache)
-        except ValueError:
-            dump = None
-    if dump is None:
-        ingest_squad(engine, data.articles, progress=progress)
-        bar: Any = None
-        if progress:
-            import sys
-
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(data.questions), unit=" questions", file=sys.stderr, desc="features")
-        qcache = cache.with_suffix(".questions.npy") if cache is not None else None
-        vectors = np.load(qcache) if qcache is not None and qcache.exists() else None
-        if vectors is None or len(vectors) != len(data.questions):
-            vectors = engine.embedder.encode([q.question for q in data.questions])
-            if qcache is not None:
-                np.save(qcache, vectors)
-        dump = dump_features(engine, data.questions, vectors=vectors,
-                             progress=(lambda i: bar.update(1)) if bar else None)
-        if bar:
-            bar.close()
-        if cache is not None:
-            dump.save(cache)
+    dump = _features(engine, data, Path(features) if features else None, progress)
     train_titles, test_titles = split_titles(data.questions)
     in_train = np.asarray([t in train_titles for t in dump.titles])
     train_part, test_part = dump.subset(in_train), dump.subset(~in_train)

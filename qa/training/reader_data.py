@@ -73,13 +73,21 @@ def _gold_spans(answers: list[tuple[str, int]], text: str, starts: np.ndarray, e
     return spans
 
 
+def _write_sentences(corpus: Any, path: Path) -> dict[int, list[int]]:
+    """Write every corpus sentence (row, article id, text) as JSON lines; each article's sentence rows."""
+    article_rows: dict[int, list[int]] = {}
+    with path.open("w", encoding="utf-8") as fh:
+        for row, text in enumerate(corpus.sentence_text):
+            fh.write(json.dumps({"row": row, "article": corpus.articles[corpus.sentence_article[row]].id,
+                                 "text": text}, ensure_ascii=False) + "\n")
+            article_rows.setdefault(int(corpus.sentence_article[row]), []).append(row)
+    return article_rows
+
+
 def dump_retrieval(squad_path: str | Path, index_dir: str | Path, out_dir: str | Path, *, depth: int = DEPTH,
                    progress: bool = True, check: int = 50) -> Path:
-    """Index SQuAD (once), rank every question's candidates, write sentences.jsonl and questions.jsonl.
-
-    Args:
-        check: for this many questions, compare the dumped top 5 with `QA.ask(question, k=5)`'s citations.
-    """
+    """Index SQuAD (once), rank every question's candidates, write sentences.jsonl and questions.jsonl;
+    `check`: for this many questions, compare the dumped top 5 with `QA.ask(question, k=5)`'s citations."""
     from index.onnx_embedder import OnnxEmbedder
     from qa.engine import QA
     from qa.evaluation.evaluation import ingest_squad
@@ -97,13 +105,7 @@ def dump_retrieval(squad_path: str | Path, index_dir: str | Path, out_dir: str |
     texts = {a.id: a.text for a in data.articles}
     all_ids = [a.id for a in corpus.articles if a.id in corpus.article_row]
     known = KeyTerms(retriever)
-    with (out / "sentences.jsonl").open("w", encoding="utf-8") as fh:
-        for row, text in enumerate(corpus.sentence_text):
-            fh.write(json.dumps({"row": row, "article": corpus.articles[corpus.sentence_article[row]].id,
-                                 "text": text}, ensure_ascii=False) + "\n")
-    article_rows: dict[int, list[int]] = {}
-    for row, a in enumerate(corpus.sentence_article):
-        article_rows.setdefault(int(a), []).append(row)
+    article_rows = _write_sentences(corpus, out / "sentences.jsonl")
     mismatches = 0
     bar: Any = None
     if progress:

@@ -333,6 +333,33 @@ def _config(text: str) -> tuple[str, int, int]:
     return parts[0], int(parts[1]), int(parts[2])
 
 
+def _ship(args: Any, folder: Path, work: Path, sentences: Sentences, cal_questions: list[dict[str, Any]],
+          config: tuple[str, int, int], result: dict[str, Any]) -> dict[str, Any]:
+    """Fit the decision `args.ship` names on the calibration questions and write it into the folder's
+    reader.json; what was written."""
+    n, strategy = args.ship.split(":")
+    model_file, width, depth = config
+    name = f"{folder.name}-{Path(model_file).stem}-ctx{width}-depth{depth}"
+    cal_q = cal_questions[: args.limit]
+    cache = Path(args.cache) if args.cache else work / "reads"
+    cal = cached_reads(folder, model_file, width, sentences, cal_q, cache / f"{name}-cal.pkl", depth=depth)
+    combiner = Combiner.fit(cal, int(n), FEATURE_SETS[args.features])
+    rerank = strategy == "rerank"
+    thr = threshold_for(cal, combiner, int(n), args.target, rerank=rerank)
+    from dataclasses import replace
+
+    from qa.answers.reader import CONFIG_FILE, ReaderConfig
+
+    cfg = ReaderConfig.load(folder / CONFIG_FILE)
+    row = next((g for g in result.get(name, {}).get("grid", []) if g["n"] == int(n)
+                and g["strategy"] == strategy and g["features"] == args.features), None)
+    info = {**cfg.info, "evaluation": {"config": name, **(row or {}),
+                                       "baseline_rules": result.get("baseline_rules")}}
+    cfg = replace(cfg, context_tokens=width, decision=combiner.decision(thr, int(n), rerank), info=info)
+    cfg.save(folder / CONFIG_FILE)
+    return {"decision": combiner.decision(thr, int(n), rerank).__dict__, "context_tokens": width}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: score readers (cached reads), optionally time them."""
     import argparse
@@ -377,27 +404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                           cache_dir=Path(args.cache) if args.cache else work / "reads", limit=args.limit,
                           target=args.target)
     if args.ship:
-        n, strategy = args.ship.split(":")
-        model_file, width, depth = configs[0]
-        name = f"{folder.name}-{Path(model_file).stem}-ctx{width}-depth{depth}"
-        cal_q = [q for q in questions if q["title"] in cal_t][: args.limit]
-        cache = Path(args.cache) if args.cache else work / "reads"
-        cal = cached_reads(folder, model_file, width, sentences, cal_q, cache / f"{name}-cal.pkl", depth=depth)
-        combiner = Combiner.fit(cal, int(n), FEATURE_SETS[args.features])
-        rerank = strategy == "rerank"
-        thr = threshold_for(cal, combiner, int(n), args.target, rerank=rerank)
-        from dataclasses import replace
-
-        from qa.answers.reader import CONFIG_FILE, ReaderConfig
-
-        cfg = ReaderConfig.load(folder / CONFIG_FILE)
-        row = next((g for g in result.get(name, {}).get("grid", []) if g["n"] == int(n)
-                    and g["strategy"] == strategy and g["features"] == args.features), None)
-        info = {**cfg.info, "evaluation": {"config": name, **(row or {}),
-                                           "baseline_rules": result.get("baseline_rules")}}
-        cfg = replace(cfg, context_tokens=width, decision=combiner.decision(thr, int(n), rerank), info=info)
-        cfg.save(folder / CONFIG_FILE)
-        result["shipped"] = {"decision": combiner.decision(thr, int(n), rerank).__dict__, "context_tokens": width}
+        result["shipped"] = _ship(args, folder, work, sentences, [q for q in questions if q["title"] in cal_t],
+                                  configs[0], result)
     text = json.dumps(result, indent=1)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")

@@ -127,6 +127,39 @@ def loss_of(model: Any, b: dict[str, Any], span_weight: float = 1.0) -> Any:
     return loss
 
 
+def _optimiser(model: Any, lr: float, total: int, warmup: float) -> tuple[Any, Any]:
+    """AdamW (no weight decay on biases, norms and embeddings) and a linear warm-up then decay over `total` steps."""
+    import torch
+
+    decay: list[Any] = []
+    plain: list[Any] = []
+    for name, p in model.named_parameters():
+        (plain if p.ndim < 2 or "embeddings" in name else decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": plain, "weight_decay": 0.0}], lr=lr)
+    warm = max(1, int(warmup * total))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    return opt, sched
+
+
+def _resume(ckpt: Path, model: Any, opt: Any, sched: Any, total: int, log: Any) -> tuple[int, float, list[float]]:
+    """(step, seconds spent, losses) of the checkpoint, its state loaded into model, optimiser and schedule;
+    (0, 0.0, []) when there is none."""
+    import torch
+
+    if not ckpt.exists():
+        return 0, 0.0, []
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    if state["total"] != total:
+        raise SystemExit(f"{ckpt}: a checkpoint of another run ({state['total']} batches, not {total})")
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["opt"])
+    sched.load_state_dict(state["sched"])
+    torch.set_rng_state(state["rng"])
+    print(f"resumed at batch {state['step']}/{total} ({state['seconds'] / 60:.0f} min spent)", file=log, flush=True)
+    return state["step"], state["seconds"], state["losses"]
+
+
 def train(rows: Sequence[tuple[Any, ...]], folder: Path, work: Path, *, epochs: int = 1, batch: int = 32,
           lr: float = 8e-5, seed: int = 0, threads: int = 2, warmup: float = 0.06, every_seconds: float = 600,
           log: Any = sys.stderr, stop_after: float | None = None, bf16: bool = True) -> tuple[Any, dict[str, Any]]:
@@ -142,28 +175,11 @@ def train(rows: Sequence[tuple[Any, ...]], folder: Path, work: Path, *, epochs: 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     model = reader_net(folder)
-    decay: list[Any] = []
-    plain: list[Any] = []
-    for name, p in model.named_parameters():
-        (plain if p.ndim < 2 or "embeddings" in name else decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": plain, "weight_decay": 0.0}], lr=lr)
     order = batches(rows, batch, epochs, seed)
     total = len(order)
-    warm = max(1, int(warmup * total))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    opt, sched = _optimiser(model, lr, total, warmup)
     ckpt = work / "checkpoint.pt"
-    step, spent, losses = 0, 0.0, []
-    if ckpt.exists():
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if state["total"] != total:
-            raise SystemExit(f"{ckpt}: a checkpoint of another run ({state['total']} batches, not {total})")
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        step, spent, losses = state["step"], state["seconds"], state["losses"]
-        torch.set_rng_state(state["rng"])
-        print(f"resumed at batch {step}/{total} ({spent / 60:.0f} min spent)", file=log, flush=True)
+    step, spent, losses = _resume(ckpt, model, opt, sched, total, log)
 
     def save() -> None:
         tmp = ckpt.with_suffix(".tmp")
