@@ -7,6 +7,7 @@ errors (`qa.errors`) come through `retrieve` and `query` as they are.
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Sequence
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 Date = datetime | str | float | None
 _HIDDEN = ["start", "end", "key", "n", "url", "dates", "also_in", "article_id"]  # kept out of prompts and embeddings
+log = logging.getLogger(__name__)
 _asked: ContextVar[dict[str, Any] | None] = ContextVar("sourced_asked", default=None)
 
 
@@ -55,11 +57,13 @@ def _filters(base: dict[str, Any] | None, **named: Any) -> dict[str, Any] | None
 
 
 class SourcedRetriever(BaseRetriever):
-    """The sentences Sourced cites for a question (none when it abstains), best first."""
+    """The sentences Sourced cites for a question, best first; none when it abstains (why: logged on
+    `qa.llamaindex` and in `last_answer`)."""
 
     def __init__(self, engine: QA, *, k: int | None = None, filters: dict[str, Any] | None = None,
                  as_of: Date = None, callback_manager: CallbackManager | None = None) -> None:
         self.engine, self.k, self.filters, self.as_of = engine, k, filters, as_of
+        self.last_answer: Answer | None = None  # the last query's whole answer: `abstained`, and why in `answer`
         super().__init__(callback_manager=callback_manager or CallbackManager([]))
 
     def retrieve(self, str_or_query_bundle: QueryType, *, k: int | None = None,  # type: ignore[override]
@@ -81,6 +85,10 @@ class SourcedRetriever(BaseRetriever):
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         asked = _asked.get() or {"k": self.k, "filters": self.filters, "as_of": self.as_of}
         answer = self.engine.ask(query_bundle.query_str, answerer="extractive", **asked)
+        self.last_answer = answer
+        if answer.abstained:  # no nodes: a synthesizer given the closest sentences would write what Sourced refused
+            log.info("Sourced abstained on %r: %s", query_bundle.query_str, answer.answer.split("\n")[0])
+            return []
         return [node_of(c) for c in answer.citations]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
@@ -109,6 +117,10 @@ class SourcedQueryEngine(BaseQueryEngine):
 
 
 def response_of(answer: Answer) -> Response:
-    """An `Answer` as a llama-index `Response` (the rest of the answer in its metadata)."""
+    """An `Answer` as a llama-index `Response` (the rest of the answer in its metadata). An abstention has no
+    source nodes (nothing supports an answer); the closest sentences it quotes are in `metadata["closest"]`."""
     rest = {name: value for name, value in answer.to_dict().items() if name not in ("answer", "citations")}
+    if answer.abstained:
+        rest["closest"] = [c.to_dict() for c in answer.citations]
+        return Response(response=answer.answer, source_nodes=[], metadata=rest)
     return Response(response=answer.answer, source_nodes=[node_of(c) for c in answer.citations], metadata=rest)

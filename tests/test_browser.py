@@ -75,6 +75,53 @@ def upload(page, files: list[dict]) -> None:
     page.locator("#upload-status li").first.wait_for()
 
 
+def head(page) -> str:
+    """The sources' head line: the question, and the query it was searched as when it is a follow-up."""
+    return page.locator("#sources .head").inner_text()
+
+
+def asked(page) -> list[str]:
+    """The questions shown in the chat, oldest first."""
+    return page.locator('#chat [data-testid="user"]').all_inner_texts()
+
+
+def new_chat(page, control) -> None:
+    """Start a new chat with `control` (a button) and wait until the chat and its sources are empty."""
+    control.click()
+    page.locator("#sources .head", has_text="Sources appear here").wait_for()
+    page.wait_for_function("!document.querySelector('#chat [data-testid=\"user\"]')")
+
+
+def council(day: str, topic: str) -> dict:
+    """A Millbrook council article published on `day` about its vote on `topic`."""
+    return {"id": f"millbrook-{day}", "title": f"Millbrook council votes on {topic}", "source": "Millbrook Post",
+            "published_at": f"{day}T09:00:00Z",
+            "text": f"The Millbrook council voted on the {topic} plan on Tuesday. Members debated the {topic} "
+                    f"plan for three hours. The {topic} plan passed by five votes to two."}
+
+
+def upload_councils(page, as_of: str) -> int:
+    """Two dated council articles (Wednesdays 2024-03-06 and 2024-03-20) uploaded, questions asked as of `as_of`."""
+    import json
+
+    records = [council("2024-03-06", "budget"), council("2024-03-20", "housing")]
+    body = "\n".join(json.dumps(r) for r in records).encode()
+    upload(page, [{"name": "millbrook.jsonl", "mimeType": "application/json", "buffer": body}])
+    page.locator("#articles", has_text="Millbrook council votes on housing").wait_for()
+    page.locator("#as-of textarea, #as-of input").first.fill(as_of)
+    return len(records)
+
+
+def remove_councils(page, count: int) -> None:
+    """The council articles removed again, one at a time (the server's index is shared by the module's tests)."""
+    for left in range(count - 1, -1, -1):
+        page.locator("#remove-choice input").click()
+        page.get_by_role("option", name="Millbrook", exact=False).first.click()
+        page.locator("#remove").click()
+        page.wait_for_function(f"document.querySelector('#articles').innerText.split('Millbrook council').length"
+                               f" - 1 === {left}")
+
+
 def test_agadez_answer_cites_and_highlights_the_sentence(page):
     ask(page, AGADEZ)
     chat = page.locator("#chat")
@@ -118,6 +165,36 @@ def test_follow_ups_use_the_conversation(page):
     # selecting an earlier answer shows its sources again
     page.locator("#chat").get_by_text("approximately 1,100", exact=False).first.click()
     page.locator("#sources .head", has_text=AGADEZ).wait_for()
+
+
+def test_a_new_chat_has_no_history(page):
+    ask(page, AGADEZ)
+    assert head(page) == f"Sources for “{AGADEZ}”"  # the first question of a chat is no follow-up
+    ask(page, "When did they arrive?")
+    assert "follow-up, searched as “When did they arrive? (US troops Agadez)”" in head(page)
+
+    new_chat(page, page.get_by_role("button", name="New chat"))
+    ask(page, "When did they arrive?")
+    assert head(page) == "Sources for “When did they arrive?”"  # searched as written: no follow-up
+    assert asked(page) == ["When did they arrive?"]
+    assert page.locator("#src-0-1").count() == 1  # its sources are the new chat's first turn's
+
+    ask(page, AGADEZ)  # the chat's own clear icon starts a new chat too, not only the view of one
+    new_chat(page, page.locator("#chat button[aria-label=Clear]"))
+    ask(page, "When did they arrive?")
+    assert head(page) == "Sources for “When did they arrive?”"
+    assert asked(page) == ["When did they arrive?"]
+
+
+def test_a_new_chat_stops_an_answer_still_coming(page):
+    box = page.locator("#question textarea")
+    box.fill(AGADEZ)
+    box.press("Enter")
+    page.locator("#chat", has_text=AGADEZ).wait_for()  # asked, its answer not yet shown
+    new_chat(page, page.get_by_role("button", name="New chat"))
+    ask(page, "When did they arrive?")  # the stopped answer did not come back as history
+    assert head(page) == "Sources for “When did they arrive?”"
+    assert asked(page) == ["When did they arrive?"]
 
 
 def test_answers_stream_in(page):
@@ -185,19 +262,7 @@ def test_upload_then_ask_then_remove(page):
 
 
 def test_as_of_reads_this_week_shows_the_chip_and_it_can_be_removed(page):
-    import json
-
-    def council(day: str, topic: str) -> dict:
-        return {"id": f"millbrook-{day}", "title": f"Millbrook council votes on {topic}", "source": "Millbrook Post",
-                "published_at": f"{day}T09:00:00Z",
-                "text": f"The Millbrook council voted on the {topic} plan on Tuesday. Members debated the {topic} "
-                        f"plan for three hours. The {topic} plan passed by five votes to two."}
-
-    records = [council("2024-03-06", "budget"), council("2024-03-20", "housing")]  # Wednesdays
-    body = "\n".join(json.dumps(r) for r in records).encode()
-    upload(page, [{"name": "millbrook.jsonl", "mimeType": "application/json", "buffer": body}])
-    page.locator("#articles", has_text="Millbrook council votes on housing").wait_for()
-    page.locator("#as-of textarea, #as-of input").first.fill("2024-03-21")
+    count = upload_councils(page, "2024-03-21")
 
     ask(page, "What plan did the Millbrook council vote on this week?")
     sources = page.locator("#sources")
@@ -209,13 +274,28 @@ def test_as_of_reads_this_week_shows_the_chip_and_it_can_be_removed(page):
     page.locator("#drop-time").click()  # the chip removed: the same question, its date words only words
     page.wait_for_function("!document.querySelector('#sources .time-chip')")
     page.locator("#sources details.src").first.wait_for()
+    remove_councils(page, count)
 
-    for left in range(len(records) - 1, -1, -1):  # remove them again, one at a time
-        page.locator("#remove-choice input").click()
-        page.get_by_role("option", name="Millbrook", exact=False).first.click()
-        page.locator("#remove").click()
-        page.wait_for_function(f"document.querySelector('#articles').innerText.split('Millbrook council').length"
-                               f" - 1 === {left}")
+
+def test_ignoring_the_time_window_re_asks_the_question_shown_alone(page):
+    count = upload_councils(page, "2024-03-21")
+    first = "What plan did the Millbrook council vote on this week?"
+    ask(page, first)  # searched without "this week", yet the first question of a chat is no follow-up
+    assert head(page) == f"Sources for “{first}”"
+    assert "this week" in page.locator("#sources .time-chip").inner_text()
+
+    follow_up = "What did they vote on this week?"
+    ask(page, follow_up)  # "they": the council of the question before, folded in
+    assert "follow-up, searched as “What did they vote on? (" in head(page) and "Millbrook council" in head(page)
+    assert page.locator("#drop-time").is_visible()
+
+    page.locator("#drop-time").click()  # asked again exactly as shown: no window, nothing folded in
+    page.wait_for_function("!document.querySelector('#sources .time-chip')")
+    page.locator("#sources .head", has_text=follow_up).wait_for()
+    assert head(page) == f"Sources for “{follow_up}”"  # searched as the question itself
+    assert asked(page) == [first, follow_up]  # the re-ask replaced the turn it re-asked
+    page.locator("#drop-time").wait_for(state="hidden")
+    remove_councils(page, count)
 
 
 def test_article_markup_is_shown_as_text(page):

@@ -65,8 +65,10 @@ def test_retrieve_takes_the_filters_of_ask(seeded_qa_shared):
     assert retriever.retrieve(AGADEZ, k=2) and len(retriever.retrieve(AGADEZ, k=2)) <= 2
     # filters given to the retriever apply to every query, e.g. inside a query engine
     assert qa.as_retriever(engine=seeded_qa_shared, filters={"sources": ["elsewhere"]}).retrieve(AGADEZ) == []
-    # it abstains as Sourced does: no nodes when the articles don't say
+    # it abstains as Sourced does: no nodes when the articles don't say, retrieval's or the reader's decision
     assert retriever.retrieve("What is the capital of Peru?") == []
+    assert retriever.retrieve("Who is the president of France?") == []
+    assert retriever.last_answer is not None and retriever.last_answer.abstained
     assert asyncio.run(retriever.aretrieve(AGADEZ))[0].node.text == AGADEZ_SENTENCE
 
 
@@ -81,6 +83,8 @@ def test_the_query_engine_answers_with_the_citations_as_source_nodes(seeded_qa_s
     assert response.metadata["short_answer"] == "approximately 1,100" and not response.metadata["abstained"]
     peru = engine.query("What is the capital of Peru?")
     assert peru.metadata["abstained"] and peru.source_nodes == [] and "don't say" in peru.response
+    france = engine.query("Who is the president of France?")
+    assert france.metadata["abstained"] and france.source_nodes == [] and france.metadata["closest"]
     assert "1,100" in asyncio.run(engine.aquery(AGADEZ)).response
 
 

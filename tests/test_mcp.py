@@ -33,6 +33,9 @@ def index(tmp_path_factory: pytest.TempPathFactory, seeded_index_dir: Path) -> P
     return path
 
 
+FRANCE = "Who is the president of France?"
+
+
 async def exercise(client: Any) -> dict[str, Any]:
     """What every transport must give: the three tools, `ask` answering with its citation, clean tool errors."""
     tools = {t.name: t for t in (await client.list_tools()).tools}
@@ -51,6 +54,11 @@ async def exercise(client: Any) -> dict[str, Any]:
     assert article["text"][cited["start"]:cited["end"]] == AGADEZ_SENTENCE
     assert cited["key"] in {s["key"] for s in article["sentences"]}
     assert all(article["text"][s["start"]:s["end"]] == s["text"] for s in article["sentences"])
+    # a question the seed article can't answer (the reader abstains, retrieval alone would not): explicit
+    france = (await client.call_tool("ask", {"question": FRANCE})).structured_content
+    assert france["abstained"] and france["citations"] == [] and france["closest"]
+    found = (await client.call_tool("search", {"question": FRANCE})).structured_content
+    assert not found["answerable"] and "don't say" in found["reason"]
     return {"tools": tools, "answer": answer, "article": article}
 
 

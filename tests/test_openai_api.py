@@ -99,6 +99,14 @@ def test_a_follow_up_uses_the_earlier_messages(client):
     assert parts.model_extra["sourced"]["citations"][0]["sentence"] == AGADEZ_SENTENCE
 
 
+def test_an_abstention_is_explicit(client):
+    """The seed article can't say who the president of France is: the reply says so, with no Sources list."""
+    reply = ask(client, user("Who is the president of France?"))
+    assert reply.model_extra["sourced"]["abstained"]
+    assert reply.choices[0].message.content.startswith("The articles don't say") \
+        and "Sources:" not in reply.choices[0].message.content
+
+
 def test_sourced_options_come_in_extra_body(client):
     one = ask(client, user(AGADEZ), extra_body={"sourced": {"k": 1}})
     assert len(one.model_extra["sourced"]["citations"]) == 1

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from qa.answers.citations import render
+from qa.dates import TimeIntent
 from qa.models import Answer, AnswerSpan, Citation
 
 if TYPE_CHECKING:
@@ -193,6 +194,21 @@ def _source_html(c: Citation, text: str | None, turn: int, span: AnswerSpan | No
             f'<div class="ctx">{body}</div>{link}</details>')
 
 
+def folded_query(answer: Answer, turn: int) -> str | None:
+    """The query searched when earlier turns of the chat were folded into it (a follow-up), else None.
+
+    Turn 0, the first question of a chat, has no earlier turns. A later question was folded when its query is
+    neither the question nor the question without its time words ("this week" is searched as a window).
+    """
+    query = answer.retrieval_query
+    if turn == 0 or not query or query == answer.question:
+        return None
+    t = answer.time or {}
+    alone = TimeIntent(phrase=t.get("phrase") or "", start=t.get("start") or 0, end=t.get("end") or 0,
+                       question=answer.question).rest.strip()
+    return None if query == alone else query
+
+
 def sources_html(engine: QA, answer: Turn | None, turn: int) -> str:
     """The citations of one answer, each expandable to its sentence highlighted in the article."""
     if answer is None:
@@ -200,8 +216,9 @@ def sources_html(engine: QA, answer: Turn | None, turn: int) -> str:
     if isinstance(answer, Failed):
         return ""
     head = f'<div class="head">Sources for “{esc(answer.question)}”'
-    if answer.retrieval_query and answer.retrieval_query != answer.question:
-        head += f' · follow-up, searched as “{esc(answer.retrieval_query)}”'
+    folded = folded_query(answer, turn)
+    if folded:
+        head += f' · follow-up, searched as “{esc(folded)}”'
     head += "</div>" + (f'<div class="time">{time_chip(answer)}</div>' if time_chip(answer) else "")
     if answer.abstained and not answer.citations:
         return head + f'<div class="abstained">{esc(answer.answer)} No sentence in the articles answers this.</div>'

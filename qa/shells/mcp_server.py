@@ -73,6 +73,15 @@ def article_of(engine: QA, article_id: str) -> dict[str, Any]:
             "published_at": info.published_at, "text": part.text, "sentences": listed}
 
 
+def answered(answer: Any) -> dict[str, Any]:
+    """An answer as the `ask` tool returns it: when it abstains, `citations` is empty and the sentences it
+    quotes are `closest` (a client must not present them as support)."""
+    out = answer.to_dict()
+    if answer.abstained:
+        out["closest"], out["citations"] = out.get("citations", []), []
+    return out
+
+
 def build(engine: QA) -> MCPServer:
     """The MCP server over one `QA`: three tools, the articles list and each article as resources."""
     server: MCPServer = MCPServer("sourced", title="Sourced", instructions=INSTRUCTIONS, version="0.1.0",
@@ -91,15 +100,21 @@ def build(engine: QA) -> MCPServer:
         with tool_errors():
             answer = engine.ask(question, k=k, filters=_filters(filters), answerer=answerer, as_of=as_of,
                                 history=history)
-        return answer.to_dict()
+        return answered(answer)
 
     @tool
     def search(question: str, k: K = None, filters: Filters | None = None, as_of: AsOf = None) -> dict[str, Any]:
         """The sentences that best answer a question, ranked, with their citations; no answer is written.
 
-        `answerable` is false (with a `reason`) when none is good enough; `sentences` then holds the closest."""
+        `answerable` is false (with a `reason`) when they don't answer it, as `ask` would abstain; `sentences`
+        then holds the closest."""
         with tool_errors():
             found = engine.search(question, k=k, filters=_filters(filters), as_of=as_of)
+            if found.answerable:  # retrieval found evidence: does the reader say it answers, as `ask` decides?
+                answer = engine.ask(question, k=k, filters=_filters(filters), as_of=as_of, answerer="extractive")
+                if answer.abstained:
+                    return {"question": question, "answerable": False, "reason": answer.answer.split("\n")[0],
+                            "sentences": [c.to_dict() for c in answer.citations]}
         sentences = found.citations if found.answerable else found.closest
         return {"question": question, "answerable": found.answerable, "reason": found.reason,
                 "sentences": [c.to_dict() for c in sentences]}

@@ -153,14 +153,18 @@ def reply_text(answer: Answer) -> str:
     for c in referred:
         where = ", ".join(p for p in (c.source, c.published_at[:10]) if p)
         lines.append(f"- [{c.n}] {c.title}" + (f" ({where})" if where else "") + f": “{c.sentence}”")
-    return text + "\n\nSources:\n" + "\n".join(lines)
+    heading = CLOSEST if answer.abstained else "Sources:"  # an abstention's quotes support no answer
+    return text + f"\n\n{heading}\n" + "\n".join(lines)
+
+
+CLOSEST = "Where the closest sentences are from (they don't answer it):"
 
 
 def answer_part(reply: str) -> str:
     """An earlier reply of ours as history: its answer, without the warning line and the "Sources" list we added."""
     if reply.startswith("⚠ ") and "\n\n" in reply:
         reply = reply.split("\n\n", 1)[1]
-    return reply.split("\n\nSources:\n", 1)[0]
+    return reply.split("\n\nSources:\n", 1)[0].split(f"\n\n{CLOSEST}\n", 1)[0]
 
 
 def _asked(body: ChatRequest, limits: ServerLimits, question_chars: int) -> tuple[str, list[dict[str, str]],

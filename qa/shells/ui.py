@@ -109,10 +109,11 @@ class _Events:
 
     def respond(self, question: str, turns: list[Turn], k: float, sources: list[str] | None,
                 article_ids: list[str] | None, mode: str = EXTRACTIVE, as_of: str = "", after: str = "",
-                before: str = "", use_time: bool = True) -> Iterator[tuple[Any, ...]]:
+                before: str = "", use_time: bool = True, follow_up: bool = True) -> Iterator[tuple[Any, ...]]:
         """Ask, show the answer streaming in, then its sources; a refused question shows its reason in the chat.
 
         An LLM's tokens show as they come, marked unverified, then the verified answer replaces them.
+        `follow_up` off: the question is asked alone, the earlier `turns` shown but not folded into it.
         """
         question = (question or "").strip()
         if not question:
@@ -123,7 +124,8 @@ class _Events:
         answer: Turn | None = None
         written = ""
         try:
-            for event in self.engine.ask_stream(question, k=int(k), history=_history(turns), pieces=False,
+            history = _history(turns) if follow_up else []
+            for event in self.engine.ask_stream(question, k=int(k), history=history, pieces=False,
                                                 filters=_filters(sources, article_ids, after, before),
                                                 answerer=MODES.get(mode), as_of=(as_of or "").strip() or None,
                                                 use_time=use_time):
@@ -144,13 +146,14 @@ class _Events:
 
     def without_time(self, turns: list[Turn], k: float, sources: list[str] | None, article_ids: list[str] | None,
                      mode: str, as_of: str, after: str, before: str) -> Iterator[tuple[Any, ...]]:
-        """The time chip removed: the last question asked again with its date words read as words."""
+        """The time chip removed: the last question asked again exactly as shown, its date words read as words
+        and nothing of the earlier turns folded in."""
         if not turns:
             yield gr.update(), gr.update(), turns, gr.update()
             return
         last = turns[-1]
         yield from self.respond(last.question, turns[:-1], k, sources, article_ids, mode, as_of, after, before,
-                                use_time=False)
+                                use_time=False, follow_up=False)
 
     def time_button(self, turns: list[Turn]) -> Any:
         """The chip's remove button: shown while the last answer applied a time window or recency."""
@@ -187,7 +190,8 @@ class _Events:
         return (f"<p>Removed <code>{esc(article_id)}</code>.</p>", *self.refresh())
 
     def new_chat(self) -> tuple[Any, ...]:
-        return [], [], sources_html(self.engine, None, 0), ""
+        """An empty chat: no turns (so no history for the next question), no sources, no time chip button."""
+        return [], [], sources_html(self.engine, None, 0), "", gr.update(visible=False)
 
 
 def build_ui(engine: QA) -> gr.Blocks:
@@ -259,15 +263,19 @@ def _wire(demo: gr.Blocks, on: _Events, c: dict[str, Any]) -> None:
     chat_inputs = [question, turns, c["k"], c["source_filter"], c["article_filter"], c["mode"], c["as_of"],
                    c["after"], c["before"]]
     chat_outputs = [question, chatbot, turns, c["sources"]]
-    gr.on([question.submit, c["send"].click], on.respond, chat_inputs, chat_outputs, api_name="chat",
-          api_visibility="undocumented", show_progress="hidden").then(
-        on.time_button, turns, drop_time, api_visibility="private")
-    drop_time.click(on.without_time, [turns, *chat_inputs[2:]], chat_outputs, api_visibility="private",
-                    show_progress="hidden").then(on.time_button, turns, drop_time, api_visibility="private")
-    chatbot.example_select(on.pick_example, None, question, api_visibility="private").then(
+    asked = gr.on([question.submit, c["send"].click], on.respond, chat_inputs, chat_outputs, api_name="chat",
+                  api_visibility="undocumented", show_progress="hidden")
+    asked.then(on.time_button, turns, drop_time, api_visibility="private")
+    reasked = drop_time.click(on.without_time, [turns, *chat_inputs[2:]], chat_outputs, api_visibility="private",
+                              show_progress="hidden")
+    reasked.then(on.time_button, turns, drop_time, api_visibility="private")
+    example = chatbot.example_select(on.pick_example, None, question, api_visibility="private").then(
         on.respond, chat_inputs, chat_outputs, api_visibility="private", show_progress="hidden")
     chatbot.select(on.show_turn, turns, c["sources"], api_visibility="private", show_progress="hidden")
-    c["clear"].click(on.new_chat, None, [turns, chatbot, c["sources"], question], api_visibility="private")
+    # "New chat" and the chat's own clear icon alike; an answer still streaming in is stopped, or its last
+    # update would bring the old turns back as the next question's history
+    gr.on([c["clear"].click, chatbot.clear], on.new_chat, None, [turns, chatbot, c["sources"], question, drop_time],
+          cancels=[asked, reasked, example], api_visibility="private", show_progress="hidden")
     lists = [c["listing"], c["source_filter"], c["article_filter"], c["to_remove"]]
     files.upload(on.upload, files, [c["status"], files, *lists], api_visibility="private")
     c["remove_btn"].click(on.remove, c["to_remove"], [c["status"], *lists], api_visibility="private")
