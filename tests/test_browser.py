@@ -190,7 +190,7 @@ def test_a_new_chat_stops_an_answer_still_coming(page):
     box = page.locator("#question textarea")
     box.fill(AGADEZ)
     box.press("Enter")
-    page.locator("#chat", has_text=AGADEZ).wait_for()  # asked, its answer not yet shown
+    page.locator('#chat [data-testid="user"]', has_text=AGADEZ).wait_for()  # asked, its answer not yet in
     new_chat(page, page.get_by_role("button", name="New chat"))
     ask(page, "When did they arrive?")  # the stopped answer did not come back as history
     assert head(page) == "Sources for “When did they arrive?”"

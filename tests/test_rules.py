@@ -15,6 +15,11 @@ def test_evidence_reason_names_why_in_order() -> None:
     assert rules.evidence_reason(True, ["Macron", "France"], 0.9, 0.5) == "not in the articles: Macron, France"
     assert rules.evidence_reason(True, [], 0.2, 0.5) == "no sentence scores above the abstention threshold"
     assert rules.evidence_reason(True, [], 0.5, 0.5) == ""
+    # a digest or yes/no question is left to the reader: the ranker learned what holds a span
+    assert rules.evidence_reason(True, [], 0.2, 0.5, wants_span=False) == ""
+    assert rules.evidence_reason(True, ["Calder"], 0.9, 0.5, wants_span=False) == "not in the articles: Calder"
+    assert not rules.wants_span("What is the latest on the Port of Calder strike?")
+    assert rules.wants_span("Who leads the dockworkers?")
     assert rules.citations_reason("", 0) == "the evidence no longer matches the stored articles"
     assert rules.citations_reason("", 3) == "" and rules.citations_reason("why", 0) == "why"
 

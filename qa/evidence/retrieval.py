@@ -26,7 +26,7 @@ from qa.evidence.ranker import Ranker
 from qa.evidence.recency import Recency
 from qa.evidence.stories import Stories, one_copy_per_story
 from qa.models import Citation
-from qa.rules.decisions import citations_reason, evidence_reason
+from qa.rules.decisions import citations_reason, evidence_reason, wants_span
 from qa.search.lexicon import Lexicon
 
 
@@ -93,7 +93,7 @@ class Retriever:
         else:
             missing = self.missing_key_terms(question, allowed=allowed)
         best = max((h.score for h in hits), default=0.0)
-        return evidence_reason(bool(hits), missing, best, self.ranker.threshold)
+        return evidence_reason(bool(hits), missing, best, self.ranker.threshold, wants_span=wants_span(question))
 
     # --- what the engine reads of a retrieval ------------------------------------------
 

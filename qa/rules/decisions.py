@@ -6,7 +6,7 @@ question meets them:
 
 | rule | decides | applied in |
 |---|---|---|
-| `evidence_reason` | retrieval: nothing matches, a key term is in no article, or no sentence clears the ranker's threshold | `qa.evidence.retrieval` |
+| `evidence_reason` | retrieval: nothing matches, a key term is in no article, or no sentence clears the ranker's threshold (span questions only: `wants_span`) | `qa.evidence.retrieval` |
 | `citations_reason` | retrieval: the evidence no longer matches the stored articles | `qa.evidence.retrieval` |
 | `span_is_sure` | reading: the reader's span is shown as the short answer | `qa.answers.reading` |
 | `echoes_question` | reading: a span made only of the question's words is no answer (unless offered: "X or Y?") | `qa.answers.reading` |
@@ -46,15 +46,23 @@ _DIGIT = re.compile(r"\d")
 _NUMBER_WORD = re.compile(r"(?i)(?:one|two|three|four|five|six|seven|eight|nine|ten|hundreds|thousands|dozens)\b")
 
 
-def evidence_reason(has_candidates: bool, missing: Sequence[str], best_score: float, threshold: float) -> str:
-    """Why retrieval's evidence cannot answer ('' when it may)."""
+def evidence_reason(has_candidates: bool, missing: Sequence[str], best_score: float, threshold: float, *,
+                    wants_span: bool = True) -> str:
+    """Why retrieval's evidence cannot answer ('' when it may). The ranker's threshold (it learned what holds a
+    SQuAD span) decides only for questions that want a span; a digest or yes/no question whose names are all
+    in the articles is left to the reader and `topic_held`."""
     if not has_candidates:
         return "no sentence of the articles matches the question"
     if missing:
         return f"not in the articles: {', '.join(missing)}"
-    if best_score < threshold:  # (recency may put a newer one first)
+    if best_score < threshold and wants_span:  # (recency may put a newer one first)
         return "no sentence scores above the abstention threshold"
     return ""
+
+
+def wants_span(question: str) -> bool:
+    """The question asks for words of a sentence (not a digest of what happened, not yes or no)."""
+    return question_form(question) == "span"
 
 
 def citations_reason(reason: str, cited: int) -> str:

@@ -1,67 +1,116 @@
-"""The optional API token: checked on /api/*, and kept for the chat page in a cookie holding its digest."""
+"""The optional API token: taken from a header only, and, once a browser has signed in, a signed session cookie.
+
+- **Header**: `Authorization: Bearer TOKEN` or `X-API-Token: TOKEN`, on every route. Never from the URL.
+- **Session**: the sign-in page (`qa.shells.signin`) sets `qa_session`, `EXPIRES.SIGNATURE`: an HMAC-SHA256 of
+  the expiry under a key drawn at random when the app is made and kept only in memory. It is HttpOnly,
+  SameSite=Strict, and refused after it expires (checked here, not only by the browser); a restart draws a new
+  key, so every browser signs in again.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
-from typing import Any
-from urllib.parse import parse_qs
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any, Mapping
 
 from fastapi import Request
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
 from qa.shells.http_errors import ApiError
 
-TOKEN_COOKIE = "qa_token"
+SESSION_COOKIE = "qa_session"
+SESSION_DAYS_ENV = "QA_SESSION_DAYS"
+DEFAULT_SESSION_DAYS = 7.0
+MAX_SESSION_DAYS = 366.0
 UNAUTHORIZED = "Missing or wrong API token: send 'Authorization: Bearer <token>'."
 
 
-def _same(given: str | None, expected: str) -> bool:
-    return bool(given) and secrets.compare_digest(str(given).encode(), expected.encode())
+def same(given: str | None, expected: str) -> bool:
+    """Whether `given` is `expected`, in time that does not depend on where they differ."""
+    return bool(given) and hmac.compare_digest(str(given).encode(), expected.encode())
 
 
-def _cookie_value(token: str) -> str:
-    """What the page's cookie holds: a digest of the token, not the token."""
-    return hashlib.sha256(f"sourced:{token}".encode()).hexdigest()
-
-
-def authorized(request: Request, token: str) -> bool:
-    """The token in `Authorization: Bearer`, `X-API-Token`, `?token=`, or (its digest) the page's cookie."""
-    auth = request.headers.get("authorization", "")
+def header_has(headers: Mapping[str, str], token: str) -> bool:
+    """Whether a request brings `token` in `Authorization: Bearer` or `X-API-Token` (never the URL)."""
+    auth = headers.get("authorization", "")
     bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-    return (_same(bearer, token) or _same(request.headers.get("x-api-token"), token)
-            or _same(request.query_params.get("token"), token)
-            or _same(request.cookies.get(TOKEN_COOKIE), _cookie_value(token)))
+    return same(bearer, token) or same(headers.get("x-api-token"), token)
+
+
+def session_days(value: str | None) -> float:
+    """`$QA_SESSION_DAYS`: how long a sign-in lasts, in days (7 when unset); a `ValueError` naming a bad one."""
+    if value is None or not value.strip():
+        return DEFAULT_SESSION_DAYS
+    try:
+        days = float(value)
+    except ValueError:
+        days = float("nan")
+    if not 0 < days <= MAX_SESSION_DAYS:
+        raise ValueError(f"{SESSION_DAYS_ENV} must be a number of days above 0 and at most {MAX_SESSION_DAYS:g} "
+                         f"(such as 7 or 0.5), not '{value[:40]}'")
+    return days
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """Signs and checks the session cookie: valid until its expiry, and only under this app's key."""
+
+    days: float = DEFAULT_SESSION_DAYS
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    @property
+    def seconds(self) -> int:
+        return max(1, round(self.days * 86_400))
+
+    def _signature(self, expires: int) -> str:
+        mac = hmac.new(self.key, f"sourced-session:{expires}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def issue(self, *, now: float | None = None) -> tuple[str, int]:
+        """A new cookie value, and the Unix time it expires."""
+        expires = int(now if now is not None else time.time()) + self.seconds
+        return f"{expires}.{self._signature(expires)}", expires
+
+    def valid(self, value: str | None, *, now: float | None = None) -> bool:
+        """Whether `value` is a cookie this app signed and it has not expired."""
+        expires, _, signature = (value or "").partition(".")
+        if not (expires.isascii() and expires.isdigit() and len(expires) <= 12 and signature):
+            return False
+        fresh = int(expires) > (now if now is not None else time.time())
+        return hmac.compare_digest(signature.encode(), self._signature(int(expires)).encode()) and fresh
+
+    def set_cookie(self, *, secure: bool) -> str:
+        """A `Set-Cookie` value for a new session."""
+        value, expires = self.issue()
+        return (f"{SESSION_COOKIE}={value}; Path=/; Max-Age={self.seconds}; "
+                f"Expires={formatdate(expires, usegmt=True)}; HttpOnly; SameSite=Strict" + ("; Secure" if secure else ""))
+
+
+def cookie(headers: Mapping[str, str], name: str = SESSION_COOKIE) -> str | None:
+    """One cookie's value from the `Cookie` header."""
+    for part in headers.get("cookie", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def authorized(headers: Mapping[str, str], token: str, sessions: Sessions) -> bool:
+    """The token in a header (`Authorization: Bearer`, `X-API-Token`), or a valid session cookie."""
+    return header_has(headers, token) or sessions.valid(cookie(headers))
 
 
 def check_token(request: Request) -> None:
-    """FastAPI dependency: refuse the request unless it brings the app's token (when it has one)."""
+    """FastAPI dependency: refuse the request unless it brings the app's token or session (when it has a token)."""
     token = request.app.state.token
-    if token and not authorized(request, token):
+    if token and not authorized(request.headers, token, request.app.state.sessions):
         raise ApiError(401, UNAUTHORIZED)
-
-
-class TokenCookie:
-    """ASGI middleware: a request that brings the right `?token=` gets the page's cookie."""
-
-    def __init__(self, app: Any, token: str) -> None:
-        self.app, self.token = app, token
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])[0] \
-            if scope["type"] == "http" else None
-        if not _same(given, self.token):
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_cookie(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append(
-                    "set-cookie", f"{TOKEN_COOKIE}={_cookie_value(self.token)}; HttpOnly; Path=/; SameSite=Strict")
-            await send(message)
-
-        await self.app(scope, receive, send_with_cookie)
 
 
 class BearerToken:
@@ -71,13 +120,9 @@ class BearerToken:
         self.app, self.token = app, token
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            headers = Headers(scope=scope)
-            auth = headers.get("authorization", "")
-            bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-            if not (_same(bearer, self.token) or _same(headers.get("x-api-token"), self.token)):
-                refused = JSONResponse({"error": UNAUTHORIZED, "status": 401}, status_code=401,
-                                       headers={"WWW-Authenticate": "Bearer"})
-                await refused(scope, receive, send)
-                return
+        if scope["type"] == "http" and not header_has(Headers(scope=scope), self.token):
+            refused = JSONResponse({"error": UNAUTHORIZED, "status": 401}, status_code=401,
+                                   headers={"WWW-Authenticate": "Bearer"})
+            await refused(scope, receive, send)
+            return
         await self.app(scope, receive, send)

@@ -411,12 +411,14 @@ def serve(ctx: click.Context, host: str, port: int, allow_hosts: tuple[str, ...]
           index_dir: str | None, chroma_url: str | None, model: str | None) -> None:
     """Serve the chat page at http://HOST:PORT/ and the HTTP API under /api (docs at /docs).
 
-    Set QA_API_TOKEN to require `Authorization: Bearer TOKEN` on the API and `?token=TOKEN` on the page.
+    Set QA_API_TOKEN to require it: the API takes it as `Authorization: Bearer TOKEN` (or `X-API-Token`), the
+    page asks for it in a sign-in form (a session of QA_SESSION_DAYS days, 7 by default; restarts sign out).
     Requests to other host names (DNS rebinding) and from other web pages' origins are refused with 403.
     """
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from qa.shells.auth import SESSION_DAYS_ENV, session_days
     from qa.shells.guard import ORIGINS_ENV, check_origins, split_names
     from qa.shells.server import serve as run
 
@@ -424,6 +426,10 @@ def serve(ctx: click.Context, host: str, port: int, allow_hosts: tuple[str, ...]
         check_origins([*allow_origins, *split_names(os.environ.get(ORIGINS_ENV))])
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--allow-origin' / $QA_ALLOWED_ORIGINS") from None
+    try:
+        session_days(os.environ.get(SESSION_DAYS_ENV))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     _setup(ctx, index_dir, chroma_url, model)
     run(_engine(ctx), host=host, port=port, allow_hosts=allow_hosts, allow_origins=allow_origins)
 

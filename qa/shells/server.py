@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 
 from qa.errors import SourcedError
 from qa.shells import api, openai_api, uploads
-from qa.shells.auth import TokenCookie, authorized
+from qa.shells.auth import DEFAULT_SESSION_DAYS, SESSION_DAYS_ENV, Sessions, authorized, session_days
 from qa.shells.guard import HOSTS_ENV, ORIGINS_ENV, Guard, ServerLimits, served_hosts, split_names
 from qa.shells.http_errors import add_error_handlers
 
@@ -25,24 +25,31 @@ DEFAULT_PORT = 7860
 
 
 def create_app(engine: QA, token: str | None = None, *, ui: bool = True, hosts: Sequence[str] = (),
-               origins: Sequence[str] = (), limits: ServerLimits = ServerLimits()) -> FastAPI:
+               origins: Sequence[str] = (), limits: ServerLimits = ServerLimits(),
+               session_days: float = DEFAULT_SESSION_DAYS) -> FastAPI:
     """The FastAPI app: /api/* and the OpenAI-compatible /v1/* over `engine`, the chat page at / (unless `ui` is False).
 
-    With `token`, /api/* and /v1/* need `Authorization: Bearer TOKEN` (or `X-API-Token`) and the page needs
-    `?token=TOKEN` once (it is then kept in a cookie). Only requests to 127.0.0.1, localhost, ::1 and `hosts`
-    are served, only from the server's own origin, `origins` or none; bodies within `limits` (`qa.shells.guard`).
+    With `token`, every route needs `Authorization: Bearer TOKEN` (or `X-API-Token`) or a session: a page asked
+    for without one shows a sign-in form, whose session lasts `session_days` (`qa.shells.signin`). Only requests
+    to 127.0.0.1, localhost, ::1 and `hosts` are served, only from the server's own origin, `origins` or none;
+    bodies within `limits` (`qa.shells.guard`).
     """
     app = FastAPI(
         title="Sourced API", version="0.1.0", docs_url="/docs", redoc_url=None,
         description="Answers from news articles; every answer cites exact source sentences with character offsets.",
     )
     app.state.engine, app.state.token, app.state.limits = engine, token, limits
+    app.state.sessions = Sessions(days=session_days)  # a new key each start: a restart means signing in again
     add_error_handlers(app)
     app.include_router(api.router)
     app.include_router(openai_api.router)  # OpenAI-compatible chat under /v1
     _document_article_schema(app)
     if ui:
         _mount_ui(app, engine, token)
+    if token:
+        from qa.shells.signin import SignIn
+
+        app.add_middleware(SignIn, token=token, sessions=app.state.sessions)
     app.add_middleware(Guard, hosts=hosts, origins=origins, limits=limits,  # the outermost: first to see a request
                        max_file_bytes=engine.settings.limits.max_file_bytes)
     return app
@@ -64,17 +71,15 @@ def _document_article_schema(app: FastAPI) -> None:
 
 
 def _mount_ui(app: FastAPI, engine: QA, token: str | None) -> FastAPI:
-    """The chat page at /; with `token`, only for browsers that brought it (then kept in a cookie)."""
+    """The chat page at /; with `token`, only for browsers signed in (or requests bringing it in a header)."""
     import gradio as gr
 
     from qa.shells.markup import CSS, JS
     from qa.shells.ui import build_ui
 
     def user(request: Request) -> str | None:
-        return "user" if token and authorized(request, token) else None
+        return "user" if token and authorized(request.headers, token, app.state.sessions) else None
 
-    if token:
-        app.add_middleware(TokenCookie, token=token)
     return gr.mount_gradio_app(
         app, build_ui(engine), path="/", auth_dependency=user if token else None,
         max_file_size=engine.settings.limits.max_file_bytes,
@@ -91,13 +96,17 @@ def serve(engine: QA, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, tok
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     token = token if token is not None else (os.environ.get("QA_API_TOKEN") or None)
+    days = session_days(os.environ.get(SESSION_DAYS_ENV))
     hosts = served_hosts(host, [*allow_hosts, *split_names(os.environ.get(HOSTS_ENV))])
     origins = [*allow_origins, *split_names(os.environ.get(ORIGINS_ENV))]
     warm_up(engine)
-    app = create_app(engine, token, hosts=hosts, origins=origins)
+    app = create_app(engine, token, hosts=hosts, origins=origins, session_days=days)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    print(f"Sourced chat: {url}\nAPI docs:     http://{shown}:{port}/docs   (Ctrl+C to stop)", flush=True)
+    print(f"Sourced chat: http://{shown}:{port}/\nAPI docs:     http://{shown}:{port}/docs   (Ctrl+C to stop)",
+          flush=True)
+    if token:
+        print(f"Sign-in:      the token is required (QA_API_TOKEN): the page asks for it (signed in for {days:g} "
+              "days), the API takes it as 'Authorization: Bearer <token>'", flush=True)
     if host in ("0.0.0.0", "::") and not hosts:
         print(f"Other machines: only by the names given with --allow-host (or {HOSTS_ENV}); "
               "any other Host is refused.", flush=True)
