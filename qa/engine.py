@@ -22,6 +22,7 @@ from qa.dates.labels import iso, month
 from qa.errors import UnknownAnswerer
 from qa.evidence import window
 from qa.evidence.filters import check_filters
+from qa.evidence.recency import Recency
 from qa.evidence.retrieval import Retrieval, Retriever
 from qa.evidence.window import TimePlan
 from qa.library import Library
@@ -55,6 +56,7 @@ class Found:
     judged: Judgement | None
     outside: Retrieval | None
     read_ms: float
+    outside_newest: bool = False  # `outside` ranked newest first (else by relevance alone)
 
 
 class QA(Library):
@@ -120,18 +122,22 @@ class QA(Library):
         outside = None
         answered = rules.evidence_answers(found.answerable, None if judged is None else judged.answered)
         if rules.search_outside_window(asked.timed.windowed, answered):
-            wide = self._retrieve(asked, windowed=False)
-            wide_judged = self._read(asked.timed.question, wide, asked.retriever)
-            if rules.evidence_answers(wide.answerable, None if wide_judged is None else wide_judged.answered):
-                outside = wide
-        return Found(found, judged, outside, (time.perf_counter() - t1) * 1e3)
+            for newest in (True, False):  # the newest on it first; the most relevant when that answers nothing
+                wide = self._retrieve(asked, windowed=False, newest=newest)
+                wide_judged = self._read(asked.timed.question, wide, asked.retriever)
+                if rules.evidence_answers(wide.answerable, None if wide_judged is None else wide_judged.answered):
+                    outside = wide
+                    break
+        return Found(found, judged, outside, (time.perf_counter() - t1) * 1e3, outside is not None and newest)
 
-    def _retrieve(self, asked: Asked, *, windowed: bool) -> Retrieval:
-        """Retrieval with the question's window and recency (`windowed`), or with the filters alone."""
+    def _retrieve(self, asked: Asked, *, windowed: bool, newest: bool = False) -> Retrieval:
+        """Retrieval with the question's window and recency (`windowed`), or with the filters alone (`newest`:
+        ranked by age as "latest" questions are, from `rules.newest_reference`)."""
         cutoff = asked.asked_at if asked.timing else None
         if not windowed:
+            recency = Recency.load(rules.newest_reference(asked.asked_at, asked.retriever.dated)) if newest else None
             return asked.retriever.retrieve(asked.timed.question, query=asked.query, k=asked.k, filters=asked.filters,
-                                            as_of=cutoff)
+                                            as_of=cutoff, recency=recency)
         return asked.retriever.retrieve(asked.timed.question, query=asked.query, k=asked.k,
                                         filters={**asked.filters, **asked.timed.filters}, as_of=cutoff,
                                         recency=asked.timed.recency)
@@ -141,8 +147,9 @@ class QA(Library):
         question, quote_limit = asked.question, self.settings.quote_limit
         if found.outside is not None:  # nothing in the window says it; something outside it does
             cited = found.outside.citations
-            when = month(min(asked.retriever.published_at(c.article_id) for c in cited[:quote_limit]))
-            keyed = composer.outside_window(question, asked.timed.intent.label, when, cited, quote_limit)
+            when = month(max(asked.retriever.published_at(c.article_id) for c in cited[:quote_limit]))
+            keyed = composer.outside_window(question, asked.timed.intent.label, when, cited, quote_limit,
+                                            newest=found.outside_newest)
             answer = Answer(question=question, answer=render(keyed, cited), abstained=True, citations=cited,
                             retrieval_query=asked.query, keyed=keyed)
         else:

@@ -80,13 +80,16 @@ def compose(question: str, citations: list[Citation], quote_limit: int,
     return quoted, None, False
 
 
-def outside_window(question: str, label: str, when: str, citations: list[Citation], quote_limit: int) -> str:
+def outside_window(question: str, label: str, when: str, citations: list[Citation], quote_limit: int, *,
+                   newest: bool = False) -> str:
     """The keyed answer when nothing in the question's window says it and articles outside it do:
-    "Nothing in the articles from 3-9 June 2024 says who ... The closest, from May 2024: ..."."""
+    "Nothing in the articles from 3-9 June 2024 says who ... The newest on it, from May 2024: ..." (`newest`: the
+    quotes are the newest on it, else the closest)."""
     quoted = _quoted(citations, quote_limit)
     clause = asked(question)
     said = f"says {clause}" if clause else f"answers “{question.strip()}”"
-    return f"Nothing in the articles from {label} {said}. The closest, from {when}:\n\n{quoted}"
+    which = "The newest on it" if newest else "The closest"
+    return f"Nothing in the articles from {label} {said}. {which}, from {when}:\n\n{quoted}"
 
 
 def _quoted(citations: list[Citation], quote_limit: int) -> str:

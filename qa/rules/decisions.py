@@ -19,6 +19,7 @@ question meets them:
 | `evidence_answers` | engine: whether what was read answers (retrieval and reader agree) | `qa.engine` |
 | `search_outside_window` | engine: nothing in the question's window answers, so look outside it | `qa.engine` |
 | `keep_short_answer` | engine: a short answer is shown only at offsets found in its article | `qa.engine` |
+| `newest_reference` | engine: outside the window, "newest" is measured from the archive's end when it ends before the day asked | `qa.engine` |
 | `as_of_prefix` | engine: a "latest" answer from evidence older than a day says how old | `qa.engine` |
 | `abstains` | composing: the reply says "The articles don't say" | `qa.answers.composer` |
 """
@@ -210,6 +211,12 @@ def as_of_prefix(cited_times: Sequence[float], asked_at: float) -> str | None:
     if not dated or max(dated) >= asked_at - DAY:
         return None
     return f"As of {day(max(dated))} (the newest article cited): "
+
+
+def newest_reference(asked_at: float, dated: tuple[float, float] | None) -> float:
+    """The day "newest" is measured from outside a question's window: the day asked, or the archive's newest
+    article when the archive ends before it (an archive years old still has a newest article on a topic)."""
+    return asked_at if dated is None else min(asked_at, dated[1])
 
 
 def abstains(has_citations: bool, read_answered: bool | None) -> bool:
