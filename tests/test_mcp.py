@@ -161,6 +161,9 @@ def test_over_streamable_http_with_the_token(index: Path, tmp_path: Path):
         r = httpx.post(url, json=initialize, headers={"Accept": "application/json, text/event-stream"}, timeout=10)
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
         assert "Missing or wrong API token" in r.json()["error"]
+        r = httpx.post(f"{url}?token={TOKEN}", json=initialize, headers={"Accept": "application/json, text/event-stream"},
+                       timeout=10)
+        assert r.status_code == 401  # the header only, never the URL
     finally:
         _stop(proc)
     assert "Traceback" not in (tmp_path / "server.log").read_text()

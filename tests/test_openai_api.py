@@ -157,7 +157,8 @@ def test_the_token_guards_v1(url):
     body = {"model": "sourced", "messages": [user(AGADEZ)]}
     for headers in ({}, {"Authorization": "Bearer wrong"}):
         for r in (httpx.post(f"{url}/v1/chat/completions", json=body, headers=headers, timeout=30),
-                  httpx.get(f"{url}/v1/models", headers=headers, timeout=30)):
+                  httpx.get(f"{url}/v1/models", headers=headers, timeout=30),
+                  httpx.get(f"{url}/v1/models?token={TOKEN}", headers=headers, timeout=30)):  # never from the URL
             assert _openai_error(r, 401)["code"] == "invalid_api_key"
             assert r.headers["www-authenticate"] == "Bearer"
     with openai.OpenAI(base_url=f"{url}/v1", api_key="wrong", max_retries=0, timeout=30) as wrong:
