@@ -218,13 +218,15 @@ def test_an_origin_option_that_is_not_an_origin_is_refused_at_start() -> None:
 
 
 def _stream(total: int, head: bytes, sent: list[int]) -> Iterator[bytes]:
-    """`total` bytes after `head`, a megabyte at a time, counting in `sent` what was handed to the client."""
+    """`total` bytes in all, `head` first, then a megabyte at a time, counting in `sent` what was handed to the
+    client (exactly `total`, so a declared Content-Length holds whenever the server reads it all)."""
     chunk = b"a" * (1 << 20)
     sent[0] += len(head)
     yield head
     while sent[0] < total:
-        sent[0] += len(chunk)
-        yield chunk
+        part = chunk[: total - sent[0]]
+        sent[0] += len(part)
+        yield part
 
 
 @pytest.mark.parametrize("path", ["/api/ask", "/api/ask/stream", "/v1/chat/completions"])
