@@ -171,7 +171,7 @@ def test_a_new_chat_has_no_history(page):
     ask(page, AGADEZ)
     assert head(page) == f"Sources for “{AGADEZ}”"  # the first question of a chat is no follow-up
     ask(page, "When did they arrive?")
-    assert "follow-up, searched as “When did they arrive? (US troops Agadez)”" in head(page)
+    assert "follow-up, searched as “When did they arrive? (" in head(page) and "Agadez" in head(page)
 
     new_chat(page, page.get_by_role("button", name="New chat"))
     ask(page, "When did they arrive?")
@@ -187,14 +187,26 @@ def test_a_new_chat_has_no_history(page):
 
 
 def test_a_new_chat_stops_an_answer_still_coming(page):
+    from playwright.sync_api import TimeoutError as Timeout
+
     box = page.locator("#question textarea")
     box.fill(AGADEZ)
     box.press("Enter")
     page.locator('#chat [data-testid="user"]', has_text=AGADEZ).wait_for()  # asked, its answer not yet in
-    new_chat(page, page.get_by_role("button", name="New chat"))
-    ask(page, "When did they arrive?")  # the stopped answer did not come back as history
-    assert head(page) == "Sources for “When did they arrive?”"
-    assert asked(page) == ["When did they arrive?"]
+    page.get_by_role("button", name="New chat").click()  # (an update already on its way may still show)
+
+    question = "When did they arrive?"
+    for _ in range(WAIT_MS // 1000):  # the page ignores Enter until the stopped answer's end has reached it
+        if question not in asked(page):
+            box.fill(question)  # (again: the new chat empties the box)
+            box.press("Enter")
+        try:
+            page.locator("#sources .head", has_text=f"“{question}”").wait_for(timeout=1000)
+            break
+        except Timeout:
+            continue
+    assert head(page) == f"Sources for “{question}”"  # the stopped answer did not come back as history
+    assert asked(page) == [question]
 
 
 def test_answers_stream_in(page):

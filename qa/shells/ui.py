@@ -6,6 +6,7 @@ import itertools
 import os
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -91,6 +92,17 @@ def _ingested(engine: QA, path: str) -> list[str]:
             + [f'<li class="upload-warning">! {esc(problem)}</li>' for problem in report.warnings])
 
 
+@dataclass
+class _Conversation:
+    """One page's conversation, in a `gr.State` (which hands each of the page's events this same object).
+
+    A new chat gets a new `turns` list, so an answer to the chat before, still on its way, goes into that
+    chat's list and shows no more: it can neither come back on the page nor become the new chat's history.
+    """
+
+    turns: list[Turn] = field(default_factory=list)
+
+
 class _Events:
     """What the page's controls do, over one `QA`."""
 
@@ -107,63 +119,78 @@ class _Events:
         with _shown():
             return self.engine.ask(question, k=k, history=turns, answerer=answerer).to_dict()
 
-    def respond(self, question: str, turns: list[Turn], k: float, sources: list[str] | None,
+    def respond(self, question: str, talk: _Conversation, k: float, sources: list[str] | None,
                 article_ids: list[str] | None, mode: str = EXTRACTIVE, as_of: str = "", after: str = "",
-                before: str = "", use_time: bool = True, follow_up: bool = True) -> Iterator[tuple[Any, ...]]:
+                before: str = "") -> Iterator[tuple[Any, ...]]:
         """Ask, show the answer streaming in, then its sources; a refused question shows its reason in the chat.
 
         An LLM's tokens show as they come, marked unverified, then the verified answer replaces them.
-        `follow_up` off: the question is asked alone, the earlier `turns` shown but not folded into it.
         """
         question = (question or "").strip()
         if not question:
-            yield gr.update(), gr.update(), turns, gr.update()
+            yield gr.update(), gr.update(), gr.update()
             return
-        pending = [*turns, Answer(question=question, answer="", abstained=False)]
-        yield "", _messages(pending, partial="…"), turns, gr.update()
+        yield from self._turn(question, talk, len(talk.turns), k, _filters(sources, article_ids, after, before),
+                              mode, as_of)
+
+    def without_time(self, talk: _Conversation, k: float, sources: list[str] | None, article_ids: list[str] | None,
+                     mode: str, as_of: str, after: str, before: str) -> Iterator[tuple[Any, ...]]:
+        """The time chip removed: the last question asked again in its place, exactly as shown, its date words
+        read as words and nothing of the earlier turns folded in."""
+        if not talk.turns:
+            yield gr.update(), gr.update(), gr.update()
+            return
+        last = len(talk.turns) - 1
+        yield from self._turn(talk.turns[last].question, talk, last, k, _filters(sources, article_ids, after, before),
+                              mode, as_of, use_time=False, follow_up=False)
+
+    def _turn(self, question: str, talk: _Conversation, turn: int, k: float, filters: dict[str, Any] | None, mode: str,
+              as_of: str, *, use_time: bool = True, follow_up: bool = True) -> Iterator[tuple[Any, ...]]:
+        """`question` answered as turn `turn` of `talk` (its last), the earlier turns folded in unless `follow_up`
+        is off: the question box, the chat and the sources as the answer comes in, until a new chat begins."""
+        turns = talk.turns
+        for update in self._answer(question, turns, turn, k, filters, mode, as_of, use_time, follow_up):
+            if talk.turns is not turns:
+                return
+            yield update
+
+    def _answer(self, question: str, turns: list[Turn], turn: int, k: float, filters: dict[str, Any] | None,
+                mode: str, as_of: str, use_time: bool, follow_up: bool) -> Iterator[tuple[Any, ...]]:
+        """`_turn`'s updates; the answer is put in `turns` as turn `turn`, the last."""
+        earlier = turns[:turn]
+        pending = [*earlier, Answer(question=question, answer="", abstained=False)]
+        yield "", _messages(pending, partial="…"), gr.update()
         answer: Turn | None = None
         written = ""
         try:
-            history = _history(turns) if follow_up else []
-            for event in self.engine.ask_stream(question, k=int(k), history=history, pieces=False,
-                                                filters=_filters(sources, article_ids, after, before),
-                                                answerer=MODES.get(mode), as_of=(as_of or "").strip() or None,
-                                                use_time=use_time):
+            for event in self.engine.ask_stream(question, k=int(k), history=_history(earlier) if follow_up else [],
+                                                pieces=False, filters=filters, answerer=MODES.get(mode),
+                                                as_of=(as_of or "").strip() or None, use_time=use_time):
                 if isinstance(event, Answer):
                     answer = event
                 else:
                     written += event
-                    yield "", _messages(pending, partial=f"{md_escape(written)} ▍  \n*{CHECKING}*"), turns, gr.update()
+                    yield "", _messages(pending, partial=f"{md_escape(written)} ▍  \n*{CHECKING}*"), gr.update()
         except SourcedError as exc:
             answer = Failed(question, str(exc))
         assert answer is not None
-        turn, turns = len(turns), [*turns, answer]
+        turns[turn:] = [answer]
+        shown = [*earlier, answer]
         if isinstance(answer, Answer) and not answer.abstained and answer.answerer == "extractive":
             for prefix in _stream(answer_markdown(answer, turn)):
-                yield "", _messages(turns, partial=prefix), turns, gr.update()
+                yield "", _messages(shown, partial=prefix), gr.update()
                 time.sleep(0.03)
-        yield "", _messages(turns), turns, sources_html(self.engine, answer, turn)
+        yield "", _messages(shown), sources_html(self.engine, answer, turn)
 
-    def without_time(self, turns: list[Turn], k: float, sources: list[str] | None, article_ids: list[str] | None,
-                     mode: str, as_of: str, after: str, before: str) -> Iterator[tuple[Any, ...]]:
-        """The time chip removed: the last question asked again exactly as shown, its date words read as words
-        and nothing of the earlier turns folded in."""
-        if not turns:
-            yield gr.update(), gr.update(), turns, gr.update()
-            return
-        last = turns[-1]
-        yield from self.respond(last.question, turns[:-1], k, sources, article_ids, mode, as_of, after, before,
-                                use_time=False, follow_up=False)
-
-    def time_button(self, turns: list[Turn]) -> Any:
+    def time_button(self, talk: _Conversation) -> Any:
         """The chip's remove button: shown while the last answer applied a time window or recency."""
-        last = turns[-1] if turns else None
+        last = talk.turns[-1] if talk.turns else None
         applied = isinstance(last, Answer) and bool((last.time or {}).get("applied"))
         return gr.update(visible=applied)
 
-    def show_turn(self, turns: list[Turn], evt: gr.SelectData) -> Any:
+    def show_turn(self, talk: _Conversation, evt: gr.SelectData) -> Any:
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        turn = int(index or 0) // 2
+        turn, turns = int(index or 0) // 2, talk.turns
         return sources_html(self.engine, turns[turn], turn) if 0 <= turn < len(turns) else gr.update()
 
     def pick_example(self, evt: gr.SelectData) -> str:
@@ -189,23 +216,24 @@ class _Events:
             self.engine.remove(article_id)
         return (f"<p>Removed <code>{esc(article_id)}</code>.</p>", *self.refresh())
 
-    def new_chat(self) -> tuple[Any, ...]:
+    def new_chat(self, talk: _Conversation) -> tuple[Any, ...]:
         """An empty chat: no turns (so no history for the next question), no sources, no time chip button."""
-        return [], [], sources_html(self.engine, None, 0), "", gr.update(visible=False)
+        talk.turns = []  # a new list: see `_Conversation`
+        return [], sources_html(self.engine, None, 0), "", gr.update(visible=False)
 
 
 def build_ui(engine: QA) -> gr.Blocks:
     """The chat page over `engine` (a `qa.engine.QA`)."""
     on = _Events(engine)
     with gr.Blocks(title="Sourced", analytics_enabled=False) as demo:
-        turns = gr.State([])
+        conversation = gr.State(_Conversation())
         gr.Markdown("## Sourced\nAnswers from news articles; every answer cites the exact sentences it rests on.")
         with gr.Row():
             with gr.Column(scale=3):
                 chat = _chat_column(engine)
             with gr.Column(scale=2):
                 side = _side_column(engine)
-        _wire(demo, on, {"turns": turns, **chat, **side})
+        _wire(demo, on, {"conversation": conversation, **chat, **side})
     demo.queue(default_concurrency_limit=4)  # QA answers concurrent questions; don't serialise users
     return demo
 
@@ -259,22 +287,22 @@ def _side_column(engine: QA) -> dict[str, Any]:
 
 def _wire(demo: gr.Blocks, on: _Events, c: dict[str, Any]) -> None:
     """Connect the page's components (`c`, by name) to what they do."""
-    turns, question, chatbot, drop_time, files = c["turns"], c["question"], c["chatbot"], c["drop_time"], c["files"]
-    chat_inputs = [question, turns, c["k"], c["source_filter"], c["article_filter"], c["mode"], c["as_of"],
+    talk, question, chatbot, drop_time = c["conversation"], c["question"], c["chatbot"], c["drop_time"]
+    files = c["files"]
+    chat_inputs = [question, talk, c["k"], c["source_filter"], c["article_filter"], c["mode"], c["as_of"],
                    c["after"], c["before"]]
-    chat_outputs = [question, chatbot, turns, c["sources"]]
+    chat_outputs = [question, chatbot, c["sources"]]
     asked = gr.on([question.submit, c["send"].click], on.respond, chat_inputs, chat_outputs, api_name="chat",
                   api_visibility="undocumented", show_progress="hidden")
-    asked.then(on.time_button, turns, drop_time, api_visibility="private")
-    reasked = drop_time.click(on.without_time, [turns, *chat_inputs[2:]], chat_outputs, api_visibility="private",
+    asked.then(on.time_button, talk, drop_time, api_visibility="private")
+    reasked = drop_time.click(on.without_time, chat_inputs[1:], chat_outputs, api_visibility="private",
                               show_progress="hidden")
-    reasked.then(on.time_button, turns, drop_time, api_visibility="private")
+    reasked.then(on.time_button, talk, drop_time, api_visibility="private")
     example = chatbot.example_select(on.pick_example, None, question, api_visibility="private").then(
         on.respond, chat_inputs, chat_outputs, api_visibility="private", show_progress="hidden")
-    chatbot.select(on.show_turn, turns, c["sources"], api_visibility="private", show_progress="hidden")
-    # "New chat" and the chat's own clear icon alike; an answer still streaming in is stopped, or its last
-    # update would bring the old turns back as the next question's history
-    gr.on([c["clear"].click, chatbot.clear], on.new_chat, None, [turns, chatbot, c["sources"], question, drop_time],
+    chatbot.select(on.show_turn, talk, c["sources"], api_visibility="private", show_progress="hidden")
+    # "New chat" and the chat's own clear icon alike; an answer still coming in is cancelled (see `_Conversation`)
+    gr.on([c["clear"].click, chatbot.clear], on.new_chat, talk, [chatbot, c["sources"], question, drop_time],
           cancels=[asked, reasked, example], api_visibility="private", show_progress="hidden")
     lists = [c["listing"], c["source_filter"], c["article_filter"], c["to_remove"]]
     files.upload(on.upload, files, [c["status"], files, *lists], api_visibility="private")
