@@ -27,12 +27,11 @@ def short_answer(reader: Reader, question: str, paragraph: str, *, context_token
         return None
     items = [(t, texts[i - 1] if i else "", texts[i + 1] if i + 1 < len(texts) else "") for i, t in enumerate(texts)]
     readings = reader.read(question, items, context_tokens=context_tokens)
-    order = sorted(range(len(readings)), key=lambda i: -(readings[i].answerable + readings[i].span_score))
-    for i in order[:1]:
-        for start, end, _ in readings[i].alternatives or ((readings[i].start, readings[i].end, 0.0),):
-            _, _, text = trim_answer(texts[i], start, end)
-            if text and is_short_answer(question, text):
-                return text
+    i = max(range(len(readings)), key=lambda j: readings[j].answerable + readings[j].span_score)
+    for start, end, _ in readings[i].alternatives or ((readings[i].start, readings[i].end, 0.0),):
+        _, _, text = trim_answer(texts[i], start, end)
+        if text and is_short_answer(question, text):
+            return text
     return None
 
 
