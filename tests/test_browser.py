@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -280,6 +281,8 @@ def test_as_of_reads_this_week_shows_the_chip_and_it_can_be_removed(page):
     sources = page.locator("#sources")
     chip = sources.locator(".time-chip")
     assert "this week" in chip.inner_text() and "March 2024" in chip.inner_text()
+    assert chip.locator("svg").count() == 1  # a clock drawn, not an emoji (a box without an emoji font)
+    assert not [ch for ch in chip.inner_text() if ord(ch) >= 0x1F000]
     assert "housing" in page.locator("#src-0-1 .sentence").inner_text()
     assert "March 20, 2024" in page.locator("#src-0-1 .meta").inner_text()  # each citation's date
     assert "(March 19, 2024)" in page.locator("#src-0-1 .sentence").inner_text()  # "on Tuesday", resolved
@@ -287,6 +290,47 @@ def test_as_of_reads_this_week_shows_the_chip_and_it_can_be_removed(page):
     page.wait_for_function("!document.querySelector('#sources .time-chip')")
     page.locator("#sources details.src").first.wait_for()
     remove_councils(page, count)
+
+
+def test_the_status_region_speaks_words_not_keys(page):
+    """What a screen reader hears while a question is answered: Gradio's status words, never a key."""
+    page.evaluate("""() => { window.said = []; new MutationObserver(() => document.querySelectorAll(
+        '[role=status]').forEach(e => e.textContent && window.said.push(e.textContent))).observe(document.body,
+        {subtree: true, childList: true, characterData: true}); }""")
+    ask(page, AGADEZ)
+    page.wait_for_function("window.said.includes('Done')")
+    said = set(page.evaluate("window.said"))
+    assert not [w for w in said if re.fullmatch(r"[a-z_]+\.[a-z_]+", w)], said
+
+
+def test_also_in_stays_with_its_names(page):
+    """A syndicated story's copies are named on the citation's own meta line; "also in:" never ends a line."""
+    import json
+
+    text = Path(ROOT / "seeds").glob("*.txt").__next__().read_text(encoding="utf-8")
+    names = ["Associated Press Syndicate Wire", "The Long Regional Daily Herald-Tribune", "Another Long Newspaper",
+             "A Fourth Paper", "A Fifth Paper"]
+    records = [{"id": f"wire-{n}", "title": "US troops in Niger (wire copy)", "source": name,
+                "published_at": f"2024-04-1{n}T09:00:00Z", "text": text} for n, name in enumerate(names)]
+    upload(page, [{"name": "wire.jsonl", "mimeType": "application/json",
+                   "buffer": "\n".join(json.dumps(r) for r in records).encode()}])
+    page.locator("#articles", has_text="wire copy").wait_for()
+    try:
+        ask(page, AGADEZ)
+        also = page.locator("#src-0-1 .also-in")
+        assert also.inner_text().endswith("and 2 more")  # five others: the seed article is a copy too
+        tops = also.locator(".name").evaluate_all("els => els.map(e => e.getClientRects()[0].top)")
+        assert abs(tops[0] - tops[1]) < 2  # "also in:" on the line of the first name
+        title, meta = (page.locator(f"#src-0-1 {s}").evaluate("e => e.getBoundingClientRect().bottom")
+                       for s in ("b", ".meta"))
+        assert meta > title  # the meta line sits under the title, not wrapped around it
+    finally:
+        for left in range(len(records) - 1, -1, -1):
+            page.locator("#remove-choice input").click()
+            page.get_by_role("option", name="wire copy", exact=False).first.click()
+            page.locator("#remove").click()
+            page.wait_for_function(f"document.querySelector('#articles').innerText.split('wire copy').length"
+                                   f" - 1 === {left}")
 
 
 def test_ignoring_the_time_window_re_asks_the_question_shown_alone(page):

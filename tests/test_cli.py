@@ -188,7 +188,8 @@ def test_ingest_and_check_help_document_their_exit_statuses():
 
 
 def test_reading_commands_in_an_empty_folder_create_nothing(tmp_path: Path, monkeypatch):
-    """`qa ask`, `qa list` and `qa check` where there is no index: where they looked, how to make one, exit 1."""
+    """`qa ask`, `qa list`, `qa check` and `qa remove` where there is no index: where they looked, how to make one,
+    exit 1."""
     import qa.library
     from qa.errors import UnknownArticle
     from qa.shells.mcp_server import article_of
@@ -202,7 +203,8 @@ def test_reading_commands_in_an_empty_folder_create_nothing(tmp_path: Path, monk
     folder.mkdir()
     monkeypatch.chdir(folder)
     looked = f"No index at {folder / '.sourced-index'}: add articles with `qa ingest FILES`"
-    for command in (["ask", "hello"], ["ask", "--json", "hello"], ["list"], ["list", "--json"], ["check"]):
+    for command in (["ask", "hello"], ["ask", "--json", "hello"], ["list"], ["list", "--json"], ["check"],
+                    ["remove", "some-id"]):
         result = CliRunner().invoke(main, command)
         assert result.exit_code == 1, (command, result.output)
         assert looked in result.output and "qa ingest seeds/" in result.output, (command, result.output)

@@ -214,9 +214,12 @@ def list_(ctx: click.Context, as_json: bool, index_dir: str | None, chroma_url: 
 @click.pass_context
 def remove(ctx: click.Context, article_id: str, index_dir: str | None, chroma_url: str | None,
            model: str | None) -> None:
-    """Delete one article (by the id `qa list` shows)."""
+    """Delete one article (by the id `qa list` shows); where there is no index: exit 1, creating nothing."""
     _setup(ctx, index_dir, chroma_url, model)
-    _engine(ctx).remove(article_id)
+    engine = _engine(ctx)
+    if not engine.exists:
+        raise engine.no_index()
+    engine.remove(article_id)
     click.echo(f"removed {article_id}")
 
 

@@ -27,7 +27,9 @@ CSS = """
 #sources .src { border: 1px solid var(--border-color-primary); border-radius: 8px; margin: 6px 0; padding: 6px 10px; }
 #sources .src summary { cursor: pointer; }
 #sources .src .n { font-weight: 600; color: var(--color-accent); }
-#sources .src .meta { color: var(--body-text-color-subdued); font-size: 0.9em; }
+#sources .src .meta { display: block; margin-left: 1.6em; color: var(--body-text-color-subdued); font-size: 0.9em; }
+#sources .src .meta .name { white-space: nowrap; }
+#sources .time-chip svg { display: inline-block; width: 1em; height: 1em; vertical-align: -0.15em; margin-right: 0.3em; }
 #sources .src .sentence { display: block; margin: 4px 0 0 1.6em; font-style: italic; }
 #sources .ctx { white-space: pre-wrap; max-height: 260px; overflow-y: auto; margin-top: 8px; padding: 8px;
   background: var(--background-fill-secondary); border-radius: 6px; line-height: 1.5; }
@@ -44,6 +46,9 @@ CSS = """
 #sources .dropped { color: var(--body-text-color-subdued); font-size: 0.9em; margin-top: 8px; }
 .upload-ok { color: #1a7f37; } .upload-error { color: #cf222e; } .upload-warning { color: #9a6700; }
 """
+
+# What the page's screen-reader status region says (Gradio's English has no `common.complete`: it read the key).
+STATUS_WORDS = {"common.complete": "Done", "common.error": "Error", "common.loading": "Loading"}
 
 # Opening a citation (its <details>, or a [n] marker in the chat) scrolls its highlighted sentence into view.
 JS = """
@@ -115,10 +120,25 @@ def answer_markdown(answer: Turn, turn: int) -> str:
     return text
 
 
+ALSO_IN_SHOWN = 3  # copies named under a citation; the rest are counted ("and 4 more", all in its tooltip)
+# A clock drawn inline: an emoji needs a font that not every machine has (without one it is a box).
+CLOCK_SVG = ('<svg viewBox="0 0 16 16" aria-hidden="true" focusable="false"><circle cx="8" cy="8" r="6.5" '
+             'fill="none" stroke="currentColor" stroke-width="1.5"/><path d="M8 4.5V8l2.5 1.5" fill="none" '
+             'stroke="currentColor" stroke-width="1.5" stroke-linecap="round"/></svg>')
+
+
 def _meta(c: Citation) -> str:
-    meta = " · ".join(esc(p) for p in (c.source, c.published_label or _date(c.published_at)) if p)
+    """Source · date · also in: copies, on a line of its own under the title; a name never breaks inside, and
+    "also in:" never ends a line without the first name after it."""
+    meta = " · ".join(f'<span class="name">{esc(p)}</span>'
+                      for p in (c.source, c.published_label or _date(c.published_at)) if p)
     if c.also_in:
-        meta += f' · <span class="also-in">also in: {esc(", ".join(c.also_in))}</span>'
+        names = [f'<span class="name">{esc(n)}</span>' for n in c.also_in[:ALSO_IN_SHOWN]]
+        more = len(c.also_in) - ALSO_IN_SHOWN
+        if more > 0:
+            names.append(f'<span class="name">and {more} more</span>')
+        meta += (f' · <span class="also-in" title="{esc(", ".join(c.also_in))}">'
+                 f'<span class="name">also in:</span>&nbsp;{", ".join(names)}</span>')
     return meta
 
 
@@ -140,7 +160,7 @@ def time_chip(answer: Answer) -> str:
     label = f" = {t['label']}" if t.get("label") else ""
     state = "" if t.get("applied") else f" (not applied: {t.get('note', '')})"
     return (f'<span class="time-chip" title="how the question\'s time was read, as of {esc(answer.as_of[:10])}">'
-            f"🕒 “{esc(t.get('phrase', ''))}”{esc(label)}{esc(state)}</span>")
+            f"{CLOCK_SVG}“{esc(t.get('phrase', ''))}”{esc(label)}{esc(state)}</span>")
 
 
 def context_html(text: str, start: int, end: int, limit: int = CONTEXT_CHARS) -> str:

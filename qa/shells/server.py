@@ -74,7 +74,7 @@ def _mount_ui(app: FastAPI, engine: QA, token: str | None) -> FastAPI:
     """The chat page at /; with `token`, only for browsers signed in (or requests bringing it in a header)."""
     import gradio as gr
 
-    from qa.shells.markup import CSS, JS
+    from qa.shells.markup import CSS, JS, STATUS_WORDS
     from qa.shells.ui import build_ui
 
     def user(request: Request) -> str | None:
@@ -83,7 +83,7 @@ def _mount_ui(app: FastAPI, engine: QA, token: str | None) -> FastAPI:
     return gr.mount_gradio_app(
         app, build_ui(engine), path="/", auth_dependency=user if token else None,
         max_file_size=engine.settings.limits.max_file_bytes,
-        css=CSS, js=JS, footer_links=["api"], ssr_mode=False, mcp_server=False, run_history=False,
+        css=CSS, js=JS, i18n=gr.I18n(en=STATUS_WORDS), footer_links=["api"], ssr_mode=False, mcp_server=False, run_history=False,
         show_error=False,  # gr.Error messages still show; anything else stays in the server log
     )
 
