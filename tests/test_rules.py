@@ -109,6 +109,10 @@ def test_a_choice_offered_by_the_question_is_an_answer() -> None:
     ("Which company is being accused of turning off the AC?", "its stores", False),
     ("Which company is being accused of turning off the AC?", "Home Depot", True),
     ("What is the capital of Niger?", "Niamey", True),
+    ("How much will the evacuation of Harlow cost?", "25", False),  # a count is no price
+    ("How much will the evacuation of Harlow cost?", "$4.2 million", True),
+    ("How much will the evacuation of Harlow cost?", "4.2 million dollars", True),
+    ("How much rain fell in Harlow?", "25", True),  # no price asked: any amount
 ])
 def test_a_short_answer_is_the_kind_of_thing_asked(question: str, span: str, fits: bool) -> None:
     assert rules.fits_question(question, span) is fits
@@ -119,3 +123,22 @@ def test_what_happened_gets_a_clause_never_a_fragment() -> None:
     assert rules.wants_clause(q) and not rules.wants_clause("Who did the Foxes sign?")
     assert not rules.is_short_answer(q, "increase modest")
     assert rules.is_short_answer(q, "voted 5-2 to approve protected bike lanes")
+
+
+def test_a_yes_no_question_gets_a_clause_never_a_fragment() -> None:
+    q = "Is the Millbrook City Council zoo going ahead?"
+    assert rules.wants_clause(q) and not rules.is_short_answer(q, "July")
+    assert rules.is_short_answer(q, "the council voted 7-2 to fund the zoo")
+    assert rules.is_short_answer("Was the test a failure or a success?", "a success")  # offered: a span names it
+
+
+@pytest.mark.parametrize("question, held, quoted_only, off", [
+    ("Is the Millbrook City Council zoo going ahead?", False, False, True),  # yes/no: even with a clause
+    ("Is the Millbrook City Council zoo going ahead?", True, False, False),
+    ("What is the status of the Harlow film festival?", False, True, True),  # a digest with only quotes
+    ("What happened in the Port of Calder labor dispute?", False, False, False),  # a clause found: paraphrase
+    ("How many US troops are in Agadez?", False, True, False),  # a span question: the reader decides
+])
+def test_a_question_without_a_span_needs_its_topic_in_a_cited_article(question: str, held: bool,
+                                                                       quoted_only: bool, off: bool) -> None:
+    assert rules.off_topic(question, held, quoted_only=quoted_only) is off

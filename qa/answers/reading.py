@@ -19,7 +19,15 @@ from typing import Sequence
 from qa.answers.coverage import Idf, term_share
 from qa.answers.reader import Reader, Reading
 from qa.models import Citation
-from qa.rules.decisions import NotHeld, amount_missing, is_short_answer, span_is_sure, topic_held, trim_answer
+from qa.rules.decisions import (
+    NotHeld,
+    amount_missing,
+    is_short_answer,
+    off_topic,
+    span_is_sure,
+    topic_held,
+    trim_answer,
+)
 from qa.rules.decisions import widen_number as widen  # noqa: F401  (the name tests and callers know)
 
 WEIGHTS = Path(__file__).with_name("reader_weights")  # reader-int8.onnx, tokenizer.json, reader.json
@@ -62,11 +70,14 @@ def judge(reader: Reader, question: str, citations: Sequence[Citation],
             cited article holds every topic word of is answered though no span was found.
     """
     judged = _read(reader, question, citations, context, idf)
-    if judged.answered or not_held is None:
+    if not_held is None:
         return judged
     shown = citations[: reader.config.decision.n]
-    if topic_held(question, [c.article_id for c in shown], not_held):
+    held = topic_held(question, [c.article_id for c in shown], not_held)
+    if not judged.answered and held:
         return Judgement(True, judged.p)  # no span to miss, and one cited article holds all of its topic
+    if judged.answered and off_topic(question, held, quoted_only=judged.text is None):
+        return Judgement(False, judged.p)  # none of the cited articles is on its topic
     return judged
 
 

@@ -11,10 +11,11 @@ question meets them:
 | `span_is_sure` | reading: the reader's span is shown as the short answer | `qa.answers.reading` |
 | `echoes_question` | reading: a span made only of the question's words is no answer (unless offered: "X or Y?") | `qa.answers.reading` |
 | `is_short_answer` | reading: the first of the reader's best spans that neither echoes nor misfits is shown | `qa.answers.reading` |
-| `wants_clause` | reading: a digest or "What did X decide?" gets a clause or the sentence, never a fragment | `qa.answers.reading` |
-| `fits_question` | reading: a count wants a number, a time a date, a place no date, a "which company" a name | `qa.answers.reading` |
+| `wants_clause` | reading: a digest, a yes/no question or "What did X decide?" gets a clause or the sentence, never a fragment | `qa.answers.reading` |
+| `fits_question` | reading: a count wants a number, a price money, a time a date, a place no date, a "which company" a name | `qa.answers.reading` |
 | `amount_missing` | reading: a count or price asked, and none in what was read: abstain | `qa.answers.reading` |
 | `topic_held` | reading: a digest or yes/no question whose topic a cited article holds is answered | `qa.answers.reading` |
+| `off_topic` | reading: a yes/no question, or a digest with only quotes, none of whose cited articles holds every word of its topic: abstain | `qa.answers.reading` |
 | `widen_number`, `trim_answer` | reading: a number keeps the words that qualify it; the span's edges | `qa.answers.reading` |
 | `evidence_answers` | engine: whether what was read answers (retrieval and reader agree) | `qa.engine` |
 | `search_outside_window` | engine: nothing in the question's window answers, so look outside it | `qa.engine` |
@@ -87,9 +88,12 @@ def echoes_question(question: str, span: str) -> bool:
 
 
 def fits_question(question: str, span: str) -> bool:
-    """The span is the kind of thing the question's first words ask for: an amount for "how many / how much", a
-    time for "what year / what date", not a date for "where" or "who", a name for "which company / show ..."."""
+    """The span is the kind of thing the question's first words ask for: an amount for "how many / how much" (money
+    when a price is asked), a time for "what year / what date", not a date for "where" or "who", a name for "which
+    company / show ..."."""
     asked = _asks(question)
+    if asked == "amount" and amount_wanted(question) == "price":  # "How much will it cost?": "25" is no price
+        return holds_amount(span, "price")
     if asked == "amount":
         return holds_amount(span, "count") or bool(set(tx.words(span)) & _QUANTITY_WORDS)
     if asked == "time":
@@ -138,12 +142,14 @@ _HAPPENED_TO = re.compile(r"\bhappen(?:ed|s|ing)?\s+to\b", re.IGNORECASE)  # "Wh
 
 
 def wants_clause(question: str) -> bool:
-    """A digest ("What happened at the summit?", "the latest on ...", "How did the Foxes do?") or "What did the
-    council decide?": what was done or said, which a two-word fragment does not tell. "What happened to X?"
+    """A digest ("What happened at the summit?", "the latest on ...", "How did the Foxes do?"), a yes/no question
+    ("Is the zoo going ahead?": "July" is no answer) or "What did the council decide?": what was done or said,
+    which a two-word fragment does not tell. "What happened to X?"
     asks for a change ("fell"), which one word can tell."""
     if _HAPPENED_TO.search(question):
         return False
-    return question_form(question) == "digest" or bool(_WHAT_DID.match(question))
+    form = question_form(question)
+    return form == "digest" or (form == "yes/no" and not is_choice(question)) or bool(_WHAT_DID.match(question))
 
 
 def _is_time(span: str) -> bool:
@@ -171,6 +177,17 @@ def topic_held(question: str, article_ids: Sequence[str], not_held: NotHeld) -> 
         return False
     topic = topic_words(question)
     return bool(topic) and any(not not_held(topic, [a]) for a in article_ids)
+
+
+def off_topic(question: str, held: bool, *, quoted_only: bool) -> bool:
+    """A yes/no question, or a digest with only quotes to give (`quoted_only`), none of whose cited articles holds
+    every word of its topic (`held`: `topic_held`): "Is the Millbrook zoo going ahead?" over the council's budget,
+    "What is the status of the Harlow film festival?" over an arts festival. A digest the reader found a clause
+    for stands: its topic may be paraphrased ("the labor dispute" for "the strike")."""
+    form = question_form(question)
+    if form == "span" or not topic_words(question) or held:
+        return False
+    return form == "yes/no" and not is_choice(question) or quoted_only
 
 
 def widen_number(sentence: str, start: int, end: int) -> int:
