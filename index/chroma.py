@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlparse
 
-from index.errors import ModelMismatch, StoreUnavailable
+from index.errors import OUT_OF_FILES, ModelMismatch, OutOfResources, StoreUnavailable
 from index.layout import PREFIX, ArticleInfo
 from index.lock import lease_lock, open_lock, writer_lock
 from index.models import Article
@@ -47,7 +47,23 @@ def _client(path: Path | None, chroma_url: str | None) -> Any:
             raise StoreUnavailable(f"Chroma server at {chroma_url} could not be reached: {exc}") from None
     assert path is not None
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path / "chroma"), settings=settings)
+    try:
+        return chromadb.PersistentClient(path=str(path / "chroma"), settings=settings)
+    except BaseException as exc:  # out of files, chromadb's Rust side panics (a BaseException), not an OSError
+        if not _out_of_files(exc):
+            raise
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(path / "chroma"), None)  # half started: not reused
+        raise OutOfResources(f"out of open files or memory opening the store ({exc})") from None
+
+
+def _out_of_files(exc: BaseException) -> bool:
+    """True when `exc` says the process or machine ran out of open files or memory."""
+    if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno in OUT_OF_FILES):
+        return True
+    text = str(exc)
+    return "Too many open files" in text or "code: 24," in text or "code: 23," in text
 
 
 class Collections:

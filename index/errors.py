@@ -2,12 +2,16 @@
 
     SourcedError
       StoreError
-        ModelMismatch, IndexBusy, UnknownArticle, StoreUnavailable, UnsupportedEncoder
+        ModelMismatch, IndexBusy, UnknownArticle, StoreUnavailable, UnsupportedEncoder, OutOfResources
       BadDate                        [index.dates] also a ValueError
       FileProblem                    [index.records] also a ValueError
 
 `qa.errors` draws the whole tree, with the errors of the question-answering layer.
 """
+
+import errno
+
+OUT_OF_FILES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM})  # errnos of a process or machine out of room
 
 
 class SourcedError(Exception):
@@ -39,3 +43,7 @@ class StoreUnavailable(StoreError):
 
 class UnsupportedEncoder(StoreError):
     """This model cannot run on the chosen encoder; pick another encoder."""
+
+
+class OutOfResources(StoreError):
+    """The server ran out of open files or memory; it recovers by itself once some are free again."""

@@ -116,6 +116,22 @@ def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articl
     click.echo(b.to_json(result) if as_json else b.format_bench(result))
 
 
+@lab.command(name="upload-bench")
+@click.option("--uploads", type=click.IntRange(1), default=1000, show_default=True, help="Upload requests to send.")
+@click.option("--files", type=click.IntRange(1), default=3, show_default=True, help="Articles per upload request.")
+@click.option("--every", type=click.IntRange(1), default=50, show_default=True, help="Record the figures every N uploads.")
+@click.option("--nofile", type=click.IntRange(64), default=1024, show_default=True, help="The server's `ulimit -n`.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+def upload_bench(uploads: int, files: int, every: int, nofile: int, as_json: bool) -> None:
+    """Commit uploads against a running server: open files, mapped bytes, RSS, question latency over time."""
+    from lab import bench as b
+    from lab.upload_bench import format_upload_bench, run_upload_bench
+
+    found = run_upload_bench(uploads=uploads, files=files, every=every, nofile=nofile,
+                             log=lambda msg: click.echo(msg, err=True))
+    click.echo(b.to_json(found) if as_json else format_upload_bench(found))
+
+
 @lab.command(name="dated-archive", context_settings=PASS_THROUGH)
 @click.pass_context
 def dated_archive(ctx: click.Context) -> None:

@@ -10,6 +10,7 @@ not this one or `index.errors`, whose errors are re-exported here):
         UnknownArticle
         StoreUnavailable
         UnsupportedEncoder
+        OutOfResources
       QAError                        the question could not be answered
         EmptyQuestion
         InvalidQuestion
@@ -32,6 +33,7 @@ body passed its limit (answered 413 before any route sees it).
 from index.errors import (
     IndexBusy,
     ModelMismatch,
+    OutOfResources,
     SourcedError,
     StoreError,
     StoreUnavailable,
@@ -69,6 +71,6 @@ class EmptyIndex(QAError):
 
 
 __all__ = [
-    "EmptyIndex", "EmptyQuestion", "IndexBusy", "InvalidFilter", "InvalidQuestion", "ModelMismatch", "QAError", "QuestionTooLong",
+    "EmptyIndex", "EmptyQuestion", "IndexBusy", "InvalidFilter", "InvalidQuestion", "ModelMismatch", "OutOfResources", "QAError", "QuestionTooLong",
     "SourcedError", "StoreError", "StoreUnavailable", "UnknownAnswerer", "UnknownArticle", "UnsupportedEncoder",
 ]

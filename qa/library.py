@@ -4,20 +4,22 @@ retriever over their current generation. Only writes make an index: reading wher
 from __future__ import annotations
 
 import logging
+import os
+import resource
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from index.embedder import make_embedder
 from index.encoding import Embedder
 from index.ingest import ingest_articles, ingest_paths, tqdm_progress
 from index.layout import ArticleInfo, Problem
 from index.loaders import parse_bytes
-from index.models import Article, IngestReport
+from index.models import Article, IngestReport, LoadProblem
 from index.store import Store
-from qa.errors import EmptyIndex
+from qa.errors import EmptyIndex, OutOfResources, SourcedError
 from qa.evidence.ranker import Ranker
 from qa.evidence.retrieval import Retriever
 from qa.search.derived import Derived
@@ -88,6 +90,26 @@ class Library:
         self._after_write()
         return report
 
+    def ingest_uploads(self, files: Sequence[tuple[str, bytes]]) -> list[IngestReport]:
+        """Index uploaded files, given as (file name, content), in one commit (one writer lock, one derived
+        segment, whatever their number); each file's own report, in order."""
+        owner: dict[str, int] = {}  # article id -> the file it came from (a later file's copy wins)
+        problem_of: dict[int, int] = {}  # id(problem) -> its file
+
+        def items() -> Iterator[Article | LoadProblem]:
+            for i, (name, data) in enumerate(files):
+                for item in parse_bytes(name, data, limits=self.settings.limits):
+                    if isinstance(item, Article):
+                        owner[item.id] = i
+                    else:
+                        problem_of[id(item)] = i
+                    yield item
+
+        report = ingest_articles(items(), self.store, self.embedder, lock_dir=self._lock_dir,
+                                 lock_wait_s=self.settings.lock_wait_s, limits=self.settings.limits)
+        self._after_write()
+        return split_report(report, len(files), owner, problem_of)
+
     def remove(self, article_id: str) -> None:
         """Delete one article and everything derived from it."""
         with self.store.writer_lock(wait_s=self.settings.lock_wait_s):
@@ -126,11 +148,15 @@ class Library:
             self._checked_at = 0.0
 
     def _after_write(self) -> None:
-        """Bring the derived indexes up to date after this process wrote, so the next reader starts fast."""
+        """Bring the derived indexes up to date after this process wrote, so the next reader starts fast.
+
+        What was written is committed whatever happens here: a failure (out of files, say) is logged and the
+        next reader tries again, so an ingest that indexed its articles never reports that it did not.
+        """
         self._invalidate()
         try:
             self.retriever(compact=True)
-        except OSError as exc:  # the next reader brings them up to date itself
+        except (OSError, SourcedError) as exc:
             logging.getLogger(__name__).warning("derived indexes not updated: %s", exc)
 
     def retriever(self, *, compact: bool = False) -> Retriever:
@@ -160,9 +186,50 @@ class Library:
             self._checked_at = time.monotonic()
             return current
 
+    def health(self) -> dict[str, Any]:
+        """What a question needs, tried: the retriever over the store's current generation, the store's article
+        list, and room for one more open file. Raises the error a question would meet (`OutOfResources` when
+        the process is out of open files or memory), so a health check fails exactly when questions would."""
+        try:
+            fd = os.open(os.devnull, os.O_RDONLY)
+        except OSError as exc:
+            raise OutOfResources(f"out of open files ({exc.strerror})") from None
+        os.close(fd)
+        self.retriever()
+        return {"articles": len(self.articles()), "open_files": open_files(), "open_files_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0]}
+
     def _nonempty_retriever(self) -> Retriever:
         """The current retriever; `EmptyIndex` when the index holds no article (or there is no index)."""
         retriever = self.retriever()
         if retriever.corpus.empty:
             raise EmptyIndex()
         return retriever
+
+
+def split_report(report: IngestReport, n_files: int, owner: dict[str, int],
+                 problem_of: dict[int, int]) -> list[IngestReport]:
+    """One ingest's report as one per input file: each article under the file it came from, each problem under
+    the file it names (by the problem, else its article; else the first file). Each file's records are its
+    outcomes and failures; sentences and chunks stay the whole ingest's, on the first file's report."""
+    reports = [IngestReport(interrupted=report.interrupted, committed_at=report.committed_at) for _ in range(n_files)]
+    if not reports:
+        return reports
+    for outcome in ("added", "replaced", "unchanged", "copies"):
+        for article_id in getattr(report, outcome):
+            getattr(reports[owner.get(article_id, 0)], outcome).append(article_id)
+    for p in report.problems:
+        at = problem_of.get(id(p), owner.get(p.article_id or "", 0))
+        reports[at].problems.append(p)
+        reports[at].warned += not p.failed
+    for r in reports:
+        r.records = len(r.added) + len(r.replaced) + len(r.unchanged) + len(r.failures)
+    reports[0].sentences, reports[0].chunks = report.sentences, report.chunks
+    return reports
+
+
+def open_files() -> int | None:
+    """How many files this process has open (None where /proc does not say)."""
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return None

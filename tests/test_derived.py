@@ -44,11 +44,11 @@ def test_a_new_process_reads_the_derived_indexes_without_rebuilding(tmp_path: Pa
     one.ingest([SEEDS, _write(tmp_path / "docs", "bridge.txt", BRIDGE)])
     before = _manifest(index)
     assert len(before["segments"]) == 1  # written by the ingest, before anyone asked
-    files = {p: p.stat().st_mtime_ns for p in (index / "derived").rglob("*.npy")}
+    files = {p: p.stat().st_mtime_ns for p in (index / "derived").rglob("*.bin")}
     two = QA(index, embedder=FakeEmbedder())
     assert _answers(two) == _answers(one)
     assert _manifest(index) == before
-    assert {p: p.stat().st_mtime_ns for p in (index / "derived").rglob("*.npy")} == files
+    assert {p: p.stat().st_mtime_ns for p in (index / "derived").rglob("*.bin")} == files
 
 
 def test_a_commit_adds_one_segment_and_removals_only_mark_rows_dead(tmp_path: Path):
@@ -151,12 +151,12 @@ def test_a_damaged_or_missing_derived_file_is_rebuilt_and_answers_the_same(tmp_p
     expected = _answers(engine)
     segment = index / "derived" / _manifest(index)["segments"][0]
     if damage == "flip-bytes":  # same size, one byte changed in the middle of the vectors
-        path = segment / "sentence_vectors.npy"
+        path = segment / "arrays.bin"
         data = bytearray(path.read_bytes())
         data[len(data) // 2] ^= 0xFF
         path.write_bytes(bytes(data))
     elif damage == "delete-file":
-        (segment / "terms.npy").unlink()
+        (segment / "strings.txt").unlink()
     elif damage == "delete-manifest":
         (index / "derived" / "manifest.json").unlink()
     else:
@@ -180,7 +180,7 @@ def test_qa_check_repair_deletes_a_damaged_segment_and_rebuilds_it(tmp_path: Pat
     engine.ingest([SEEDS])
     expected = _answers(engine)
     segment = index / "derived" / _manifest(index)["segments"][0]
-    (segment / "text.npy").write_bytes(b"garbage")
+    (segment / "arrays.bin").write_bytes(b"garbage")
     repaired = QA(index, embedder=FakeEmbedder())
     assert [p.kind for p in repaired.check(repair=True)] == ["derived"]
     assert not segment.exists() and repaired.check() == []
@@ -200,7 +200,7 @@ def test_a_failed_segment_write_leaves_the_manifest_and_nothing_half_written(tmp
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(qa.search.segments.np, "save", full_disk)
+    monkeypatch.setattr(qa.search.segments, "_write_arrays", full_disk)
     engine.ingest([_write(tmp_path / "a", "bridge.txt", BRIDGE)])  # committed; the derived update fails
     assert _manifest(index) == before
     assert not [p for p in (index / "derived").iterdir() if p.name.startswith(".tmp")]

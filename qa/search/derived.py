@@ -64,6 +64,7 @@ class Derived:
         if manifest is not None and manifest.model == store.model and manifest.generation == store.generation():
             segments = self._segments(manifest)
             if segments is not None:
+                self._release(manifest)
                 return assemble(segments, [set(d) for d in manifest.dead], manifest.generation)
         self.root.mkdir(parents=True, exist_ok=True)
         with file_lock(self.root / "sync.lock", wait_s=SYNC_WAIT_S):
@@ -71,7 +72,14 @@ class Derived:
         segments = self._segments(manifest)
         if segments is None:  # pragma: no cover - damaged between writing and opening
             raise DamagedSegment("a derived file was damaged while it was being written")
+        self._release(manifest)
         return assemble(segments, [set(d) for d in manifest.dead], manifest.generation)
+
+    def _release(self, manifest: Manifest) -> None:
+        """Forget the segments the manifest no longer names: their maps and open file go with the last
+        retriever still using them (a question under way keeps its own), not after a grace period."""
+        for name in [name for name in self._open if name not in manifest.segments]:
+            del self._open[name]
 
     def check(self, *, repair: bool = False) -> list[Problem]:
         """Derived files that are missing or fail their checksums (repair deletes them: they are rebuilt)."""
@@ -143,7 +151,11 @@ class Derived:
         segments = [self._open[name] for name in manifest.segments]
         dead_share = [sum(seg.articles[r].n_sentences for r in dead) / max(seg.n_sentences, 1)
                       for seg, dead in zip(segments, manifest.dead)]
-        small = [i for i, seg in enumerate(segments) if seg.n_sentences < GROUP_SENTENCES // 4]
+        # small: under a quarter of GROUP_SENTENCES and not full by article count (a segment of GROUP_ARTICLES
+        # short articles is full, however few its sentences: counting it small re-read the whole archive
+        # every few commits); small ones are merged into one that fills up, so their number stays bounded
+        small = [i for i, seg in enumerate(segments) if seg.n_sentences < GROUP_SENTENCES // 4
+                 and len(seg.articles) < GROUP_ARTICLES]
         drop = {i for i, share in enumerate(dead_share) if share > DEAD_SHARE}
         if len(small) > MAX_SMALL_SEGMENTS:
             drop.update(small)

@@ -5,11 +5,16 @@ chunk vectors and offsets, the sentence text, per-sentence words, terms, capital
 and antecedent terms (as ids into the segment's string table), and term postings for BM25. It is
 written once into a temporary directory and renamed into place with a checksum of every file in
 `segment.json`; opening it checks the checksums, so a damaged file is found, never trusted.
+
+The arrays sit in one file, `arrays.bin`, mapped once: a segment costs the process one open file (a map
+holds its file open), whatever the number of arrays (one `.npy` map each cost 37). The segment's maps and
+its open file go when the last retriever using it does.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import sys
@@ -21,12 +26,14 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from index.errors import SourcedError
+from index.errors import OUT_OF_FILES, OutOfResources, SourcedError
 from index.layout import ArticleInfo, ArticleParts
 from qa import text as tx
 from qa.search.terms import NAMEISH, Vocabulary, antecedent_terms, subject_terms
 
-FORMAT = 2
+FORMAT = 3  # 3: the arrays in one mapped file (2: a .npy file each)
+ARRAYS = "arrays.bin"
+_ALIGN = 64  # each array starts at a multiple of this many bytes
 _READ = 1 << 24
 _CSR = ("words", "terms", "caps", "subjects", "antecedents")  # per-sentence token lists, as string ids
 
@@ -90,16 +97,13 @@ def build(parts: Iterable[ArticleParts], root: Path) -> str:
     partial = root / f".tmp-{name}"
     partial.mkdir(parents=True)
     try:
-        files: dict[str, list[int]] = {}
-        for key, value in arrays.items():
-            path = partial / f"{key}.npy"
-            np.save(path, value, allow_pickle=False)
-            files[path.name] = _checksum(path)
+        layout = _write_arrays(arrays, partial / ARRAYS)
+        files = {ARRAYS: _checksum(partial / ARRAYS)}
         for key, values in (("strings", strings), ("vocabulary_words", vocab[0]), ("vocabulary_stems", vocab[1])):
             path = partial / f"{key}.txt"
             path.write_text("\n".join(values), encoding="utf-8")
             files[path.name] = _checksum(path)
-        meta = {"format": FORMAT, "articles": [a.to_dict() for a in articles], "files": files}
+        meta = {"format": FORMAT, "articles": [a.to_dict() for a in articles], "files": files, "arrays": layout}
         (partial / "segment.json").write_text(json.dumps(meta), encoding="utf-8")
         os.replace(partial, root / name)
     except BaseException:
@@ -117,14 +121,18 @@ def open_segment(path: Path) -> Segment:
         for file, expected in meta["files"].items():
             if _checksum(path / file) != list(expected):
                 raise DamagedSegment(f"{path.name}/{file} fails its checksum")
-        # plain ndarray views of the maps: numpy's memmap subclass costs microseconds per slice
-        arrays = {f[:-4]: np.asarray(np.load(path / f, mmap_mode="r", allow_pickle=False))
-                  for f in meta["files"] if f.endswith(".npy")}
+        arrays = _map_arrays(path / ARRAYS, meta["arrays"])
         texts = {f[:-4]: _lines(path / f) for f in meta["files"] if f.endswith(".txt")}
         articles = [ArticleInfo(**a) for a in meta["articles"]]
     except DamagedSegment:
         raise
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except OSError as exc:
+        if exc.errno in OUT_OF_FILES:  # not the file's fault: nothing is damaged, and it passes
+            raise OutOfResources(f"out of open files or memory opening {path.name} ({exc.strerror})") from None
+        raise DamagedSegment(f"{path.name}: {exc}") from None
+    except MemoryError:
+        raise OutOfResources(f"out of memory opening {path.name}") from None
+    except (ValueError, KeyError, TypeError) as exc:
         raise DamagedSegment(f"{path.name}: {exc}") from None
     strings = [sys.intern(s) for s in texts["strings"]]
     return Segment(path.name, articles, arrays, strings, {s: i for i, s in enumerate(strings)},
@@ -138,6 +146,39 @@ def verify(path: Path) -> str:
     except DamagedSegment as exc:
         return str(exc)
     return ""
+
+
+def _write_arrays(arrays: dict[str, np.ndarray], path: Path) -> dict[str, list[Any]]:
+    """The arrays one after the other in one file, each aligned; their [offset, dtype, shape] by name."""
+    layout: dict[str, list[Any]] = {}
+    at = 0
+    with open(path, "wb") as f:
+        for key, value in arrays.items():
+            value = np.ascontiguousarray(value)
+            pad = -at % _ALIGN
+            f.write(b"\0" * pad)
+            at += pad
+            layout[key] = [at, value.dtype.str, list(value.shape)]
+            f.write(value.tobytes())
+            at += value.nbytes
+    return layout
+
+
+def _map_arrays(path: Path, layout: dict[str, list[Any]]) -> dict[str, np.ndarray]:
+    """Read-only views of the arrays in one file, mapped once (plain ndarrays: numpy's memmap subclass costs
+    microseconds per slice)."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        whole: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    arrays = {}
+    for key, (offset, dtype, shape) in layout.items():
+        kind = np.dtype(dtype)
+        count = int(np.prod(shape, dtype=np.int64))
+        if offset + count * kind.itemsize > size:
+            raise DamagedSegment(f"{path.parent.name}/{path.name} is shorter than its array '{key}'")
+        view = np.frombuffer(whole, kind, count, offset) if count else np.zeros(0, kind)
+        arrays[key] = view.reshape(shape)
+    return arrays
 
 
 def _lines(path: Path) -> list[str]:

@@ -60,9 +60,11 @@ def _no_article(article_id: str) -> UnknownArticle:
     return UnknownArticle(f"No article with id '{article_id}' is in the index.")
 
 
-@router.get("/health", summary="Liveness and index size")
+@router.get("/health", summary="Whether questions can be answered now, and the index's size")
 def health(engine: Any = Depends(engine_of)) -> dict[str, Any]:
-    return {"status": "ok", "articles": len(engine.articles()), "model": getattr(engine.embedder, "name", "")}
+    """200 with the index's size when a question would be answered; else the error a question would meet (503
+    when the server is out of open files or memory, or the store cannot be reached)."""
+    return {"status": "ok", **engine.health(), "model": getattr(engine.embedder, "name", "")}
 
 
 def _asked(body: AskRequest, engine: Any, request: Request) -> dict[str, Any]:
@@ -142,7 +144,7 @@ async def add_articles(request: Request, engine: Any = Depends(engine_of)) -> JS
     """Upload files (multipart field `files`: .txt .md .html .json .jsonl) or JSON article objects
     ({text, title?, source?, url?, published_at?, id?}, or a list of them); returns a result per file."""
     items = await uploads.read_upload(request, engine.settings.limits.max_file_bytes)
-    results = [await run_in_threadpool(uploads.ingest_one, engine, name, data) for name, data in items]
+    results = await run_in_threadpool(uploads.ingest_files, engine, items)  # one commit for them all
     # 422 only when nothing is in the index now: an article indexed with a warning (a bad date) is added
     if not any(r["articles"] for r in results):
         return error_response(422, "No article could be added: " + "; ".join(e for r in results for e in r["errors"]),

@@ -18,6 +18,7 @@ from qa.errors import (
     IndexBusy,
     InvalidQuestion,
     ModelMismatch,
+    OutOfResources,
     QuestionTooLong,
     SourcedError,
     StoreUnavailable,
@@ -28,7 +29,7 @@ log = logging.getLogger("qa.server")
 
 STATUS: dict[type[SourcedError], int] = {
     EmptyQuestion: 422, InvalidQuestion: 422, QuestionTooLong: 422, EmptyIndex: 409, UnknownArticle: 404,
-    IndexBusy: 503, StoreUnavailable: 503, ModelMismatch: 500,
+    IndexBusy: 503, StoreUnavailable: 503, OutOfResources: 503, ModelMismatch: 500,
 }  # any other SourcedError: 400
 
 

@@ -79,17 +79,18 @@ def _stream(text: str) -> Iterator[str]:
     return itertools.accumulate(pieces(text))
 
 
-def _ingested(engine: QA, path: str) -> list[str]:
-    """Index one uploaded file (parsed by `QA.ingest_bytes`); a list item per article or problem."""
-    name = os.path.basename(path)
+def _ingested(engine: QA, paths: list[str]) -> list[str]:
+    """Index uploaded files in one commit (`QA.ingest_uploads`); a list item per article or problem."""
+    names = [os.path.basename(path) for path in paths]
     try:
-        report = engine.ingest_bytes([(name, Path(path).read_bytes())])
+        reports = engine.ingest_uploads([(name, Path(path).read_bytes()) for name, path in zip(names, paths)])
     except (OSError, SourcedError) as exc:
-        return [f'<li class="upload-error">✗ {esc(name)}: {esc(exc)}</li>']
-    return ([f'<li class="upload-error">✗ {esc(problem)}</li>' for problem in report.failures]
-            + [f'<li class="upload-ok">✓ {esc(name)}: {outcome} as <code>{esc(article_id)}</code></li>'
-               for outcome, article_id in outcomes(report)]
-            + [f'<li class="upload-warning">! {esc(problem)}</li>' for problem in report.warnings])
+        return [f'<li class="upload-error">✗ {esc(name)}: {esc(exc)}</li>' for name in names]
+    return [line for name, report in zip(names, reports) for line in (
+        [f'<li class="upload-error">✗ {esc(problem)}</li>' for problem in report.failures]
+        + [f'<li class="upload-ok">✓ {esc(name)}: {outcome} as <code>{esc(article_id)}</code></li>'
+           for outcome, article_id in outcomes(report)]
+        + [f'<li class="upload-warning">! {esc(problem)}</li>' for problem in report.warnings])]
 
 
 @dataclass
@@ -205,7 +206,8 @@ class _Events:
                 gr.update(choices=choices, value=None))
 
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
-        lines = [line for path in progress.tqdm(files or [], desc="Indexing") for line in _ingested(self.engine, path)]
+        progress(0, desc=f"Indexing {len(files or [])} files")
+        lines = _ingested(self.engine, files) if files else []
         status = f"<ul>{''.join(lines)}</ul>" if lines else ""
         return (status, None, *self.refresh())
 

@@ -1,4 +1,4 @@
-"""Articles sent to POST /api/articles: read as (file name, bytes) for `QA.ingest_bytes`, each file's outcome back."""
+"""Articles sent to POST /api/articles: read as (file name, bytes) for `QA.ingest_uploads`, each file's outcome back."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from qa.shells.http_errors import ApiError
 from qa.shells.report import outcomes
 
 if TYPE_CHECKING:
+    from index.models import IngestReport
     from qa.engine import QA
 
 MAX_FILES = 100
@@ -104,17 +105,22 @@ def _json_articles(parsed: Any) -> list[tuple[str, bytes]]:
     return items
 
 
-def ingest_one(engine: QA, name: str, data: bytes) -> dict[str, Any]:
-    """Index one file; what became of it: {file, ok, articles: [{id, status, warnings?}], errors, warnings}.
+def ingest_files(engine: QA, items: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    """Index the files of one request in one commit; what became of each (see `file_result`)."""
+    try:
+        reports = engine.ingest_uploads(items)
+    except SourcedError as exc:
+        return [{"file": name, "ok": False, "articles": [], "errors": [str(exc)], "warnings": []} for name, _ in items]
+    return [file_result(name, report) for (name, _), report in zip(items, reports)]
+
+
+def file_result(name: str, report: IngestReport) -> dict[str, Any]:
+    """What became of one file: {file, ok, articles: [{id, status, warnings?}], errors, warnings}.
 
     `errors` name the records that were not indexed; `warnings` the faults of articles indexed all the same
     (an unreadable date), each also under its article (the key only when it has some). `ok`: every record
     of the file was indexed.
     """
-    try:
-        report = engine.ingest_bytes([(name, data)])
-    except SourcedError as exc:
-        return {"file": name, "ok": False, "articles": [], "errors": [str(exc)], "warnings": []}
     warned: dict[str, list[str]] = {}
     for p in report.warnings:
         warned.setdefault(p.article_id or "", []).append(str(p))
