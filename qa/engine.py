@@ -161,7 +161,9 @@ class QA(Library):
                 keyed, short, abstained = composer.compose(searched, evidence.citations, quote_limit, judged)
             if asked.timed.recency is not None and not abstained:
                 times = [asked.retriever.published_at(c.article_id) for c in evidence.citations]
-                keyed = (rules.as_of_prefix(times, asked.asked_at) or "") + keyed
+                source = judged.citation if judged is not None and short else None  # the short answer's article
+                keyed = (rules.as_of_prefix(times, asked.asked_at,
+                                            answer_from=None if source is None else times[source]) or "") + keyed
             answer = Answer(question=question, answer=render(keyed, evidence.citations), abstained=abstained,
                             citations=evidence.citations, short_answer=short, retrieval_query=asked.query,
                             keyed=keyed, short_answer_span=span, answerability=judged.p if judged else None)

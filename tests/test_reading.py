@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -201,3 +202,28 @@ def test_a_digest_or_yes_no_question_whose_topic_the_article_holds_is_answered_w
                      "How is the economy of Niger doing?"):  # decision p 0.09-0.13 (threshold 0.25)
         answer = seeded_qa_shared.ask(question)
         assert answer.abstained and answer.short_answer is None, question
+
+
+def test_the_newest_value_is_the_answer_and_the_older_one_is_named(tmp_path, real_embedder):
+    """Two reports of one storm's toll: asked after both, the answer is the newer toll, the older named with its
+    day; asked between them, the older is all there is."""
+    from qa.engine import QA
+
+    reports = [("keira-0313", "2025-03-13T18:00:00Z", "Storm Keira has killed two people in the coastal towns, "
+                "officials said on Thursday."),
+               ("keira-0317", "2025-03-17T18:00:00Z", "The death toll from Storm Keira rose to seven on Monday, "
+                "officials said."),
+               ("council-0318", "2025-03-18T09:00:00Z", "The Millbrook council voted 5-2 to approve bike lanes.")]
+    path = tmp_path / "storm.jsonl"
+    path.write_text("\n".join(json.dumps({"id": i, "title": f"Report {i}", "published_at": d, "text": t})
+                              for i, d, t in reports), encoding="utf-8")
+    qa = QA(tmp_path / "index", embedder=real_embedder)
+    qa.ingest([path])
+    question = "How many people has Storm Keira killed?"
+    after = qa.ask(question, k=3, as_of="2025-03-20")
+    assert after.short_answer == "seven"
+    lead = after.answer.split("\n")[0]
+    assert re.search(r"seven \[\d\] \(March 17, 2025; two on March 13, 2025 \[\d\]\)", lead), lead
+    assert lead.startswith("As of March 17, 2025: ") or "As of" not in lead  # the answer's article, not March 18
+    between = qa.ask(question, k=3, as_of="2025-03-15")
+    assert between.short_answer == "two" and "on March 13" not in between.answer

@@ -142,3 +142,15 @@ def test_a_yes_no_question_gets_a_clause_never_a_fragment() -> None:
 def test_a_question_without_a_span_needs_its_topic_in_a_cited_article(question: str, held: bool,
                                                                        quoted_only: bool, off: bool) -> None:
     assert rules.off_topic(question, held, quoted_only=quoted_only) is off
+
+
+def test_the_newest_value_wins_and_the_older_is_named() -> None:
+    march = {13: 1_741_860_000.0, 17: 1_742_205_600.0}
+    assert rules.newest_value([(march[13], "two"), (march[17], "seven")]) == (1, 0)
+    assert rules.newest_value([(march[17], "seven"), (march[13], "two")]) == (0, 1)
+    assert rules.newest_value([(march[17], "about 1,100"), (march[13], "1,100")]) is None  # the same value
+    assert rules.newest_value([(math.nan, "seven"), (march[13], "two")]) is None  # undated (SQuAD): as read
+    assert rules.newest_value([(march[17], "seven"), (march[17], "two")]) is None  # one day: no change over time
+    assert rules.newest_value([(march[17], "the mayor"), (march[13], "the council")]) is None  # no numbers
+    assert rules.as_of_prefix([march[17], march[13] + 5 * 86_400], march[17] + 3 * 86_400,
+                              answer_from=march[17]) == "As of March 17, 2025: "

@@ -56,6 +56,21 @@ def short_answer(question: str, sentence: str) -> str | None:
     return value.strip(" ,;:")
 
 
+def _lead(judged: Judgement, citations: list[Citation]) -> str:
+    """The short answer with its citation; when an older article gave another value, that value, its day and
+    citation: "seven [1] (March 17, 2025; two on March 13, 2025 [2])"."""
+    cited = citations[judged.citation or 0]
+    if judged.older is None:
+        return f"{judged.text} {marker(cited.key)}"
+    older = citations[judged.older]
+    return (f"{judged.text} {marker(cited.key)} ({_day(cited)}; {judged.older_text} on {_day(older)} "
+            f"{marker(older.key)})")
+
+
+def _day(c: Citation) -> str:
+    return c.published_label or c.published_at[:10]
+
+
 def compose(question: str, citations: list[Citation], quote_limit: int,
             judged: Judgement | None = None) -> tuple[str, str | None, bool]:
     """Keyed answer text (see `qa.answers.citations`), short answer and whether it abstains, from ranked
@@ -73,7 +88,7 @@ def compose(question: str, citations: list[Citation], quote_limit: int,
     if judged is not None:
         if judged.text is None or judged.citation is None:
             return quoted, None, False
-        return f"{judged.text} {marker(citations[judged.citation].key)}\n\n{quoted}", judged.text, False
+        return f"{_lead(judged, citations)}\n\n{quoted}", judged.text, False
     short = short_answer(question, citations[0].sentence)
     if short:
         return f"{short} {marker(citations[0].key)}\n\n{quoted}", short, False

@@ -11,6 +11,9 @@ every topic word of is answered though no span was found. Those rules are named 
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,7 @@ from qa.rules.decisions import (
     NotHeld,
     amount_missing,
     is_short_answer,
+    newest_value,
     off_topic,
     span_is_sure,
     topic_held,
@@ -45,6 +49,8 @@ class Judgement:
     start: int = 0  # the short answer's offsets within that sentence
     end: int = 0
     text: str | None = None
+    older: int | None = None  # an older article's citation giving another value ("two" before "seven"), if any
+    older_text: str | None = None
 
 
 def load_reader(folder: str | Path | None = None, *, threads: int = 1) -> Reader | None:
@@ -93,12 +99,34 @@ def _read(reader: Reader, question: str, citations: Sequence[Citation], context:
     if choice is None:
         return Judgement(False, p)
     sentence = shown[choice].sentence
-    found = _short_answer(question, sentence, readings[choice], reader.config.info.get("span_min_p", 0.0))
+    min_p = reader.config.info.get("span_min_p", 0.0)
+    found = _short_answer(question, sentence, readings[choice], min_p)
     if found is None:  # answered, but no span is a sure short answer: the sentences are quoted
         if amount_missing(question, [c.sentence for c in shown]):
             return Judgement(False, p)
         return Judgement(True, p)
-    return Judgement(True, p, choice, *found)
+    # every sentence read that answers, with its short answer: by the decision, or by the reader alone (a later
+    # report's paraphrase, "the death toll rose to seven", lacks the question's words the decision weighs)
+    answers = {choice: found}
+    for k, pk in enumerate(decision.scores(readings[: decision.n], [c.score for c in shown], share)):
+        if k != choice and (pk >= decision.threshold or readings[k].answerable > 0):
+            other = _short_answer(question, shown[k].sentence, readings[k], min_p)
+            if other is not None:
+                answers[k] = other
+    ks = sorted(answers)
+    changed = newest_value([(published_time(shown[k].published_at), answers[k][2]) for k in ks])
+    if changed is None:
+        return Judgement(True, p, choice, *found)
+    newest, older = ks[changed[0]], ks[changed[1]]
+    return Judgement(True, p, newest, *answers[newest], older=older, older_text=answers[older][2])
+
+
+def published_time(published_at: str) -> float:
+    """Unix time of an ISO 8601 date ('...Z' or with its zone); NaN when undated or unreadable."""
+    try:
+        return datetime.fromisoformat(published_at.replace("Z", "+00:00")).timestamp() if published_at else math.nan
+    except ValueError:
+        return math.nan
 
 
 def _short_answer(question: str, sentence: str, reading: Reading, min_p: float) -> tuple[int, int, str] | None:

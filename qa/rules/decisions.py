@@ -16,6 +16,7 @@ question meets them:
 | `amount_missing` | reading: a count or price asked, and none in what was read: abstain | `qa.answers.reading` |
 | `topic_held` | reading: a digest or yes/no question whose topic a cited article holds is answered | `qa.answers.reading` |
 | `off_topic` | reading: a yes/no question, or a digest with only quotes, none of whose cited articles holds every word of its topic: abstain | `qa.answers.reading` |
+| `newest_value` | reading: the sentences read give different numbers from different days: the newest article's is the answer, the older named | `qa.answers.reading` |
 | `widen_number`, `trim_answer` | reading: a number keeps the words that qualify it; the span's edges | `qa.answers.reading` |
 | `evidence_answers` | engine: whether what was read answers (retrieval and reader agree) | `qa.engine` |
 | `search_outside_window` | engine: nothing in the question's window answers, so look outside it | `qa.engine` |
@@ -190,6 +191,36 @@ def off_topic(question: str, held: bool, *, quoted_only: bool) -> bool:
     return form == "yes/no" and not is_choice(question) or quoted_only
 
 
+def newest_value(values: Sequence[tuple[float, str]]) -> tuple[int, int] | None:
+    """(newest, older) among (publication time, short answer) of the sentences read that answer, when they give
+    different numbers on different days ("rose to seven" on March 17, "two" on March 13): the newest article's
+    value wins and the most recent different one is named. None when they agree, are undated, or are no numbers."""
+    dated = sorted(((t, i) for i, (t, text) in enumerate(values) if t == t and _holds_number(text)), reverse=True)
+    if len(dated) < 2:
+        return None
+    newest_t, newest = dated[0]
+    for t, i in dated[1:]:
+        if t < newest_t and _value(values[i][1]) != _value(values[newest][1]):
+            return newest, i
+    return None
+
+
+def _holds_number(text: str) -> bool:
+    return bool(_DIGIT.search(text) or _A_NUMBER_WORD.search(text))
+
+
+_A_NUMBER_WORD = re.compile(r"(?i)\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                            r"forty|fifty|hundred|hundreds|thousand|thousands|million|dozen|dozens)\b")
+
+
+def _value(text: str) -> str:
+    """A short answer compared as a value: lower case, without the words that qualify a number."""
+    return " ".join(w for w in tx.words(text) if w not in _QUALIFIERS)
+
+
+_QUALIFIERS = frozenset("approximately about around nearly almost roughly some over under only at least most".split())
+
+
 def widen_number(sentence: str, start: int, end: int) -> int:
     """The start of a number answer together with the words that qualify it ("approximately 1,100")."""
     if not sentence[start:end][:1].isdigit() and not _NUMBER_WORD.match(sentence[start:end]):
@@ -221,10 +252,13 @@ def keep_short_answer(short: str | None, found_at_offsets: bool) -> bool:
     return not short or found_at_offsets
 
 
-def as_of_prefix(cited_times: Sequence[float], asked_at: float) -> str | None:
+def as_of_prefix(cited_times: Sequence[float], asked_at: float, *, answer_from: float | None = None) -> str | None:
     """"As of April 10, 2024 (the newest article cited): " for a "latest" answer whose newest dated evidence is
-    more than a day older than the question; None when it is recent or undated."""
-    dated = [t for t in cited_times if t == t]  # NaN: undated
+    more than a day older than the question; with `answer_from` (the time of the article the short answer comes
+    from), that article's day: "As of April 10, 2024: ". None when it is recent or undated."""
+    if answer_from is not None and answer_from == answer_from:  # NaN: undated
+        return None if answer_from >= asked_at - DAY else f"As of {day(answer_from)}: "
+    dated = [t for t in cited_times if t == t]
     if not dated or max(dated) >= asked_at - DAY:
         return None
     return f"As of {day(max(dated))} (the newest article cited): "
