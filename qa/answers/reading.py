@@ -12,10 +12,9 @@ every topic word of is answered though no span was found. Those rules are named 
 from __future__ import annotations
 
 import math
-from datetime import datetime
-
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
