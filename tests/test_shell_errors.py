@@ -48,6 +48,9 @@ class Refusing:
     def articles(self) -> list[Any]:
         raise IndexBusy()
 
+    def health(self) -> dict[str, Any]:
+        raise IndexBusy()
+
     def article(self, article_id: str) -> None:
         return None
 
