@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
+from index.dates import BadDate, parse_date
 from qa.answers.coverage import Idf, term_share
 from qa.answers.reader import Reader, Reading
 from qa.models import Citation
@@ -121,10 +121,10 @@ def _read(reader: Reader, question: str, citations: Sequence[Citation], context:
 
 
 def published_time(published_at: str) -> float:
-    """Unix time of an ISO 8601 date ('...Z' or with its zone); NaN when undated or unreadable."""
+    """Unix time of a citation's `published_at` (read by the ingest's own `parse_date`); NaN when undated."""
     try:
-        return datetime.fromisoformat(published_at.replace("Z", "+00:00")).timestamp() if published_at else math.nan
-    except ValueError:
+        return parse_date(published_at).timestamp() if published_at else math.nan
+    except BadDate:
         return math.nan
 
 
