@@ -165,6 +165,8 @@ def _script(name: str, module: str, doc: str) -> None:
 
 _script("time-libraries", "lab.time_libraries", "Time-expression libraries against qa.dates (prints a table).")
 _script("llm-over-archive", "lab.llm_over_archive", "LLM answers over a large index: INDEX_DIR LLM_URL.")
+_script("citation-relevance", "lab.citation_relevance",
+        "Which later citations bear on their question, read on the SQuAD sample (--squad-index DIR).")
 _script("syndication-bench", "lab.syndication_bench", "What story clustering costs at ingest, against the encoder.")
 
 

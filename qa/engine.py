@@ -128,6 +128,8 @@ class QA(Library):
                 if rules.evidence_answers(wide.answerable, None if wide_judged is None else wide_judged.answered):
                     outside = wide
                     break
+        else:
+            found, judged = self._relevant(asked, found, judged)
         return Found(found, judged, outside, (time.perf_counter() - t1) * 1e3, outside is not None and newest)
 
     def _retrieve(self, asked: Asked, *, windowed: bool, newest: bool = False) -> Retrieval:
@@ -222,6 +224,36 @@ class QA(Library):
         n = reader.config.decision.n
         return judge(reader, question, found.citations[:n], retriever.contexts(found, n),
                      idf=retriever.lexicon.idf_of, not_held=retriever.not_held)
+
+    def _relevant(self, asked: Asked, found: Retrieval,
+                  judged: Judgement | None) -> tuple[Retrieval, Judgement | None]:
+        """An answer's citations, less those that do not bear on the question (`rules.bears_on_question`): the
+        first and those the answer is read from are kept; a later one the ranker scores low is read (when it
+        was not) and left out when the reader agrees; one repeating an earlier one word for word is left out
+        (`rules.repeated_sentences`). The citations are numbered again."""
+        cited = found.citations
+        if judged is None or not judged.answered or len(cited) < 2:
+            return found, judged
+        keep = {0} | {i for i in (judged.citation, judged.older) if i is not None}
+        logits = dict(enumerate(judged.logits))
+        doubtful = [i for i, c in enumerate(cited) if i not in keep and c.score < rules.BEARS_SCORE]
+        unread = [i for i in doubtful if i not in logits]
+        reader = self.reader()
+        if unread and reader is not None:
+            items = [(cited[i].sentence, *asked.retriever.neighbours(found.rows[i])) for i in unread]
+            logits.update(zip(unread, (r.answerable for r in reader.read(asked.timed.question, items))))
+        dropped = {i for i in doubtful if i in logits and not rules.bears_on_question(cited[i].score, logits[i])}
+        dropped |= rules.repeated_sentences([c.sentence for c in cited], keep)
+        if not dropped:
+            return found, judged
+        kept = [i for i in range(len(cited)) if i not in dropped]
+        at = {old: new for new, old in enumerate(kept)}
+        found = replace(found, citations=[replace(cited[i], n=at[i] + 1) for i in kept],
+                        rows=[found.rows[i] for i in kept])
+        judged = replace(judged, citation=None if judged.citation is None else at[judged.citation],
+                         older=None if judged.older is None else at[judged.older],
+                         logits=tuple(logits[i] for i in kept if i < len(judged.logits)))
+        return found, judged
 
     @staticmethod
     def _span(short: str | None, judged: Judgement | None, found: Retrieval,

@@ -104,7 +104,8 @@ def test_ask_shows_every_citation_with_title_source_date_and_offsets(tmp_path: P
     question = "How many passengers did the Quillon rail line carry?"
     result = CliRunner().invoke(main, ["ask", *index, question])
     data = json.loads(CliRunner().invoke(main, ["ask", "--json", *index, question]).output)
-    assert result.exit_code == 0 and len(data["citations"]) == 3
+    assert result.exit_code == 0 and data["citations"]  # those bearing on it: "cost 3 billion" may be left out
+    assert result.output.count("] Quillon opens its rail line (Zorbia Times") == len(data["citations"])
     for c in data["citations"]:
         assert (f"[{c['n']}] Quillon opens its rail line (Zorbia Times, 2024-05-02, chars {c['start']}-{c['end']})\n"
                 f"    {c['sentence']}\n") in result.output

@@ -126,6 +126,27 @@ def test_agadez_answers_approximately_1100_at_its_offsets(seeded_qa_shared):
 
 
 @pytest.mark.real
+def test_the_agadez_answer_cites_only_sentences_that_bear_on_it(seeded_qa_shared):
+    """`k` is a maximum: a later sentence the ranker and the reader both call unrelated (the junta's supporters
+    holding up a flag) is not cited; the answer's own sentence stays first."""
+    answer = seeded_qa_shared.ask("How many US troops are in Agadez?", k=5)
+    assert answer.citations[0].sentence == "Currently, there are approximately 1,100 American soldiers stationed in Agadez."
+    assert 1 <= len(answer.citations) < 5
+    assert not any(c.sentence.startswith("Supporters of Niger's National Council") for c in answer.citations)
+    topic = ("Agadez", "American", "US", "troops", "soldiers")
+    assert all(any(w in c.sentence for w in topic) for c in answer.citations)
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert set(re.findall(r"\[(\d+)\]", answer.answer)) <= {str(c.n) for c in answer.citations}
+
+
+def test_a_sentence_bears_on_the_question_unless_ranker_and_reader_both_say_not():
+    from qa.rules.decisions import BEARS_LOGIT, BEARS_SCORE, bears_on_question
+
+    assert bears_on_question(BEARS_SCORE, -10.0) and bears_on_question(0.0, BEARS_LOGIT)
+    assert not bears_on_question(BEARS_SCORE / 2, BEARS_LOGIT - 1)
+
+
+@pytest.mark.real
 def test_the_term_share_idf_of_the_evaluation_is_the_engines(seeded_qa_shared):
     """`qa.training.reader_eval` fits the decision with IDF computed from sentence texts; the engine reads the lexicon's."""
     from qa import text as tx
@@ -204,6 +225,7 @@ def test_a_digest_or_yes_no_question_whose_topic_the_article_holds_is_answered_w
         assert answer.abstained and answer.short_answer is None, question
 
 
+@pytest.mark.real
 def test_the_newest_value_is_the_answer_and_the_older_one_is_named(tmp_path, real_embedder):
     """Two reports of one storm's toll: asked after both, the answer is the newer toll, the older named with its
     day; asked between them, the older is all there is."""
@@ -225,5 +247,9 @@ def test_the_newest_value_is_the_answer_and_the_older_one_is_named(tmp_path, rea
     lead = after.answer.split("\n")[0]
     assert re.search(r"seven \[\d\] \(March 17, 2025; two on March 13, 2025 \[\d\]\)", lead), lead
     assert lead.startswith("As of March 17, 2025: ") or "As of" not in lead  # the answer's article, not March 18
+    assert "council" not in " ".join(c.sentence for c in after.citations)  # the unrelated vote is not cited
+    assert [c.n for c in after.citations] == list(range(1, len(after.citations) + 1))
+    span = after.short_answer_span
+    assert span is not None and "seven" in after.citations[span.citation - 1].sentence
     between = qa.ask(question, k=3, as_of="2025-03-15")
     assert between.short_answer == "two" and "on March 13" not in between.answer

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -50,6 +50,7 @@ class Judgement:
     text: str | None = None
     older: int | None = None  # an older article's citation giving another value ("two" before "seven"), if any
     older_text: str | None = None
+    logits: tuple[float, ...] = ()  # the reader's answerable logit of each citation read, in order
 
 
 def load_reader(folder: str | Path | None = None, *, threads: int = 1) -> Reader | None:
@@ -80,9 +81,9 @@ def judge(reader: Reader, question: str, citations: Sequence[Citation],
     shown = citations[: reader.config.decision.n]
     held = topic_held(question, [c.article_id for c in shown], not_held)
     if not judged.answered and held:
-        return Judgement(True, judged.p)  # no span to miss, and one cited article holds all of its topic
+        return Judgement(True, judged.p, logits=judged.logits)  # no span to miss, and one cited article holds all of its topic
     if judged.answered and off_topic(question, held, quoted_only=judged.text is None):
-        return Judgement(False, judged.p)  # none of the cited articles is on its topic
+        return Judgement(False, judged.p, logits=judged.logits)  # none of the cited articles is on its topic
     return judged
 
 
@@ -94,6 +95,14 @@ def _read(reader: Reader, question: str, citations: Sequence[Citation], context:
     items = [(c.sentence, *(context[i] if i < len(context) else ("", ""))) for i, c in enumerate(shown)]
     readings = reader.read(question, items)
     share = list(term_share(question, items, idf)) if decision.reads_terms else None
+    judged = _decide(reader, question, shown, readings, share)
+    return replace(judged, logits=tuple(r.answerable for r in readings))
+
+
+def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: Sequence[Reading],
+            share: list[float] | None) -> Judgement:
+    """The decision over the readings of the citations `shown`, and the short answer when one is sure."""
+    decision = reader.config.decision
     choice, p = decision.choose(readings, [c.score for c in shown], share)
     if choice is None:
         return Judgement(False, p)

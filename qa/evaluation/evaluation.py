@@ -52,6 +52,7 @@ def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = Non
             "evidence_first": bool(evidence) and _norm(first) == _norm(evidence),
             "answer_in_first": any(_norm(a) in _norm(first) for a in answers) if first else False,
             "first_citation": first,
+            "citations": len(answer.citations),
             "answer": answer.answer,
             "short_answer": answer.short_answer,
             "short_in_question": bool(answer.short_answer) and echoes_question(question, answer.short_answer or ""),
@@ -70,9 +71,18 @@ def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = Non
         "false_abstentions": sum(r["abstained"] for r in answerable),
         "short_answers": sum(bool(r["short_answer"]) for r in rows),
         "short_in_question": sum(r["short_in_question"] for r in rows),
+        "citations_per_answer": _citations_per_answer(rows),
         **_by_kind(rows),
         "rows": rows,
     }
+
+
+def _citations_per_answer(rows: list[dict[str, Any]]) -> float | None:
+    """How many sentences an answer (not an abstention) cites, on average: `k` is a maximum. A row's
+    `citations` is their number, or the citations themselves."""
+    answered = [c if isinstance(c, int) else len(c) for r in rows if not r["abstained"]
+                for c in [r.get("citations", 0)]]
+    return round(sum(answered) / len(answered), 2) if answered else None
 
 
 def _by_kind(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -97,6 +107,7 @@ def format_table(result: dict[str, Any]) -> str:
         f"answer in first citation       {result['answer_in_first_citation']}/{result['answerable']}",
         f"unanswerable abstained         {result['abstained_unanswerable']}/{result['unanswerable']}",
         f"answerable but abstained       {result['false_abstentions']}/{result['answerable']}",
+        f"citations per answer           {result['citations_per_answer']}",
         *generated.format_lines(result),
         *[f"right article first ({kind}){' ' * max(1, 10 - len(kind))}{v['right']}/{v['n']}"
           for kind, v in result.get("right_article_first", {}).items()],
@@ -283,6 +294,7 @@ def summarize_squad(rows: list[dict[str, Any]], *, engine: Any = None, n_article
         "mrr@10": None if mrr is None else round(mrr, 4),
         "answer_in_first_citation": rate("answer_in_first_citation"),
         "answer_in_any_citation": rate("answer_in_any_citation"),
+        "citations_per_answer": _citations_per_answer(rows),
         "short_answer_rate": round(len(shorts) / len(answerable), 4) if answerable else None,
         "exact_match": None if not shorts else round(m.mean(r["exact_match"] for r in shorts) or 0.0, 4),
         "f1": None if not shorts else round(m.mean(r["f1"] for r in shorts) or 0.0, 4),
@@ -317,6 +329,7 @@ _SQUAD_LINES = (
     ("MRR@10", "mrr@10", "{:.3f}"),
     ("answer in first citation", "answer_in_first_citation", "{:.3f}"),
     ("answer in any citation (top 5)", "answer_in_any_citation", "{:.3f}"),
+    ("citations per answer", "citations_per_answer", "{:.2f}"),
     ("short answer given", "short_answer_rate", "{:.3f}"),
     ("short answers inside their question", "short_in_question", "{}"),
     ("short answer exact match", "exact_match", "{:.3f}"),
