@@ -4,7 +4,8 @@ A `Fact` is a sentence that answers a question `Family` ("What did the Millbrook
 on?") in one article; a storyline gives a family several facts on different dates. A "window"
 question names a period (this week, last week, yesterday, on March 12, in March 2024, since March
 10); its expected articles are those of the one fact published in the period, by `as_of`. A
-"latest" question names none: the newest fact published by `as_of`. Periods are read as docs/time.md
+"latest" question names none: the newest fact published by `as_of`; of a family whose facts are one
+quantity over time (`changes`), it records the value before (`changed_from`) when that differs. Periods are read as docs/time.md
 says news readers mean them: "this week" is the seven days up to `as_of` (from the day a week back,
 whole UTC days), "last week" the seven before those through the Sunday before `as_of`'s week; a period
 ends at `as_of` at the latest. "This week" is asked on every weekday, Fridays and Mondays included. A wire
@@ -46,6 +47,7 @@ class Family:
     periods: tuple[str, ...] = PERIODS
     ask_before: bool = False  # also ask "latest" before the first fact: nothing answers yet
     since: str = ""  # the window wording for "since ..." when the tense must change
+    changes: bool = False  # its facts are one quantity over time (a toll, a count, points): the newest must win
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -164,8 +166,10 @@ class Asker:
                 span = max(1, int((until - fact.published).total_seconds() // 60) - 60)
                 as_of = fact.published + timedelta(minutes=30 + self.r.randrange(span))
                 as_of = as_of.replace(second=0, microsecond=0)
+                before = ordered[i - 1].answers if i and family.changes else ()
+                changed = {"changed_from": list(before)} if before and set(before) != set(fact.answers) else {}
                 self._add("latest", self.r.choice(family.latest), as_of, fact,
-                          self._expected(fact, fact.published, as_of), family.storyline, family=family.name)
+                          self._expected(fact, fact.published, as_of), family.storyline, family=family.name, **changed)
 
     def fixed(self, kind: str, text: str, fact: Fact, storyline: str, *, days: int = 30) -> None:
         """A question whose answer does not depend on `as_of` (plain, topic, lookalike), asked some day after."""

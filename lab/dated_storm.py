@@ -76,9 +76,9 @@ def storm(r: random.Random, start: date, weeks: int, ids: Ids, *, blog_chars: in
     told.families += [
         Family("storm.toll", "storm", ("How many people has Storm Ada killed?", "What is the death toll from "
                "Storm Ada so far?"), "What was the death toll from Storm Ada {period}?", ("yesterday", "on"),
-               ask_before=True),
+               ask_before=True, changes=True),
         Family("storm.power", "storm", ("How many customers are still without power after Storm Ada?",),
-               "How many customers were without power after Storm Ada {period}?", ("yesterday", "on"))]
+               "How many customers were without power after Storm Ada {period}?", ("yesterday", "on"), changes=True)]
     first = on(start, round(weeks * 0.45), 6, 23).date()
     tolls, dark = [r.randint(2, 4)], [r.randint(180, 240) * 1000]
     for _ in range(DAYS - 1):

@@ -106,7 +106,7 @@ def team(r: random.Random, start: date, weeks: int, ids: Ids) -> Storyline:
                "Mariners do in their most recent game?"), "Who did the Millbrook Mariners play {period}?",
                ("this week", "last week", "on", "yesterday")),
         Family("team.points", "team", ("How many points do the Millbrook Mariners have now?",),
-               "How many points did the Millbrook Mariners have {period}?", ("on",))]
+               "How many points did the Millbrook Mariners have {period}?", ("on",), changes=True)]
     points = 0
     for week in range(weeks):
         opponent = _OPPONENTS[week % len(_OPPONENTS)]
@@ -147,7 +147,8 @@ def company(r: random.Random, start: date, weeks: int, ids: Ids) -> Storyline:
         Family("company.ceo", "company", ("Who is the chief executive of Halvorsen Robotics?", "Who runs "
                "Halvorsen Robotics now?"), "", ()),
         Family("company.revenue", "company", ("What revenue did Halvorsen Robotics report for its latest "
-               "quarter?",), "How much revenue did Halvorsen Robotics report {period}?", ("last week", "in", "on")),
+               "quarter?",), "How much revenue did Halvorsen Robotics report {period}?", ("last week", "in", "on"),
+               changes=True),
         Family("company.news", "company", ("What is the latest news from Halvorsen Robotics?",),
                "What did Halvorsen Robotics announce {period}?", ("this week", "last week", "in", "since"),
                since="What has Halvorsen Robotics announced {period}?")]

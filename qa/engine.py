@@ -16,7 +16,7 @@ from qa.answers.citations import render
 from qa.answers.conversation import contextualize
 from qa.answers.generate import LLMAnswerer, generated_answer
 from qa.answers.reader import Reader
-from qa.answers.reading import Judgement, judge, load_reader
+from qa.answers.reading import Judgement, judge, judge_changes, load_reader
 from qa.dates import TimeIntent, read_time
 from qa.dates.labels import iso, month
 from qa.errors import UnknownAnswerer
@@ -129,7 +129,7 @@ class QA(Library):
                     outside = wide
                     break
         else:
-            found, judged = self._relevant(asked, found, judged)
+            found, judged = self._relevant(asked, found, self._changes(asked, found, judged))
         return Found(found, judged, outside, (time.perf_counter() - t1) * 1e3, outside is not None and newest)
 
     def _retrieve(self, asked: Asked, *, windowed: bool, newest: bool = False) -> Retrieval:
@@ -225,12 +225,22 @@ class QA(Library):
         return judge(reader, question, found.citations[:n], retriever.contexts(found, n),
                      idf=retriever.lexicon.idf_of, not_held=retriever.not_held)
 
+    def _changes(self, asked: Asked, found: Retrieval, judged: Judgement | None) -> Judgement | None:
+        """A number answer checked against the citations of other days the decision did not read
+        (`judge_changes`): the newest value wins, the one before it named."""
+        reader = self.reader()
+        if judged is None or reader is None or not judged.answered:
+            return judged
+        return judge_changes(reader, asked.timed.question, found.citations, asked.retriever.contexts(found), judged,
+                             idf=asked.retriever.lexicon.idf_of, not_held=asked.retriever.not_held)
+
     def _relevant(self, asked: Asked, found: Retrieval,
                   judged: Judgement | None) -> tuple[Retrieval, Judgement | None]:
         """An answer's citations, less those that do not bear on the question (`rules.bears_on_question`): the
         first and those the answer is read from are kept; a later one the ranker scores low is read (when it
         was not) and left out when the reader agrees; one repeating an earlier one word for word is left out
-        (`rules.repeated_sentences`). The citations are numbered again."""
+        (`rules.repeated_sentences`). A value that changed puts the newest value's citation first. The
+        citations are numbered again."""
         cited = found.citations
         if judged is None or not judged.answered or len(cited) < 2:
             return found, judged
@@ -244,15 +254,16 @@ class QA(Library):
             logits.update(zip(unread, (r.answerable for r in reader.read(asked.timed.question, items))))
         dropped = {i for i in doubtful if i in logits and not rules.bears_on_question(cited[i].score, logits[i])}
         dropped |= rules.repeated_sentences([c.sentence for c in cited], keep)
-        if not dropped:
+        order = [i for i in range(len(cited)) if i not in dropped]
+        if judged.older is not None and judged.citation:  # the newest value first: "seven [1] (...; two [2])"
+            order = [judged.citation] + [i for i in order if i != judged.citation]
+        if order == list(range(len(cited))):
             return found, judged
-        kept = [i for i in range(len(cited)) if i not in dropped]
-        at = {old: new for new, old in enumerate(kept)}
-        found = replace(found, citations=[replace(cited[i], n=at[i] + 1) for i in kept],
-                        rows=[found.rows[i] for i in kept])
+        at = {old: new for new, old in enumerate(order)}
+        found = replace(found, citations=[replace(cited[i], n=at[i] + 1) for i in order],
+                        rows=[found.rows[i] for i in order])
         judged = replace(judged, citation=None if judged.citation is None else at[judged.citation],
-                         older=None if judged.older is None else at[judged.older],
-                         logits=tuple(logits[i] for i in kept if i < len(judged.logits)))
+                         older=None if judged.older is None else at[judged.older], logits=())
         return found, judged
 
     @staticmethod

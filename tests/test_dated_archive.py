@@ -283,3 +283,11 @@ def test_this_week_is_asked_on_every_weekday_and_read_as_the_engine_reads_it(arc
         for article_id in q["expect_article_ids"]:
             published = datetime.fromisoformat(by_id[article_id]["published_at"].replace("Z", "+00:00"))
             assert intent.admits(published), (q, intent.label)
+
+
+def test_latest_questions_of_a_changing_quantity_record_the_value_before(archive: DatedArchive) -> None:
+    changed = [q for q in archive.questions if q.get("changed_from")]
+    assert changed and all(q["kind"] == "latest" and q["answerable"] for q in changed)
+    assert all(set(q["changed_from"]) != set(q["answers"]) for q in changed)
+    assert {"storm.toll", "storm.power", "team.points"} <= {q["family"] for q in changed}
+    assert not any(q.get("changed_from") for q in archive.questions if q.get("family") == "council.vote")

@@ -185,3 +185,22 @@ def test_by_kind_counts_right_articles_over_answerable_questions_and_abstentions
     assert kinds["right_article_first"] == {"latest": {"n": 1, "right": 1, "share": 1.0}}
     assert kinds["abstained_by_kind"] == {"absent": {"n": 2, "abstained": 1}, "latest": {"n": 2, "abstained": 1}}
     assert _by_kind([{"kind": "", "answerable": True, "right_article_first": False, "abstained": False}]) == {}
+
+
+def test_a_changed_value_counts_when_the_newest_is_stated_and_the_one_before_named():
+    from types import SimpleNamespace
+
+    from qa.evaluation.evaluation import _changed
+
+    item = {"changed_from": ["6 points"]}
+
+    def asked(short: str | None, answer: str) -> dict:
+        return _changed(item, SimpleNamespace(short_answer=short, answer=answer), ["9 points"])
+
+    assert asked("9", "9 [1] (April 13, 2024; 6 on March 30, 2024 [2])\n\n“...”") == {
+        "changed": True, "newest_stated": True, "older_named": True}
+    assert asked("9", "9 [1]")["older_named"] is False
+    assert asked("6", "6 [1] (March 30, 2024; 9 on April 13 [2])") == {
+        "changed": True, "newest_stated": False, "older_named": False}  # the old value as the answer: wrong
+    assert asked("19", "19 [1]")["newest_stated"] is False  # "9" inside "19" is not the value
+    assert _changed({}, SimpleNamespace(short_answer="9", answer="9"), ["9"]) == {}

@@ -15,7 +15,7 @@ import math
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from index.dates import BadDate, parse_date
 from qa.answers.coverage import Idf, term_share
@@ -24,6 +24,7 @@ from qa.models import Citation
 from qa.rules.decisions import (
     NotHeld,
     amount_missing,
+    holds_number,
     is_short_answer,
     newest_value,
     off_topic,
@@ -32,7 +33,9 @@ from qa.rules.decisions import (
     trim_answer,
 )
 from qa.rules.decisions import widen_number as widen  # noqa: F401  (the name tests and callers know)
+from qa.text import key_terms
 
+SameSubject = Callable[[Citation], bool]
 WEIGHTS = Path(__file__).with_name("reader_weights")  # reader-int8.onnx, tokenizer.json, reader.json
 _LOCK = threading.Lock()
 _LOADED: dict[tuple[str, int], Reader] = {}
@@ -50,7 +53,7 @@ class Judgement:
     text: str | None = None
     older: int | None = None  # an older article's citation giving another value ("two" before "seven"), if any
     older_text: str | None = None
-    logits: tuple[float, ...] = ()  # the reader's answerable logit of each citation read, in order
+    logits: tuple[float, ...] = ()  # the reader's answerable logit of each citation read, in order (if known)
 
 
 def load_reader(folder: str | Path | None = None, *, threads: int = 1) -> Reader | None:
@@ -75,7 +78,7 @@ def judge(reader: Reader, question: str, citations: Sequence[Citation],
         not_held: the words an article lacks (`Retriever.not_held`); with it, a digest or yes/no question one
             cited article holds every topic word of is answered though no span was found.
     """
-    judged = _read(reader, question, citations, context, idf)
+    judged = _read(reader, question, citations, context, idf, _same_subject(question, not_held))
     if not_held is None:
         return judged
     shown = citations[: reader.config.decision.n]
@@ -88,20 +91,21 @@ def judge(reader: Reader, question: str, citations: Sequence[Citation],
 
 
 def _read(reader: Reader, question: str, citations: Sequence[Citation], context: Sequence[tuple[str, str]],
-          idf: Idf | None) -> Judgement:
+          idf: Idf | None, same: SameSubject) -> Judgement:
     """The reader's decision: answered or not, and the short answer's span when one is sure."""
     decision = reader.config.decision
     shown = list(citations[: decision.n])
     items = [(c.sentence, *(context[i] if i < len(context) else ("", ""))) for i, c in enumerate(shown)]
     readings = reader.read(question, items)
     share = list(term_share(question, items, idf)) if decision.reads_terms else None
-    judged = _decide(reader, question, shown, readings, share)
+    judged = _decide(reader, question, shown, readings, share, same)
     return replace(judged, logits=tuple(r.answerable for r in readings))
 
 
 def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: Sequence[Reading],
-            share: list[float] | None) -> Judgement:
-    """The decision over the readings of the citations `shown`, and the short answer when one is sure."""
+            share: list[float] | None, same: SameSubject) -> Judgement:
+    """The decision over the readings of the citations `shown`, and the short answer when one is sure; another
+    value is weighed only from an article on the same subject (`same`)."""
     decision = reader.config.decision
     choice, p = decision.choose(readings, [c.score for c in shown], share)
     if choice is None:
@@ -117,7 +121,7 @@ def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: 
     # report's paraphrase, "the death toll rose to seven", lacks the question's words the decision weighs)
     answers = {choice: found}
     for k, pk in enumerate(decision.scores(readings[: decision.n], [c.score for c in shown], share)):
-        if k != choice and (pk >= decision.threshold or readings[k].answerable > 0):
+        if k != choice and same(shown[k]) and (pk >= decision.threshold or readings[k].answerable > 0):
             other = _short_answer(question, shown[k].sentence, readings[k], min_p)
             if other is not None:
                 answers[k] = other
@@ -127,6 +131,56 @@ def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: 
         return Judgement(True, p, choice, *found)
     newest, older = ks[changed[0]], ks[changed[1]]
     return Judgement(True, p, newest, *answers[newest], older=older, older_text=answers[older][2])
+
+
+def judge_changes(reader: Reader, question: str, citations: Sequence[Citation],
+                  context: Sequence[tuple[str, str]], judged: Judgement, *, idf: Idf | None = None,
+                  not_held: NotHeld | None = None) -> Judgement:
+    """A number answered from dated articles, checked against the citations the decision did not read: those of
+    other days that hold a number are read, and the newest value wins with the one before it named
+    (`newest_value`), as among the sentences read ("25 (April 19; 18 on April 18)", not "... 14 on April 17").
+    Only articles that hold the question's names count (`not_held`: the Brenton library's cost is no answer
+    about the Pinecrest library's). Undated citations, or an answer with no number, are left as they were."""
+    n = reader.config.decision.n
+    if judged.text is None or judged.citation is None or len(citations) <= n or not holds_number(judged.text):
+        return judged
+    times = [published_time(c.published_at) for c in citations]
+    same = _same_subject(question, not_held)
+    rest = [i for i in range(n, len(citations)) if times[i] == times[i] and times[i] != times[judged.citation]
+            and holds_number(citations[i].sentence) and same(citations[i])]
+    if not rest:
+        return judged
+    items = [(c.sentence, *(context[i] if i < len(context) else ("", ""))) for i, c in enumerate(citations)]
+    read = dict(zip(rest, reader.read(question, [items[i] for i in rest])))
+    decision = reader.config.decision
+    idle = Reading(0.0, 0, 0, 0.0, "")  # the rows not read here: their scores are not looked at
+    readings = [read.get(i, idle) for i in range(len(citations))]
+    share = list(term_share(question, items, idf)) if decision.reads_terms else None
+    p = decision.scores(readings, [c.score for c in citations], share)  # each row alone, at its rank
+    min_p = reader.config.info.get("span_min_p", 0.0)
+    answers: dict[int, tuple[int, int, str]] = {judged.citation: (judged.start, judged.end, judged.text)}
+    if judged.older is not None and judged.older_text is not None:
+        answers[judged.older] = (0, 0, judged.older_text)
+    for i in rest:
+        sure = p[i] >= decision.threshold or read[i].answerable > 0  # as among the sentences the decision read
+        found = _short_answer(question, citations[i].sentence, read[i], min_p) if sure else None
+        if found is not None:
+            answers[i] = found
+    ks = sorted(answers)
+    changed = newest_value([(times[k], answers[k][2]) for k in ks])
+    if changed is None:
+        return judged
+    newest, older = ks[changed[0]], ks[changed[1]]
+    return replace(judged, citation=newest, start=answers[newest][0], end=answers[newest][1],
+                   text=answers[newest][2], older=older, older_text=answers[older][2])
+
+
+def _same_subject(question: str, not_held: NotHeld | None) -> SameSubject:
+    """Whether a citation's article holds every name and number of the question (all do without `not_held`)."""
+    names = key_terms(question)
+    if not names or not_held is None:
+        return lambda c: True
+    return lambda c: not not_held(names, [c.article_id])
 
 
 def published_time(published_at: str) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -56,6 +57,7 @@ def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = Non
             "answer": answer.answer,
             "short_answer": answer.short_answer,
             "short_in_question": bool(answer.short_answer) and echoes_question(question, answer.short_answer or ""),
+            **_changed(item, answer, answers),
             **generated.row_fields(answer, answers),
         })
     answerable = [r for r in rows if r["answerable"]]
@@ -72,9 +74,47 @@ def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = Non
         "short_answers": sum(bool(r["short_answer"]) for r in rows),
         "short_in_question": sum(r["short_in_question"] for r in rows),
         "citations_per_answer": _citations_per_answer(rows),
+        **_changed_summary(rows),
         **_by_kind(rows),
         "rows": rows,
     }
+
+
+def _changed(item: dict[str, Any], answer: Any, answers: list[str]) -> dict[str, Any]:
+    """For a question whose answer changed over time (`changed_from`: the value before): whether the short answer
+    is the newest value, and whether the answer's first line names the value before it."""
+    before = item.get("changed_from") or []
+    if not before:
+        return {}
+    short, lead = _norm(answer.short_answer or ""), _norm(answer.answer.split("\n")[0])
+    newest = bool(short) and any(_same_value(short, a) for a in answers)
+    after = lead.split(short, 1)[-1] if newest else ""
+    named = any(_names_value(after, b) for b in before)
+    return {"changed": True, "newest_stated": newest, "older_named": named}
+
+
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+
+
+def _same_value(short: str, answer: str) -> bool:
+    """A short answer states this value: the same numbers ("About 127,700" for "127,700"), or holds its words."""
+    numbers = _NUMBER.findall(short), _NUMBER.findall(answer)
+    return numbers[0] == numbers[1] if numbers[1] else _norm(answer) in short
+
+
+def _names_value(text: str, value: str) -> bool:
+    """A text names this value: its numbers ("6 on March 30" names "6 points"), or its words."""
+    wanted = _NUMBER.findall(value)
+    return set(wanted) <= set(_NUMBER.findall(text)) if wanted else _norm(value) in text
+
+
+def _changed_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """How the questions whose answer changed over time were answered (none: nothing)."""
+    changed = [r for r in rows if r.get("changed")]
+    if not changed:
+        return {}
+    return {"changed_values": {"n": len(changed), "newest_stated": sum(r["newest_stated"] for r in changed),
+                               "older_named": sum(r["older_named"] for r in changed)}}
 
 
 def _citations_per_answer(rows: list[dict[str, Any]]) -> float | None:
@@ -108,6 +148,8 @@ def format_table(result: dict[str, Any]) -> str:
         f"unanswerable abstained         {result['abstained_unanswerable']}/{result['unanswerable']}",
         f"answerable but abstained       {result['false_abstentions']}/{result['answerable']}",
         f"citations per answer           {result['citations_per_answer']}",
+        *([f"changed values: newest stated {c['newest_stated']}/{c['n']}, the one before named {c['older_named']}/{c['n']}"]
+          if (c := result.get("changed_values")) else []),
         *generated.format_lines(result),
         *[f"right article first ({kind}){' ' * max(1, 10 - len(kind))}{v['right']}/{v['n']}"
           for kind, v in result.get("right_article_first", {}).items()],

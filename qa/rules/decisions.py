@@ -195,7 +195,7 @@ def newest_value(values: Sequence[tuple[float, str]]) -> tuple[int, int] | None:
     """(newest, older) among (publication time, short answer) of the sentences read that answer, when they give
     different numbers on different days ("rose to seven" on March 17, "two" on March 13): the newest article's
     value wins and the most recent different one is named. None when they agree, are undated, or are no numbers."""
-    dated = sorted(((t, i) for i, (t, text) in enumerate(values) if t == t and _holds_number(text)), reverse=True)
+    dated = sorted(((t, i) for i, (t, text) in enumerate(values) if t == t and holds_number(text)), reverse=True)
     if len(dated) < 2:
         return None
     newest_t, newest = dated[0]
@@ -205,7 +205,8 @@ def newest_value(values: Sequence[tuple[float, str]]) -> tuple[int, int] | None:
     return None
 
 
-def _holds_number(text: str) -> bool:
+def holds_number(text: str) -> bool:
+    """Whether a text holds a number, in digits or words ("7", "seven", "dozens")."""
     return bool(_DIGIT.search(text) or _A_NUMBER_WORD.search(text))
 
 
