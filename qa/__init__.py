@@ -72,7 +72,7 @@ def ingest(paths: Sequence[str | Path], *, index: str | Path | None = None) -> I
 
 
 def as_retriever(*, k: int | None = None, filters: dict[str, Any] | None = None, as_of: Any = None,
-                 index: str | Path | None = None, engine: Any = None) -> Any:
+                 use_time: bool | None = None, index: str | Path | None = None, engine: Any = None) -> Any:
     """A llama-index `BaseRetriever` whose nodes are the sentences Sourced cites (see `qa.llamaindex`).
 
     `engine`: a `QA` to use (default: one over `index`); `retrieve(query, sources=[...], ...)` takes the
@@ -80,12 +80,14 @@ def as_retriever(*, k: int | None = None, filters: dict[str, Any] | None = None,
     """
     from qa.llamaindex import SourcedRetriever
 
-    return SourcedRetriever(_engine(index, engine), k=k, filters=filters, as_of=as_of)
+    return SourcedRetriever(_engine(index, engine), k=k, filters=filters, as_of=as_of, use_time=use_time)
 
 
 def as_query_engine(*, k: int | None = None, filters: dict[str, Any] | None = None, as_of: Any = None,
-                    answerer: str | None = None, index: str | Path | None = None, engine: Any = None) -> Any:
+                    answerer: str | None = None, use_time: bool | None = None, index: str | Path | None = None,
+                    engine: Any = None) -> Any:
     """A llama-index query engine: `query(q)` gives the answer text, its citations as `source_nodes`."""
     from qa.llamaindex import SourcedQueryEngine
 
-    return SourcedQueryEngine(_engine(index, engine), k=k, filters=filters, as_of=as_of, answerer=answerer)
+    return SourcedQueryEngine(_engine(index, engine), k=k, filters=filters, as_of=as_of, answerer=answerer,
+                              use_time=use_time)

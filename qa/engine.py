@@ -135,7 +135,7 @@ class QA(Library):
     def _retrieve(self, asked: Asked, *, windowed: bool, newest: bool = False) -> Retrieval:
         """Retrieval with the question's window and recency (`windowed`), or with the filters alone (`newest`:
         ranked by age as "latest" questions are, from `rules.newest_reference`)."""
-        cutoff = asked.asked_at if asked.timing else None
+        cutoff = asked.asked_at  # with time off too: nothing published after the day asked
         if not windowed:
             recency = Recency.load(rules.newest_reference(asked.asked_at, asked.retriever.dated)) if newest else None
             return asked.retriever.retrieve(asked.timed.question, query=asked.query, k=asked.k, filters=asked.filters,
@@ -188,18 +188,12 @@ class QA(Library):
         return answer
 
     def search(self, question: str, **options: Unpack[AskArgs]) -> Retrieval:
-        """The ranked, cited evidence for a question and whether it answers, with no answer composed.
+        """The ranked, cited evidence for a question and whether it answers, with no answer composed: what `ask`
+        retrieves, its time read the same way (a window, "latest" ranked newest first; `use_time` off: none).
 
         When it does not answer, `citations` is empty, `reason` says why and `closest` holds the best sentences.
         """
-        opts = AskOptions.of(options)
-        question = checked_question(question, self.settings.max_question_chars)
-        k = opts.bounded_k(self.settings.k)
-        filters, asked_at = check_filters(opts.filters), as_of_time(opts.as_of, time.time())  # type: ignore[arg-type]
-        retriever = self._nonempty_retriever()
-        timing = self.settings.time if opts.use_time is None else opts.use_time
-        return retriever.retrieve(question, query=contextualize(question, opts.history), k=k, filters=filters,
-                                  as_of=asked_at if timing else None)
+        return self._retrieve(self._prepare(question, AskOptions.of(options)), windowed=True)
 
     @staticmethod
     def _plan(question: str, asked_at: float, retriever: Retriever, filters: dict[str, Any],

@@ -61,8 +61,9 @@ class SourcedRetriever(BaseRetriever):
     `qa.llamaindex` and in `last_answer`)."""
 
     def __init__(self, engine: QA, *, k: int | None = None, filters: dict[str, Any] | None = None,
-                 as_of: Date = None, callback_manager: CallbackManager | None = None) -> None:
-        self.engine, self.k, self.filters, self.as_of = engine, k, filters, as_of
+                 as_of: Date = None, use_time: bool | None = None,
+                 callback_manager: CallbackManager | None = None) -> None:
+        self.engine, self.k, self.filters, self.as_of, self.use_time = engine, k, filters, as_of, use_time
         self.last_answer: Answer | None = None  # the last query's whole answer: `abstained`, and why in `answer`
         super().__init__(callback_manager=callback_manager or CallbackManager([]))
 
@@ -70,9 +71,10 @@ class SourcedRetriever(BaseRetriever):
                  filters: dict[str, Any] | None = None, article_ids: Sequence[str] | None = None,
                  sources: Sequence[str] | None = None, exclude_article_ids: Sequence[str] | None = None,
                  published_after: Date = None, published_before: Date = None, as_of: Date = None,
-                 history: Sequence[object] | None = None) -> list[NodeWithScore]:
+                 history: Sequence[object] | None = None, use_time: bool | None = None) -> list[NodeWithScore]:
         """The cited sentences for a query, limited as `QA.ask` limits (these filters over the retriever's)."""
-        asked = {"k": k or self.k, "as_of": as_of or self.as_of, "history": history, "filters": _filters(
+        asked = {"k": k or self.k, "as_of": as_of or self.as_of, "history": history,
+                 "use_time": self.use_time if use_time is None else use_time, "filters": _filters(
             {**(self.filters or {}), **(filters or {})}, article_ids=article_ids, sources=sources,
             exclude_article_ids=exclude_article_ids, published_after=published_after,
             published_before=published_before)}
@@ -83,7 +85,7 @@ class SourcedRetriever(BaseRetriever):
             _asked.reset(token)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        asked = _asked.get() or {"k": self.k, "filters": self.filters, "as_of": self.as_of}
+        asked = _asked.get() or {"k": self.k, "filters": self.filters, "as_of": self.as_of, "use_time": self.use_time}
         answer = self.engine.ask(query_bundle.query_str, answerer="extractive", **asked)
         self.last_answer = answer
         if answer.abstained:  # no nodes: a synthesizer given the closest sentences would write what Sourced refused
@@ -99,9 +101,10 @@ class SourcedQueryEngine(BaseQueryEngine):
     """Sourced's answer as a llama-index `Response`: the text with [n] markers, the citations as `source_nodes`."""
 
     def __init__(self, engine: QA, *, k: int | None = None, filters: dict[str, Any] | None = None,
-                 as_of: Date = None, answerer: str | None = None,
+                 as_of: Date = None, answerer: str | None = None, use_time: bool | None = None,
                  callback_manager: CallbackManager | None = None) -> None:
         self.engine, self.k, self.filters, self.as_of, self.answerer = engine, k, filters, as_of, answerer
+        self.use_time = use_time
         super().__init__(callback_manager=callback_manager or CallbackManager([]))
 
     def _get_prompt_modules(self) -> PromptMixinType:
@@ -109,7 +112,7 @@ class SourcedQueryEngine(BaseQueryEngine):
 
     def _query(self, query_bundle: QueryBundle) -> Response:
         answer = self.engine.ask(query_bundle.query_str, k=self.k, filters=self.filters, as_of=self.as_of,
-                                 answerer=self.answerer)
+                                 answerer=self.answerer, use_time=self.use_time)
         return response_of(answer)
 
     async def _aquery(self, query_bundle: QueryBundle) -> Response:

@@ -15,7 +15,9 @@ from qa.errors import EmptyQuestion, InvalidFilter, InvalidQuestion, QuestionToo
 
 MIN_K = 1
 MAX_K = 20  # the most sentences a question may cite
-K_HELP = f"Number of cited sentences, {MIN_K}-{MAX_K} (default 5)."
+K_HELP = f"Most sentences cited, {MIN_K}-{MAX_K} (default 5); only those bearing on the question are."
+USE_TIME_HELP = ("Read time in the question ('this week', 'latest', 'in March'; the default). Off: date words are "
+                 "plain words; as_of still bounds what is searched.")
 AsOf = datetime | str | float | None
 
 
@@ -41,7 +43,8 @@ class AskOptions:
             "published_before": a date} (see `qa.evidence.filters`).
         answerer: "extractive", "llm" or "auto" (None: `Settings.answerer`).
         as_of: the day the question is asked (None: now); later articles are not searched.
-        use_time: read time in the question ("this week", "latest"; None: `Settings.time`).
+        use_time: read time in the question ("this week", "latest"; None: `Settings.time`). Off, date words are
+            plain words; `as_of` still bounds what is searched.
     """
 
     k: int | None = None

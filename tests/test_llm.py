@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import socket
 import sys
 import threading
@@ -103,7 +104,7 @@ def test_a_made_up_citation_never_reaches_the_user(llm_url, seeded_index_dir, re
     assert answer.answer == "Currently, there are approximately 1,100 American soldiers stationed in Agadez [1]."
     assert [c.n for c in answer.citations] == [1] and "[9]" not in answer.answer
     assert [(d.sentence, d.cited) for d in answer.dropped] == [("The soldiers will leave in March.", [9])]
-    assert "not one of the 5 sentences given" in answer.dropped[0].reason
+    assert re.search(r"not one of the [1-5] sentences given", answer.dropped[0].reason)  # those bearing on it
     _assert_verified(answer.to_dict(), engine)
 
 

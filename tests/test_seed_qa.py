@@ -29,8 +29,8 @@ def test_agadez_question_cites_the_exact_sentence(seeded_qa_shared):
 def test_every_citation_points_into_its_stored_article(seeded_qa_shared):
     for question in ("Who did Vladimir Putin speak with on March 26?", "When did France withdraw its troops?"):
         answer = seeded_qa_shared.ask(question, k=5)
-        assert len(answer.citations) == 5
-        assert [c.n for c in answer.citations] == [1, 2, 3, 4, 5]
+        assert 1 <= len(answer.citations) <= 5  # k is a maximum: only sentences bearing on the question
+        assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
         for c in answer.citations:
             article = seeded_qa_shared.article(c.article_id)
             assert article.text[c.start : c.end] == c.sentence

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import ConfigDict, Field
 
 from qa.errors import SourcedError, UnknownArticle
-from qa.options import K_HELP, MAX_K, MIN_K
+from qa.options import K_HELP, MAX_K, MIN_K, NAMES, USE_TIME_HELP
 from qa.shells import uploads
 from qa.shells.auth import check_token
 from qa.shells.guard import ServerLimits, history_problem
@@ -49,6 +49,7 @@ class AskRequest(RequestBody):
         None, description="extractive: quoted sentences; llm: written by the server's LLM, every sentence "
                           "verified against its citations (extractive, with a warning, when that fails); "
                           "auto (the default): llm when the server was started with one.")
+    use_time: bool | None = Field(None, description=USE_TIME_HELP)
 
 
 async def engine_of(request: Request) -> Any:
@@ -74,7 +75,7 @@ def _asked(body: AskRequest, engine: Any, request: Request) -> dict[str, Any]:
     if problem:
         raise ApiError(422, f"Invalid request: history: {problem}.", field="history")
     filters = body.filters.model_dump(exclude_none=True) if body.filters else None
-    return {"k": body.k, "history": body.history, "filters": filters, "answerer": body.answerer, "as_of": body.as_of}
+    return {**{name: getattr(body, name) for name in NAMES}, "filters": filters}  # every option, by its name
 
 
 @router.post("/ask", summary="Answer a question with cited sentences")

@@ -12,7 +12,7 @@ import click
 from index.errors import SourcedError
 from index.loaders import Limits
 from qa.models import Answer
-from qa.options import K_HELP, MAX_K, MIN_K
+from qa.options import K_HELP, MAX_K, MIN_K, USE_TIME_HELP
 from qa.shells.options import common, limit_options, llm_options
 from qa.shells.report import summary
 
@@ -149,13 +149,20 @@ def _print_answer(answer: Answer) -> None:
 @click.option("--after", default=None, metavar="DATE", help="Only articles published on or after DATE.")
 @click.option("--before", default=None, metavar="DATE", help="Only articles published before DATE.")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only articles from this source (repeat).")
+@click.option("--article", "article_ids", multiple=True, metavar="ID", help="Only this article (repeat).")
+@click.option("--exclude", "exclude_article_ids", multiple=True, metavar="ID", help="Not this article (repeat).")
+@click.option("--time/--no-time", "use_time", default=None, help=USE_TIME_HELP)
+@click.option("--history", multiple=True, metavar="QUESTION",
+              help="An earlier question of the conversation (repeat, oldest first): a follow-up such as 'When did "
+                   "they arrive?' is searched with it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @llm_options
 @common
 @click.pass_context
 def ask(ctx: click.Context, question: tuple[str, ...], k: int | None, as_of: str | None, after: str | None,
-        before: str | None, sources: tuple[str, ...], as_json: bool, index_dir: str | None,
-        chroma_url: str | None, model: str | None) -> None:
+        before: str | None, sources: tuple[str, ...], article_ids: tuple[str, ...],
+        exclude_article_ids: tuple[str, ...], use_time: bool | None, history: tuple[str, ...], as_json: bool,
+        index_dir: str | None, chroma_url: str | None, model: str | None) -> None:
     """Answer a question from the indexed articles, with citations.
 
     Reads only: where there is no index it says where it looked and exits 1, creating nothing.
@@ -164,9 +171,10 @@ def ask(ctx: click.Context, question: tuple[str, ...], k: int | None, as_of: str
     engine = _engine(ctx)
     if not engine.exists:
         raise engine.no_index()
-    filters = {"published_after": after, "published_before": before, "sources": list(sources)}
-    answer = engine.ask(" ".join(question), k=k, as_of=as_of,
-                              filters={name: v for name, v in filters.items() if v})
+    filters = {"published_after": after, "published_before": before, "sources": list(sources),
+               "article_ids": list(article_ids), "exclude_article_ids": list(exclude_article_ids)}
+    answer = engine.ask(" ".join(question), k=k, as_of=as_of, use_time=use_time, history=list(history) or None,
+                        filters={name: v for name, v in filters.items() if v})
     if as_json:
         click.echo(answer.to_json(indent=2))
     else:
@@ -379,10 +387,14 @@ def train_ranker(ctx: click.Context, squad_file: str, squad_index: str, features
 @click.option("--limit", type=click.IntRange(1), default=110_000, show_default=True,
               help="Train on a random sample of this many examples (the shipped reader: 110,000).")
 @click.option("--threads", type=click.IntRange(1), default=2, show_default=True, help="torch threads for training.")
+@click.option("--continue-from", "init", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Continue the finished --limit run whose checkpoint this is: train from its weights on the "
+              "examples it left out.")
+@click.option("--lr", type=float, default=None, help="Peak learning rate (default 8e-5; 5e-5 with --continue-from).")
 @click.option("--stop-after", type=float, default=None, help="Stop after this many minutes (checkpointed; run again "
               "to resume).")
 def train_reader(train_file: str, work: str, out: str | None, epochs: int, limit: int, threads: int,
-                 stop_after: float | None) -> None:
+                 init: str | None, lr: float | None, stop_after: float | None) -> None:
     """Fine-tune the reader from the packaged MiniLM on SQuAD-format training data (SQuAD v1.1 train with
     SQuAD 2.0's unanswerable questions), export it to int8 ONNX, fit its decision on held-apart titles.
 
@@ -390,8 +402,10 @@ def train_reader(train_file: str, work: str, out: str | None, epochs: int, limit
     from qa.answers.reading import WEIGHTS
     from qa.training.reader import main as run
 
-    argv = [train_file, "--out", str(out or WEIGHTS), "--work", work, "--epochs", str(epochs), "--limit", str(limit),
-            "--threads", str(threads)] + (["--stop-after", str(stop_after)] if stop_after else [])
+    argv = [train_file, "--out", str(out or WEIGHTS), "--work", work, "--epochs", str(epochs),
+            "--threads", str(threads), "--lr", str(lr or (5e-5 if init else 8e-5))]
+    argv += ["--rest", str(limit), "--init", init] if init else ["--limit", str(limit)]
+    argv += ["--stop-after", str(stop_after)] if stop_after else []
     code = run(argv)
     if code:
         raise SystemExit(code)

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from index.models import Sentence
 from qa.errors import SourcedError, UnknownArticle
-from qa.options import K_HELP, MAX_K, MIN_K
+from qa.options import K_HELP, MAX_K, MIN_K, USE_TIME_HELP
 from qa.shells.schema import Filters
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ AsOf = Annotated[str | None, Field(None, description="The day the question is as
 Answerer = Annotated[Literal["auto", "extractive", "llm"] | None, Field(
     None, description="extractive: quoted sentences; llm: written by the server's LLM, every sentence checked "
                       "against its citations; auto (the default): llm when the server has one.")]
+UseTime = Annotated[bool | None, Field(None, description=USE_TIME_HELP)]
 History = Annotated[list[dict[str, str]] | None, Field(
     None, description='Earlier turns, oldest first: [{"role": "user"|"assistant", "content": "..."}]. '
                       "Follow-ups such as 'When did they arrive?' are searched with them.")]
@@ -94,24 +95,27 @@ def build(engine: QA) -> MCPServer:
 
     @tool
     def ask(question: str, k: K = None, filters: Filters | None = None, answerer: Answerer = None,
-            as_of: AsOf = None, history: History = None) -> dict[str, Any]:
+            as_of: AsOf = None, history: History = None, use_time: UseTime = None) -> dict[str, Any]:
         """Answer a question from the news articles: the answer with [n] markers, each citation the exact sentence
         (article id, title, source, date, start/end offsets); `abstained` when the articles don't say."""
         with tool_errors():
             answer = engine.ask(question, k=k, filters=_filters(filters), answerer=answerer, as_of=as_of,
-                                history=history)
+                                history=history, use_time=use_time)
         return answered(answer)
 
     @tool
-    def search(question: str, k: K = None, filters: Filters | None = None, as_of: AsOf = None) -> dict[str, Any]:
+    def search(question: str, k: K = None, filters: Filters | None = None, as_of: AsOf = None,
+               history: History = None, use_time: UseTime = None) -> dict[str, Any]:
         """The sentences that best answer a question, ranked, with their citations; no answer is written.
 
         `answerable` is false (with a `reason`) when they don't answer it, as `ask` would abstain; `sentences`
         then holds the closest."""
         with tool_errors():
-            found = engine.search(question, k=k, filters=_filters(filters), as_of=as_of)
+            found = engine.search(question, k=k, filters=_filters(filters), as_of=as_of, history=history,
+                                  use_time=use_time)
             if found.answerable:  # retrieval found evidence: does the reader say it answers, as `ask` decides?
-                answer = engine.ask(question, k=k, filters=_filters(filters), as_of=as_of, answerer="extractive")
+                answer = engine.ask(question, k=k, filters=_filters(filters), as_of=as_of, history=history,
+                                    use_time=use_time, answerer="extractive")
                 if answer.abstained:
                     return {"question": question, "answerable": False, "reason": answer.answer.split("\n")[0],
                             "sentences": [c.to_dict() for c in answer.citations]}

@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qa.answers.composer import pieces
 from qa.errors import SourcedError
 from qa.models import Answer
-from qa.options import K_HELP, MAX_K, MIN_K
+from qa.options import K_HELP, MAX_K, MIN_K, USE_TIME_HELP
 from qa.shells.auth import check_token
 from qa.shells.guard import ServerLimits, history_problem
 from qa.shells.http_errors import ApiError, GuardedRoute, SafeJSONResponse, status_of
@@ -113,6 +113,7 @@ class Options(BaseModel):
     filters: Filters | None = None
     as_of: str | float | None = Field(None, description="The day the question is asked (default: now).")
     answerer: Literal["auto", "extractive", "llm"] | None = None
+    use_time: bool | None = Field(None, description=USE_TIME_HELP)
 
 
 class ChatRequest(RequestBody):

@@ -88,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=8e-5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--limit", type=int, default=None, help="train on a random sample of this many examples")
+    p.add_argument("--rest", type=int, default=None, metavar="N",
+                   help="train on the examples a `--limit N` run left out (to continue that run with --init)")
+    p.add_argument("--init", default=None, metavar="CHECKPOINT",
+                   help="start from the model weights of this finished run's checkpoint (fresh optimiser)")
     p.add_argument("--stop-after", type=float, default=None, help="stop (checkpointed) after this many minutes")
     args = p.parse_args(argv)
     work, out = Path(args.work), Path(args.out)
@@ -106,12 +110,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = load_rows(work, examples, folder / "tokenizer.json", cfg, seed=0)
     if args.limit and args.limit < len(rows):
         rows = random.Random(1).sample(rows, args.limit)
+    elif args.rest and args.rest < len(rows):
+        taken = set(random.Random(1).sample(range(len(rows)), args.rest))
+        rows = [r for i, r in enumerate(rows) if i not in taken]
     print(f"{len(rows)} examples ready in {time.perf_counter() - t0:.0f} s", flush=True)
     model, info = train(rows, folder, work, epochs=args.epochs, batch=args.batch, lr=args.lr, threads=args.threads,
-                        stop_after=None if args.stop_after is None else args.stop_after * 60)
+                        stop_after=None if args.stop_after is None else args.stop_after * 60,
+                        init=None if args.init is None else Path(args.init))
     if model is None:
         return 3
-    info.update(cpu=cpu_name(), data=Path(args.data).name,
+    info.update(cpu=cpu_name(), data=Path(args.data).name, init=args.init, rest=args.rest, limit=args.limit,
                 calibration_titles=json.loads((work / "calibration_titles.json").read_text()))
     plain, int8 = export(model, work / "onnx")
     assert int8 is not None
