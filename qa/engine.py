@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Generator, Iterator, Sequence
 
@@ -16,7 +18,7 @@ from qa.answers.citations import render
 from qa.answers.conversation import contextualize
 from qa.answers.generate import LLMAnswerer, generated_answer
 from qa.answers.reader import Reader
-from qa.answers.reading import Judgement, judge, judge_changes, load_reader
+from qa.answers.reading import Judgement, judge, judge_changes, load_reader, published_time
 from qa.dates import TimeIntent, read_time
 from qa.dates.labels import iso, month
 from qa.errors import UnknownAnswerer
@@ -29,6 +31,7 @@ from qa.library import Library
 from qa.models import Answer, AnswerSpan
 from qa.options import AskArgs, AskOptions, as_of_time, checked_question
 from qa.rules import decisions as rules
+from qa.rules.decisions import holds_number
 from qa.settings import ANSWERERS, Settings, llm_endpoint
 
 
@@ -129,7 +132,7 @@ class QA(Library):
                     outside = wide
                     break
         else:
-            found, judged = self._relevant(asked, found, self._changes(asked, found, judged))
+            found, judged = self._relevant(asked, *self._changes(asked, found, judged))
         return Found(found, judged, outside, (time.perf_counter() - t1) * 1e3, outside is not None and newest)
 
     def _retrieve(self, asked: Asked, *, windowed: bool, newest: bool = False) -> Retrieval:
@@ -219,14 +222,53 @@ class QA(Library):
         return judge(reader, question, found.citations[:n], retriever.contexts(found, n),
                      idf=retriever.lexicon.idf_of, not_held=retriever.not_held)
 
-    def _changes(self, asked: Asked, found: Retrieval, judged: Judgement | None) -> Judgement | None:
+    def _changes(self, asked: Asked, found: Retrieval,
+                 judged: Judgement | None) -> tuple[Retrieval, Judgement | None]:
         """A number answer checked against the citations of other days the decision did not read
-        (`judge_changes`): the newest value wins, the one before it named."""
+        (`judge_changes`): the newest value wins, the one before it named. When none is cited, the reports
+        published before the answer's article are searched for it (`_earlier`)."""
         reader = self.reader()
         if judged is None or reader is None or not judged.answered:
-            return judged
-        return judge_changes(reader, asked.timed.question, found.citations, asked.retriever.contexts(found), judged,
-                             idf=asked.retriever.lexicon.idf_of, not_held=asked.retriever.not_held)
+            return found, judged
+        changes = partial(judge_changes, reader, asked.timed.question, idf=asked.retriever.lexicon.idf_of,
+                          not_held=asked.retriever.not_held)
+        judged = changes(found.citations, asked.retriever.contexts(found), judged)
+        earlier = self._earlier(asked, found, judged)
+        if earlier is None:
+            return found, judged
+        both = replace(found, citations=found.citations + earlier.citations, rows=found.rows + earlier.rows)
+        named = changes(both.citations, asked.retriever.contexts(both), judged)
+        if (named.older is None or named.older < len(found.citations) or judged.citation is None
+                or named.citation != judged.citation):
+            return found, judged
+        # the value before, from an earlier report: cited in place of the last citation that carries nothing
+        spare = [i for i in range(len(found.citations) - 1, 0, -1) if i not in (judged.citation, judged.older)]
+        if len(found.citations) >= asked.k and not spare:
+            return found, judged
+        keep = [i for i in range(len(found.citations)) if len(found.citations) < asked.k or i != spare[0]]
+        cited = [found.citations[i] for i in keep] + [both.citations[named.older]]
+        rows = [found.rows[i] for i in keep] + [both.rows[named.older]]
+        read = tuple(named.logits[i] for i in keep[: len(named.logits)] if i < len(named.logits))
+        return replace(found, citations=cited, rows=rows), replace(
+            named, citation=keep.index(judged.citation), older=len(cited) - 1, logits=read)
+
+    def _earlier(self, asked: Asked, found: Retrieval, judged: Judgement) -> Retrieval | None:
+        """The evidence published before the article a number answer comes from, when it names no value before
+        (None when the answer is no number, is undated, or nothing earlier is found)."""
+        if judged.text is None or judged.citation is None or judged.older is not None or not holds_number(judged.text):
+            return None
+        at = published_time(found.citations[judged.citation].published_at)
+        filters = check_filters(asked.filters)
+        if at != at or filters.get("published_after", -math.inf) >= at:
+            return None
+        before = min(at, filters.get("published_before", math.inf))
+        earlier = asked.retriever.retrieve(asked.timed.question, query=asked.query, k=asked.k,
+                                           filters={**asked.filters, "published_before": before}, as_of=asked.asked_at)
+        seen = {c.key for c in found.citations}
+        fresh = [i for i, c in enumerate(earlier.citations) if c.key not in seen]
+        if not earlier.answerable or not fresh:
+            return None
+        return replace(earlier, citations=[earlier.citations[i] for i in fresh], rows=[earlier.rows[i] for i in fresh])
 
     def _relevant(self, asked: Asked, found: Retrieval,
                   judged: Judgement | None) -> tuple[Retrieval, Judgement | None]:

@@ -113,6 +113,9 @@ def test_a_choice_offered_by_the_question_is_an_answer() -> None:
     ("How much will the evacuation of Harlow cost?", "$4.2 million", True),
     ("How much will the evacuation of Harlow cost?", "4.2 million dollars", True),
     ("How much rain fell in Harlow?", "25", True),  # no price asked: any amount
+    ("How many points do the Mariners have now?", "1-1", False),  # a result is not a count
+    ("How many points do the Mariners have now?", "16", True),
+    ("How many votes did the bike lanes pass by?", "5-2", True),  # a tally is what a vote question counts
 ])
 def test_a_short_answer_is_the_kind_of_thing_asked(question: str, span: str, fits: bool) -> None:
     assert rules.fits_question(question, span) is fits

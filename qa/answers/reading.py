@@ -110,9 +110,16 @@ def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: 
     choice, p = decision.choose(readings, [c.score for c in shown], share)
     if choice is None:
         return Judgement(False, p)
-    sentence = shown[choice].sentence
     min_p = reader.config.info.get("span_min_p", 0.0)
-    found = _short_answer(question, sentence, readings[choice], min_p)
+    found = _short_answer(question, shown[choice].sentence, readings[choice], min_p)
+    if found is None:  # the next sentence the decision accepts may hold what the chosen one lacks ("16", not "1-1")
+        p_all = decision.scores(readings[: decision.n], [c.score for c in shown], share)
+        for k in sorted(range(len(p_all)), key=lambda k: -p_all[k]):
+            if k != choice and p_all[k] >= decision.threshold and same(shown[k]):
+                found = _short_answer(question, shown[k].sentence, readings[k], min_p)
+                if found is not None:
+                    choice = k
+                    break
     if found is None:  # answered, but no span is a sure short answer: the sentences are quoted
         if amount_missing(question, [c.sentence for c in shown]):
             return Judgement(False, p)

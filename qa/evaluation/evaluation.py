@@ -56,7 +56,8 @@ def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = Non
             "citations": len(answer.citations),
             "answer": answer.answer,
             "short_answer": answer.short_answer,
-            "short_in_question": bool(answer.short_answer) and echoes_question(question, answer.short_answer or ""),
+            "short_in_question": bool(answer.short_answer) and echoes_question(_asked(question, answer.time),
+                                                                                answer.short_answer or ""),
             **_changed(item, answer, answers),
             **generated.row_fields(answer, answers),
         })
@@ -78,6 +79,13 @@ def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = Non
         **_by_kind(rows),
         "rows": rows,
     }
+
+
+def _asked(question: str, time: dict[str, Any] | None) -> str:
+    """The question as its answer was read: without the time phrase the engine took out ("18" answering "What
+    was the death toll on April 18?" is the toll, not the question's own words)."""
+    phrase = (time or {}).get("phrase") or ""
+    return question.replace(phrase, " ") if phrase and (time or {}).get("applied") else question
 
 
 def _changed(item: dict[str, Any], answer: Any, answers: list[str]) -> dict[str, Any]:

@@ -95,6 +95,8 @@ def fits_question(question: str, span: str) -> bool:
     asked = _asks(question)
     if asked == "amount" and amount_wanted(question) == "price":  # "How much will it cost?": "25" is no price
         return holds_amount(span, "price")
+    if asked == "amount" and _SCORE.match(span.strip()) and not _TALLIED.search(question):
+        return False  # "How many points do they have?": "1-1" is a result, not a count (a vote's "7-2" is one)
     if asked == "amount":
         return holds_amount(span, "count") or bool(set(tx.words(span)) & _QUANTITY_WORDS)
     if asked == "time":
@@ -104,6 +106,10 @@ def fits_question(question: str, span: str) -> bool:
     if asked == "name":
         return any(w[:1].isupper() or w[:1].isdigit() for w in span.split())
     return True
+
+
+_SCORE = re.compile(r"^\d+\s*[-–]\s*\d+$")  # a result or a tally: "1-1", "3–2"
+_TALLIED = re.compile(r"\b(?:votes?|voted|voting|margin|score|scored|tally)\b", re.IGNORECASE)
 
 
 def _asks(question: str) -> str:
