@@ -204,3 +204,32 @@ def test_a_changed_value_counts_when_the_newest_is_stated_and_the_one_before_nam
         "changed": True, "newest_stated": False, "older_named": False}  # the old value as the answer: wrong
     assert asked("19", "19 [1]")["newest_stated"] is False  # "9" inside "19" is not the value
     assert _changed({}, SimpleNamespace(short_answer="9", answer="9"), ["9"]) == {}
+
+
+SMALL_SQUAD = {"version": "1.1", "data": [{"title": "Harbor", "paragraphs": [
+    {"context": "The Harbor Bridge opened in 1932. It carries eight lanes of traffic. The engineer was Ada Kell.",
+     "qas": [{"id": "h1", "question": "When did the Harbor Bridge open?", "answers": [{"text": "1932", "answer_start": 29}]},
+             {"id": "h2", "question": "How many lanes of traffic does the Harbor Bridge carry?",
+              "answers": [{"text": "eight", "answer_start": 45}]},
+             {"id": "h3", "question": "Who was the engineer of the Harbor Bridge?",
+              "answers": [{"text": "Ada Kell", "answer_start": 87}]}]}]}]}
+
+
+@pytest.mark.real
+def test_the_reader_alone_reads_the_gold_paragraph_and_scores_em_and_f1(tmp_path: Path) -> None:
+    """`qa eval --reader-alone`: each question read against its own paragraph, as SQuAD scores readers."""
+    from qa.answers.reading import load_reader
+    from qa.evaluation.reader_alone import evaluate_reader_alone, short_answer
+
+    reader = load_reader()
+    assert reader is not None
+    paragraph = SMALL_SQUAD["data"][0]["paragraphs"][0]["context"]
+    assert short_answer(reader, "When did the Harbor Bridge open?", paragraph) == "1932"
+    assert short_answer(reader, "Who was the engineer of the Harbor Bridge?", paragraph) == "Ada Kell"
+    assert short_answer(reader, "Harbor Bridge?", "") is None
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps(SMALL_SQUAD), encoding="utf-8")
+    found = evaluate_reader_alone(reader, path)
+    assert found["questions"] == 3 and found["em"] >= 2 / 3 - 1e-4 and found["f1"] >= found["em"]
+    out = CliRunner().invoke(main, ["eval", "--format", "squad", "--reader-alone", "--json", str(path)])
+    assert out.exit_code == 0 and json.loads(out.output)["em"] == found["em"]
