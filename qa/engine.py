@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, Generator, Iterator, Sequence
 
@@ -18,7 +16,8 @@ from qa.answers.citations import render
 from qa.answers.conversation import contextualize
 from qa.answers.generate import LLMAnswerer, generated_answer
 from qa.answers.reader import Reader
-from qa.answers.reading import Judgement, judge, judge_changes, load_reader, published_time
+from qa.answers.reading import Judgement, judge, load_reader
+from qa.answers.revision import revise
 from qa.dates import TimeIntent, read_time
 from qa.dates.labels import iso, month
 from qa.errors import UnknownAnswerer
@@ -31,7 +30,6 @@ from qa.library import Library
 from qa.models import Answer, AnswerSpan
 from qa.options import AskArgs, AskOptions, as_of_time, checked_question
 from qa.rules import decisions as rules
-from qa.rules.decisions import holds_number
 from qa.settings import ANSWERERS, Settings, llm_endpoint
 
 
@@ -121,7 +119,7 @@ class QA(Library):
         answers (`rules.search_outside_window`), the evidence outside it if that answers."""
         found = self._retrieve(asked, windowed=True)
         t1 = time.perf_counter()
-        judged = self._read(asked.timed.question, found, asked.retriever)
+        judged = self._read(asked.timed.question, found, asked.retriever, latest=asked.timed.recency is not None)
         outside = None
         answered = rules.evidence_answers(found.answerable, None if judged is None else judged.answered)
         if rules.search_outside_window(asked.timed.windowed, answered):
@@ -132,7 +130,8 @@ class QA(Library):
                     outside = wide
                     break
         else:
-            found, judged = self._relevant(asked, *self._changes(asked, found, judged))
+            found, judged = revise(self.reader(), asked.retriever, asked.timed.question, found, judged,
+                                   query=asked.query, k=asked.k, filters=asked.filters, as_of=asked.asked_at)
         return Found(found, judged, outside, (time.perf_counter() - t1) * 1e3, outside is not None and newest)
 
     def _retrieve(self, asked: Asked, *, windowed: bool, newest: bool = False) -> Retrieval:
@@ -213,94 +212,14 @@ class QA(Library):
             return None
         return load_reader(self.settings.reader_path, threads=self.settings.reader_threads)
 
-    def _read(self, question: str, found: Retrieval, retriever: Retriever) -> Judgement | None:
+    def _read(self, question: str, found: Retrieval, retriever: Retriever, *, latest: bool = False) -> Judgement | None:
         """The reader's judgement of the evidence (None when there is none to read, or no reader)."""
         reader = self.reader() if found.citations else None
         if reader is None:
             return None
         n = reader.config.decision.n
         return judge(reader, question, found.citations[:n], retriever.contexts(found, n),
-                     idf=retriever.lexicon.idf_of, not_held=retriever.not_held)
-
-    def _changes(self, asked: Asked, found: Retrieval,
-                 judged: Judgement | None) -> tuple[Retrieval, Judgement | None]:
-        """A number answer checked against the citations of other days the decision did not read
-        (`judge_changes`): the newest value wins, the one before it named. When none is cited, the reports
-        published before the answer's article are searched for it (`_earlier`)."""
-        reader = self.reader()
-        if judged is None or reader is None or not judged.answered:
-            return found, judged
-        changes = partial(judge_changes, reader, asked.timed.question, idf=asked.retriever.lexicon.idf_of,
-                          not_held=asked.retriever.not_held)
-        judged = changes(found.citations, asked.retriever.contexts(found), judged)
-        earlier = self._earlier(asked, found, judged)
-        if earlier is None:
-            return found, judged
-        both = replace(found, citations=found.citations + earlier.citations, rows=found.rows + earlier.rows)
-        named = changes(both.citations, asked.retriever.contexts(both), judged)
-        if (named.older is None or named.older < len(found.citations) or judged.citation is None
-                or named.citation != judged.citation):
-            return found, judged
-        # the value before, from an earlier report: cited in place of the last citation that carries nothing
-        spare = [i for i in range(len(found.citations) - 1, 0, -1) if i not in (judged.citation, judged.older)]
-        if len(found.citations) >= asked.k and not spare:
-            return found, judged
-        keep = [i for i in range(len(found.citations)) if len(found.citations) < asked.k or i != spare[0]]
-        cited = [found.citations[i] for i in keep] + [both.citations[named.older]]
-        rows = [found.rows[i] for i in keep] + [both.rows[named.older]]
-        read = tuple(named.logits[i] for i in keep[: len(named.logits)] if i < len(named.logits))
-        return replace(found, citations=cited, rows=rows), replace(
-            named, citation=keep.index(judged.citation), older=len(cited) - 1, logits=read)
-
-    def _earlier(self, asked: Asked, found: Retrieval, judged: Judgement) -> Retrieval | None:
-        """The evidence published before the article a number answer comes from, when it names no value before
-        (None when the answer is no number, is undated, or nothing earlier is found)."""
-        if judged.text is None or judged.citation is None or judged.older is not None or not holds_number(judged.text):
-            return None
-        at = published_time(found.citations[judged.citation].published_at)
-        filters = check_filters(asked.filters)
-        if at != at or filters.get("published_after", -math.inf) >= at:
-            return None
-        before = min(at, filters.get("published_before", math.inf))
-        earlier = asked.retriever.retrieve(asked.timed.question, query=asked.query, k=asked.k,
-                                           filters={**asked.filters, "published_before": before}, as_of=asked.asked_at)
-        seen = {c.key for c in found.citations}
-        fresh = [i for i, c in enumerate(earlier.citations) if c.key not in seen]
-        if not earlier.answerable or not fresh:
-            return None
-        return replace(earlier, citations=[earlier.citations[i] for i in fresh], rows=[earlier.rows[i] for i in fresh])
-
-    def _relevant(self, asked: Asked, found: Retrieval,
-                  judged: Judgement | None) -> tuple[Retrieval, Judgement | None]:
-        """An answer's citations, less those that do not bear on the question (`rules.bears_on_question`): the
-        first and those the answer is read from are kept; a later one the ranker scores low is read (when it
-        was not) and left out when the reader agrees; one repeating an earlier one word for word is left out
-        (`rules.repeated_sentences`). A value that changed puts the newest value's citation first. The
-        citations are numbered again."""
-        cited = found.citations
-        if judged is None or not judged.answered or len(cited) < 2:
-            return found, judged
-        keep = {0} | {i for i in (judged.citation, judged.older) if i is not None}
-        logits = dict(enumerate(judged.logits))
-        doubtful = [i for i, c in enumerate(cited) if i not in keep and c.score < rules.BEARS_SCORE]
-        unread = [i for i in doubtful if i not in logits]
-        reader = self.reader()
-        if unread and reader is not None:
-            items = [(cited[i].sentence, *asked.retriever.neighbours(found.rows[i])) for i in unread]
-            logits.update(zip(unread, (r.answerable for r in reader.read(asked.timed.question, items))))
-        dropped = {i for i in doubtful if i in logits and not rules.bears_on_question(cited[i].score, logits[i])}
-        dropped |= rules.repeated_sentences([c.sentence for c in cited], keep)
-        order = [i for i in range(len(cited)) if i not in dropped]
-        if judged.older is not None and judged.citation:  # the newest value first: "seven [1] (...; two [2])"
-            order = [judged.citation] + [i for i in order if i != judged.citation]
-        if order == list(range(len(cited))):
-            return found, judged
-        at = {old: new for new, old in enumerate(order)}
-        found = replace(found, citations=[replace(cited[i], n=at[i] + 1) for i in order],
-                        rows=[found.rows[i] for i in order])
-        judged = replace(judged, citation=None if judged.citation is None else at[judged.citation],
-                         older=None if judged.older is None else at[judged.older], logits=())
-        return found, judged
+                     idf=retriever.lexicon.idf_of, not_held=retriever.not_held, latest=latest)
 
     @staticmethod
     def _span(short: str | None, judged: Judgement | None, found: Retrieval,

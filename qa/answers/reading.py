@@ -26,6 +26,7 @@ from qa.rules.decisions import (
     amount_missing,
     holds_number,
     is_short_answer,
+    is_value,
     newest_value,
     off_topic,
     span_is_sure,
@@ -70,15 +71,16 @@ def load_reader(folder: str | Path | None = None, *, threads: int = 1) -> Reader
 
 def judge(reader: Reader, question: str, citations: Sequence[Citation],
           context: Sequence[tuple[str, str]], *, idf: Idf | None = None,
-          not_held: NotHeld | None = None) -> Judgement:
-    """Read the first `decision.n` citations (with their neighbours) and decide.
+          not_held: NotHeld | None = None, latest: bool = False) -> Judgement:
+    """Read the first `decision.n` citations (with their neighbours) and decide (`latest`: the question asks for
+    the newest, which wins among the answers read).
 
     Args:
         idf: the corpus's IDF of a stemmed term (`Lexicon.idf_of`), for a decision that reads the term share.
         not_held: the words an article lacks (`Retriever.not_held`); with it, a digest or yes/no question one
             cited article holds every topic word of is answered though no span was found.
     """
-    judged = _read(reader, question, citations, context, idf, _same_subject(question, not_held))
+    judged = _read(reader, question, citations, context, idf, _same_subject(question, not_held), latest)
     if not_held is None:
         return judged
     shown = citations[: reader.config.decision.n]
@@ -91,19 +93,19 @@ def judge(reader: Reader, question: str, citations: Sequence[Citation],
 
 
 def _read(reader: Reader, question: str, citations: Sequence[Citation], context: Sequence[tuple[str, str]],
-          idf: Idf | None, same: SameSubject) -> Judgement:
+          idf: Idf | None, same: SameSubject, latest: bool = False) -> Judgement:
     """The reader's decision: answered or not, and the short answer's span when one is sure."""
     decision = reader.config.decision
     shown = list(citations[: decision.n])
     items = [(c.sentence, *(context[i] if i < len(context) else ("", ""))) for i, c in enumerate(shown)]
     readings = reader.read(question, items)
     share = list(term_share(question, items, idf)) if decision.reads_terms else None
-    judged = _decide(reader, question, shown, readings, share, same)
+    judged = _decide(reader, question, shown, readings, share, same, latest)
     return replace(judged, logits=tuple(r.answerable for r in readings))
 
 
 def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: Sequence[Reading],
-            share: list[float] | None, same: SameSubject) -> Judgement:
+            share: list[float] | None, same: SameSubject, latest: bool = False) -> Judgement:
     """The decision over the readings of the citations `shown`, and the short answer when one is sure; another
     value is weighed only from an article on the same subject (`same`)."""
     decision = reader.config.decision
@@ -133,11 +135,12 @@ def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: 
             if other is not None:
                 answers[k] = other
     ks = sorted(answers)
-    changed = newest_value([(published_time(shown[k].published_at), answers[k][2]) for k in ks])
+    changed = newest_value([(published_time(shown[k].published_at), answers[k][2]) for k in ks], latest=latest)
     if changed is None:
         return Judgement(True, p, choice, *found)
-    newest, older = ks[changed[0]], ks[changed[1]]
-    return Judgement(True, p, newest, *answers[newest], older=older, older_text=answers[older][2])
+    newest, older = ks[changed[0]], None if changed[1] is None else ks[changed[1]]
+    return Judgement(True, p, newest, *answers[newest], older=older,
+                     older_text=None if older is None else answers[older][2])
 
 
 def judge_changes(reader: Reader, question: str, citations: Sequence[Citation],
@@ -149,7 +152,7 @@ def judge_changes(reader: Reader, question: str, citations: Sequence[Citation],
     Only articles that hold the question's names count (`not_held`: the Brenton library's cost is no answer
     about the Pinecrest library's). Undated citations, or an answer with no number, are left as they were."""
     n = reader.config.decision.n
-    if judged.text is None or judged.citation is None or len(citations) <= n or not holds_number(judged.text):
+    if judged.text is None or judged.citation is None or len(citations) <= n or not is_value(judged.text):
         return judged
     times = [published_time(c.published_at) for c in citations]
     same = _same_subject(question, not_held)
@@ -175,7 +178,7 @@ def judge_changes(reader: Reader, question: str, citations: Sequence[Citation],
             answers[i] = found
     ks = sorted(answers)
     changed = newest_value([(times[k], answers[k][2]) for k in ks])
-    if changed is None:
+    if changed is None or changed[1] is None:
         return judged
     newest, older = ks[changed[0]], ks[changed[1]]
     return replace(judged, citation=newest, start=answers[newest][0], end=answers[newest][1],

@@ -35,32 +35,7 @@ def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = Non
             answer = engine.ask(question, as_of=item.get("as_of"), use_time=use_time)
         except SourcedError as exc:
             raise ValueError(f"{path}:{number}: {exc}") from None
-        evidence = item.get("evidence")
-        answers = item.get("answers") or []
-        first = answer.citations[0].sentence if answer.citations else ""
-        expected = item.get("expect_article_ids") or []
-        rows.append({
-            "id": item.get("id", str(number)),
-            "question": question,
-            "kind": item.get("kind", ""),
-            "as_of": item.get("as_of"),
-            "right_article_first": bool(expected) and bool(answer.citations)
-            and answer.citations[0].article_id in expected,
-            "first_article": answer.citations[0].article_id if answer.citations else None,
-            "time": answer.time,
-            "answerable": bool(item.get("answerable", bool(evidence or answers))),
-            "abstained": answer.abstained,
-            "evidence_first": bool(evidence) and _norm(first) == _norm(evidence),
-            "answer_in_first": any(_norm(a) in _norm(first) for a in answers) if first else False,
-            "first_citation": first,
-            "citations": len(answer.citations),
-            "answer": answer.answer,
-            "short_answer": answer.short_answer,
-            "short_in_question": bool(answer.short_answer) and echoes_question(_asked(question, answer.time),
-                                                                                answer.short_answer or ""),
-            **_changed(item, answer, answers),
-            **generated.row_fields(answer, answers),
-        })
+        rows.append(_jsonl_row(item, number, question, answer))
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     return {
@@ -78,6 +53,36 @@ def evaluate_jsonl(engine: Any, path: str | Path, *, use_time: bool | None = Non
         **_changed_summary(rows),
         **_by_kind(rows),
         "rows": rows,
+    }
+
+
+def _jsonl_row(item: dict[str, Any], number: int, question: str, answer: Any) -> dict[str, Any]:
+    """One question of a JSONL file, answered, as its scored row."""
+    evidence = item.get("evidence")
+    answers = item.get("answers") or []
+    first = answer.citations[0].sentence if answer.citations else ""
+    expected = item.get("expect_article_ids") or []
+    return {
+        "id": item.get("id", str(number)),
+        "question": question,
+        "kind": item.get("kind", ""),
+        "as_of": item.get("as_of"),
+        "right_article_first": bool(expected) and bool(answer.citations)
+        and answer.citations[0].article_id in expected,
+        "first_article": answer.citations[0].article_id if answer.citations else None,
+        "time": answer.time,
+        "answerable": bool(item.get("answerable", bool(evidence or answers))),
+        "abstained": answer.abstained,
+        "evidence_first": bool(evidence) and _norm(first) == _norm(evidence),
+        "answer_in_first": any(_norm(a) in _norm(first) for a in answers) if first else False,
+        "first_citation": first,
+        "citations": len(answer.citations),
+        "answer": answer.answer,
+        "short_answer": answer.short_answer,
+        "short_in_question": bool(answer.short_answer) and echoes_question(_asked(question, answer.time),
+                                                                            answer.short_answer or ""),
+        **_changed(item, answer, answers),
+        **generated.row_fields(answer, answers),
     }
 
 

@@ -197,18 +197,30 @@ def off_topic(question: str, held: bool, *, quoted_only: bool) -> bool:
     return form == "yes/no" and not is_choice(question) or quoted_only
 
 
-def newest_value(values: Sequence[tuple[float, str]]) -> tuple[int, int] | None:
+def newest_value(values: Sequence[tuple[float, str]], *, latest: bool = False) -> tuple[int, int | None] | None:
     """(newest, older) among (publication time, short answer) of the sentences read that answer, when they give
-    different numbers on different days ("rose to seven" on March 17, "two" on March 13): the newest article's
-    value wins and the most recent different one is named. None when they agree, are undated, or are no numbers."""
-    dated = sorted(((t, i) for i, (t, text) in enumerate(values) if t == t and holds_number(text)), reverse=True)
+    different values on different days ("rose to seven" on March 17, "two" on March 13): the newest article's
+    value wins and the most recent different one is named. None when they agree, are undated, or are no values
+    (`is_value`). A question asking for the `latest` takes the newest answer whatever it is ("What did the
+    council vote on most recently?", or the same value again), naming an older one only when both are values."""
+    dated = sorted(((t, i) for i, (t, text) in enumerate(values) if t == t and (latest or is_value(text))),
+                   reverse=True)
     if len(dated) < 2:
         return None
     newest_t, newest = dated[0]
     for t, i in dated[1:]:
         if t < newest_t and _value(values[i][1]) != _value(values[newest][1]):
-            return newest, i
-    return None
+            return newest, i if is_value(values[i][1]) and is_value(values[newest][1]) else None
+    return (newest, None) if latest else None  # the same value again: the newest report says it
+
+
+VALUE_WORDS = 5  # "a 6 percent raise", "About 127,700", "$1.30 billion": a value; a longer answer is a clause
+
+
+def is_value(text: str) -> bool:
+    """A short answer that is a value a later report may revise (a number, in at most `VALUE_WORDS` words), not
+    a clause that holds one ("ratify a four-year contract with the police union" is another decision)."""
+    return holds_number(text) and len(text.split()) <= VALUE_WORDS
 
 
 def holds_number(text: str) -> bool:
