@@ -16,7 +16,9 @@ question meets them:
 | `amount_missing` | reading: a count or price asked, and none in what was read: abstain | `qa.answers.reading` |
 | `topic_held` | reading: a digest or yes/no question whose topic a cited article holds is answered | `qa.answers.reading` |
 | `off_topic` | reading: a yes/no question, or a digest with only quotes, none of whose cited articles holds every word of its topic: abstain | `qa.answers.reading` |
-| `newest_value` | reading: the sentences read give different numbers from different days: the newest article's is the answer, the older named | `qa.answers.reading` |
+| `newest_value`, `is_value` | reading: the answers read give different values from different days: the newest article's is the answer, the one before named ("latest" questions: the newest answer whatever it is) | `qa.answers.reading` |
+| `holds_number` | revision: a number answer from a dated article is checked against the later citations and the earlier reports | `qa.answers.revision` |
+| `bears_on_question`, `repeated_sentences` | revision: a later citation the ranker and the reader both call unrelated, or a repeat, is not cited | `qa.answers.revision` |
 | `widen_number`, `trim_answer` | reading: a number keeps the words that qualify it; the span's edges | `qa.answers.reading` |
 | `evidence_answers` | engine: whether what was read answers (retrieval and reader agree) | `qa.engine` |
 | `search_outside_window` | engine: nothing in the question's window answers, so look outside it | `qa.engine` |
