@@ -155,5 +155,10 @@ def test_the_newest_value_wins_and_the_older_is_named() -> None:
     assert rules.newest_value([(math.nan, "seven"), (march[13], "two")]) is None  # undated (SQuAD): as read
     assert rules.newest_value([(march[17], "seven"), (march[17], "two")]) is None  # one day: no change over time
     assert rules.newest_value([(march[17], "the mayor"), (march[13], "the council")]) is None  # no numbers
+    clauses = [(march[13], "approve a $382 million budget for the year"), (march[17], "ratify a four-year contract")]
+    assert rules.newest_value(clauses) is None  # clauses holding numbers: two decisions, not a value revised
+    assert rules.newest_value(clauses, latest=True) == (1, None)  # "most recently": the newest, nothing named
+    assert rules.newest_value([(march[13], "3"), (march[17], "3")], latest=True) == (1, None)  # said again
+    assert rules.newest_value([(march[13], "two"), (march[17], "seven")], latest=True) == (1, 0)
     assert rules.as_of_prefix([march[17], march[13] + 5 * 86_400], march[17] + 3 * 86_400,
                               answer_from=march[17]) == "As of March 17, 2025: "
