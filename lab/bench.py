@@ -31,7 +31,7 @@ from index.store import Store
 from qa.evaluation import metrics as m
 from qa.evaluation.squad import Question, SquadSet, load_squad
 
-DEFAULT_SQUAD = Path(__file__).resolve().parents[3] / "shared" / "eval" / "squad-dev-v1.1.json"
+DEFAULT_SQUAD = Path(__file__).resolve().parents[2] / "shared" / "eval" / "squad-dev-v1.1.json"
 SEED = 11
 SENTENCES_PER_ARTICLE = 5
 Log = Callable[[str], None]

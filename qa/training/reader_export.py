@@ -1,5 +1,5 @@
-"""The trained reader exported as Sourced ships it: float32 ONNX, then int8 (MatMul weights per channel), with
-its tokenizer and `reader.json` beside it."""
+"""The trained reader exported as Sourced ships it: float32 ONNX, then int8 (MatMul weights per channel and the
+embedding tables), with its tokenizer and `reader.json` beside it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from qa.answers.reader import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, ReaderCon
 
 
 def export(model: Any, out: Path, *, quantize: bool = True) -> tuple[Path, Path | None]:
-    """Write reader.onnx (float32) and, with `quantize`, reader-int8.onnx (int8 MatMul weights, per channel)."""
+    """Write reader.onnx (float32) and, with `quantize`, reader-int8.onnx (int8 MatMul weights per channel and
+    embedding tables: 24 MB, no measurable loss on the shipped reader, docs/reader.md)."""
     import warnings
 
     import torch
@@ -29,7 +30,7 @@ def export(model: Any, out: Path, *, quantize: bool = True) -> tuple[Path, Path 
                                         "answerable": {0: "batch"}})
     if not quantize:
         return plain, None
-    return plain, quantize_model(plain, out / MODEL_FILE)
+    return plain, quantize_model(plain, out / MODEL_FILE, gather=True)
 
 
 def quantize_model(source: Path, target: Path, *, keep_first_ffn: bool = True, gather: bool = False) -> Path:

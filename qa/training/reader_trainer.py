@@ -190,7 +190,7 @@ def train(rows: Sequence[tuple[Any, ...]], folder: Path, work: Path, *, epochs: 
     order = batches(rows, batch, epochs, seed)
     total = len(order)
     opt, sched = _optimiser(model, lr, total, warmup)
-    ckpt = work / "checkpoint.pt"
+    ckpt = work / ("checkpoint.pt" if init is None else "checkpoint-continued.pt")  # the first run's stays
     step, spent, losses = _resume(ckpt, model, opt, sched, total, log)
 
     def save() -> None:
