@@ -21,6 +21,9 @@ from qa.answers.phrasing import not_said
     ("Who was elected mayor of Paris in 2020?", "The articles don't say who was elected mayor of Paris in 2020."),
     ("Why is Niger important?", "The articles don't say why Niger is important."),
     ("What year did the war end?", "The articles don't say what year the war ended."),
+    ("How many people has Storm Ada killed?", "The articles don't say how many people Storm Ada has killed."),
+    ("How many people will the stadium hold?", "The articles don't say how many people the stadium will hold."),
+    ("How many troops have arrived in Niger?", "The articles don't say how many troops have arrived in Niger."),
     # the past of 'expel' depends on the stress: quoted, not guessed
     ("Why did the junta expel the French?", "The articles don't answer “Why did the junta expel the French?”."),
     ("tell me about niger", "The articles don't answer “tell me about niger”."),

@@ -138,6 +138,10 @@ def asked(question: str) -> str | None:
         if mid and wh not in ("what", "which", "whose", "how many", "how much"):
             return None  # "Why exactly is ...": too unusual to turn around
         if mid and aux.lower() not in ("did", "does", "do"):
+            if aux.lower() in _MODALS or aux.lower() in ("has", "have", "had"):  # "how many people has X killed"
+                clause = _statement(rest, aux)
+                if clause is not None:
+                    return f"{wh} {mid} {clause}"  # "how many people Storm Ada has killed"
             return f"{wh} {mid} {aux.lower()} {rest}"  # "how many US troops are in Agadez": its own subject
         if not mid and wh in ("who", "what", "which") and _participle(rest.split()[0]):
             return f"{wh} {aux.lower()} {rest}"  # "who was elected mayor": the wh-word is the subject
