@@ -10,7 +10,7 @@ import pytest
 from qa.answers.composer import compose
 from qa.answers.coverage import corpus_idf, term_share
 from qa.answers.reader import Decision
-from qa.answers.reading import Judgement, judge, widen
+from qa.answers.reading import Judgement, follow_updates, judge, name_reported_before, widen
 from qa.models import Citation
 from tests.conftest import SEED_QUESTIONS, SEEDS
 
@@ -225,6 +225,37 @@ def test_a_digest_or_yes_no_question_whose_topic_the_article_holds_is_answered_w
         assert answer.abstained and answer.short_answer is None, question
 
 
+def _toll(n: int, day: int, sentence: str) -> Citation:
+    return Citation(n=n, key=f"ada-{day}:0", article_id=f"ada-{day}", title="", source="", sentence=sentence,
+                    start=0, end=len(sentence), score=0.5, published_at=f"2024-04-{day:02d}T18:00:00Z")
+
+
+def test_a_number_answer_follows_the_newer_reports_of_its_change_and_names_the_one_before():
+    """"rose to 9, up from 2" updates an answer of 2, and "rose to 11, up from 9" that one, whatever the reader
+    made of their words; a report of another value before ("up from 40") is no update of this one."""
+    cited = [_toll(1, 14, "Officials confirmed at least 2 deaths linked to Storm Ada."),
+             _toll(2, 16, "The death toll from Storm Ada rose to 11 on Tuesday, up from 9 a day earlier."),
+             _toll(3, 15, "The death toll from Storm Ada rose to 9 on Monday, up from 2 a day earlier."),
+             _toll(4, 17, "The number of customers without power fell to 30 on Wednesday, up from 40.")]
+    judged = Judgement(True, 0.9, citation=0, start=21, end=31, text="at least 2")
+    followed = follow_updates("How many people has Storm Ada killed?", cited, judged)
+    assert (followed.text, followed.citation, followed.older, followed.older_text) == ("11", 1, 2, "9")
+    assert cited[1].sentence[followed.start:followed.end] == "11"
+    assert follow_updates("How many?", cited[:1], judged) == judged  # no newer report
+    assert follow_updates("How many?", cited, Judgement(True, 0.9, citation=0, text="Officials")).text == "Officials"
+
+
+def test_an_answer_that_gives_the_value_before_names_the_citation_that_reported_it():
+    """"rose to 14, up from 11": the citation reporting 11 is named, not an older one read first."""
+    cited = [_toll(1, 17, "The death toll from Storm Ada rose to 14 on Wednesday, up from 11 a day earlier."),
+             _toll(2, 14, "Officials confirmed at least 2 deaths linked to Storm Ada."),
+             _toll(3, 16, "The death toll from Storm Ada rose to 11 on Tuesday, up from 9 a day earlier.")]
+    judged = Judgement(True, 0.9, citation=0, start=38, end=40, text="14", older=1, older_text="at least 2")
+    named = name_reported_before("How many people has Storm Ada killed?", cited, judged)
+    assert (named.older, named.older_text) == (2, "11")
+    assert name_reported_before("How many?", cited, named) == named  # named already
+
+
 @pytest.mark.real
 def test_the_newest_value_is_the_answer_and_the_older_one_is_named(tmp_path, real_embedder):
     """Two reports of one storm's toll: asked after both, the answer is the newer toll, the older named with its
@@ -280,3 +311,29 @@ def test_the_value_named_is_the_one_just_before_the_newest_wherever_it_is_cited(
     lead = answer.answer.split("\n")[0]
     assert re.search(r"seven \[1\] \(March 17, 2025; five on March 15, 2025 \[\d\]\)", lead), lead
     assert "twelve" not in lead
+
+
+@pytest.mark.real
+def test_a_toll_reported_as_rising_is_followed_to_its_newest_value(tmp_path, real_embedder):
+    """The reports after the first give the toll as "rose to N, up from M", without the question's "killed": the
+    answer is still the newest toll, the one before it named, and a falling outage count is no toll."""
+    from qa.engine import QA
+
+    reports = [("ada-0414", "2024-04-14T18:00:00Z", "Harlan County officials confirmed at least 2 deaths linked to "
+                "Storm Ada, Sheriff Dale Kemper said."),
+               ("ada-0415", "2024-04-15T18:00:00Z", "The death toll from Storm Ada rose to 9 on Monday, up from 2 a "
+                "day earlier, the county emergency office said."),
+               ("ada-0416", "2024-04-16T18:00:00Z", "The death toll from Storm Ada rose to 11 on Tuesday, up from 9 "
+                "a day earlier, the county emergency office said."),
+               ("power-0417", "2024-04-17T18:00:00Z", "The number of customers without power after Storm Ada fell "
+                "to 45,300 on Wednesday, down from 79,300.")]
+    path = tmp_path / "ada.jsonl"
+    path.write_text("\n".join(json.dumps({"id": i, "title": f"Report {i}", "published_at": d, "text": t})
+                              for i, d, t in reports), encoding="utf-8")
+    qa = QA(tmp_path / "index", embedder=real_embedder)
+    qa.ingest([path])
+    answer = qa.ask("How many people has Storm Ada killed?", k=5, as_of="2024-04-18")
+    assert answer.short_answer == "11", answer.answer
+    lead = answer.answer.split("\n")[0]
+    assert re.search(r"11 \[1\] \(April 16, 2024; 9 on April 15, 2024 \[\d\]\)", lead), lead
+    assert "45,300" not in lead

@@ -162,3 +162,53 @@ def test_the_newest_value_wins_and_the_older_is_named() -> None:
     assert rules.newest_value([(march[13], "two"), (march[17], "seven")], latest=True) == (1, 0)
     assert rules.as_of_prefix([march[17], march[13] + 5 * 86_400], march[17] + 3 * 86_400,
                               answer_from=march[17]) == "As of March 17, 2025: "
+
+
+@pytest.mark.parametrize("sentence, before, now", [
+    ("The death toll from Storm Ada rose to 9 on Monday, up from 2 a day earlier.", "2", "9"),
+    ("The number of customers without power fell from 45,300 to 27,500.", "45,300", "27,500"),
+    ("Officials said 9 people were dead, up from 2 on Sunday.", "2", "9"),
+    ("Revenue climbed 12% to $1.30 billion from $1.23 billion a year earlier.", "$1.23", "$1.30"),
+    ("The toll stood at seven on Tuesday, up from two.", "two", "seven"),
+    ("The death toll from the storm rose to 9.", None, "9"),  # a change to a value, the value before not given
+])
+def test_a_sentence_reporting_a_change_gives_the_value_now_and_the_one_before(sentence: str, before: str | None,
+                                                                             now: str) -> None:
+    [(was, start, end)] = rules.value_changes(sentence)
+    assert (was, sentence[start:end]) == (before, now)
+    assert rules.reported_before(sentence, start, end) == before
+
+
+@pytest.mark.parametrize("sentence", [
+    "The storm dropped up to 12 inches of rain on parts of the Coast Range.",  # a bound, no change
+    "About 27,500 customers were still without power on Thursday.",
+    "The win leaves the Mariners with 6 points after 4 games.",
+])
+def test_a_sentence_stating_a_value_reports_no_change(sentence: str) -> None:
+    assert rules.value_changes(sentence) == []
+
+
+def test_a_newer_report_updates_a_value_it_gives_as_the_one_before() -> None:
+    rose = "The death toll from Storm Ada rose to 11 on Tuesday, up from 9 a day earlier."
+    start, end = rules.updates("9", rose) or (0, 0)
+    assert rose[start:end] == "11"
+    assert rules.updates("at least 9", rose) == (start, end)  # the qualifier is no other value
+    assert rules.updates("nine", rose) == (start, end)
+    assert rules.updates("2", rose) is None  # another value before: no update of this one
+    assert rules.updates("11", rose) is None  # the same value
+    assert rules.reports_value(rose, "11") == (start, end) and rules.reports_value(rose, "9") is None
+    assert rules.number_of("About 127,700") == 127_700 and rules.number_of("$1.30 billion") == 1.3
+
+
+def test_values_of_different_things_are_no_revision_of_each_other() -> None:
+    points, shots = "The win leaves the Mariners with 16 points after 10 games.", "The Mariners had 26 shots."
+    at16, at26 = points.index("16") + 2, shots.index("26") + 2
+    assert rules.unit_of(points, at16) == rules.unit_of("with 19 points", 7) == "point"
+    assert not rules.same_measure("How many points do the Mariners have?", points, at16, shots, at26)
+    toll, deaths = "The death toll rose to 9 on Monday.", "Officials confirmed at least 2 deaths."
+    power = "The number of customers without power fell to 45,300."
+    killed = "How many people has the storm killed?"
+    assert rules.same_measure(killed, deaths, deaths.index("2") + 1, toll, toll.index("9") + 1)  # "death" in both
+    assert not rules.same_measure(killed, deaths, deaths.index("2") + 1, power, power.index("45,300") + 6)
+    people, now = "The storm has killed two people.", "The death toll rose to seven."
+    assert rules.same_measure(killed, people, people.index("two") + 3, now, now.index("seven") + 5)  # asked: people

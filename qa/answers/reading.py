@@ -28,10 +28,15 @@ from qa.rules.decisions import (
     is_short_answer,
     is_value,
     newest_value,
+    number_of,
     off_topic,
+    reported_before,
+    reports_value,
+    same_measure,
     span_is_sure,
     topic_held,
     trim_answer,
+    updates,
 )
 from qa.rules.decisions import widen_number as widen  # noqa: F401  (the name tests and callers know)
 from qa.text import key_terms
@@ -130,9 +135,9 @@ def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: 
     # report's paraphrase, "the death toll rose to seven", lacks the question's words the decision weighs)
     answers = {choice: found}
     for k, pk in enumerate(decision.scores(readings[: decision.n], [c.score for c in shown], share)):
-        if k != choice and same(shown[k]) and (pk >= decision.threshold or readings[k].answerable > 0):
-            other = _short_answer(question, shown[k].sentence, readings[k], min_p)
-            if other is not None:
+        if k != choice and same(shown[k]):
+            other = _other_answer(question, shown[k].sentence, readings[k], pk >= decision.threshold, min_p)
+            if other is not None and same_measure(question, shown[choice].sentence, found[1], shown[k].sentence, other[1]):
                 answers[k] = other
     ks = sorted(answers)
     changed = newest_value([(published_time(shown[k].published_at), answers[k][2]) for k in ks], latest=latest)
@@ -171,10 +176,10 @@ def judge_changes(reader: Reader, question: str, citations: Sequence[Citation],
     answers: dict[int, tuple[int, int, str]] = {judged.citation: (judged.start, judged.end, judged.text)}
     if judged.older is not None and judged.older_text is not None:
         answers[judged.older] = (0, 0, judged.older_text)
-    for i in rest:
-        sure = p[i] >= decision.threshold or read[i].answerable > 0  # as among the sentences the decision read
-        found = _short_answer(question, citations[i].sentence, read[i], min_p) if sure else None
-        if found is not None:
+    for i in rest:  # as among the sentences the decision read
+        found = _other_answer(question, citations[i].sentence, read[i], p[i] >= decision.threshold, min_p)
+        if found is not None and same_measure(question, citations[judged.citation].sentence, judged.end,
+                                              citations[i].sentence, found[1]):
             answers[i] = found
     ks = sorted(answers)
     changed = newest_value([(times[k], answers[k][2]) for k in ks])
@@ -183,6 +188,51 @@ def judge_changes(reader: Reader, question: str, citations: Sequence[Citation],
     newest, older = ks[changed[0]], ks[changed[1]]
     return replace(judged, citation=newest, start=answers[newest][0], end=answers[newest][1],
                    text=answers[newest][2], older=older, older_text=answers[older][2])
+
+
+def follow_updates(question: str, citations: Sequence[Citation], judged: Judgement, *,
+                   not_held: NotHeld | None = None) -> Judgement:
+    """A number answer followed through the newer citations that report it changed: "rose to 9, up from 2"
+    updates an answer of 2, and "rose to 11, up from 9" that one, whatever the reader made of their wording; the
+    value each replaces is named. Only articles on the question's subject count (`not_held`)."""
+    if judged.text is None or judged.citation is None or not is_value(judged.text):
+        return judged
+    times = [published_time(c.published_at) for c in citations]
+    same = _same_subject(question, not_held)
+    for _ in range(len(citations)):  # each step moves to a newer article
+        at, value = judged.citation, judged.text
+        steps = [(times[i], i, found) for i, c in enumerate(citations)
+                 if times[i] > times[at] and (found := updates(value, c.sentence)) is not None and same(c)
+                 and same_measure(question, citations[at].sentence, judged.end, c.sentence, found[1])]
+        if not steps:
+            break
+        _, i, (start, end) = min(steps)  # the next report after the answer's
+        start, end, text = trim_answer(citations[i].sentence, start, end)
+        if text is None:
+            break
+        judged = replace(judged, citation=i, start=start, end=end, text=text, older=at, older_text=value)
+    return judged
+
+
+def name_reported_before(question: str, citations: Sequence[Citation], judged: Judgement, *,
+                         not_held: NotHeld | None = None) -> Judgement:
+    """A number answer whose own sentence gives the value before ("rose to 14, up from 11") names the citation
+    that reported that value, from an article older than the answer's and newer than the one named so far."""
+    if judged.text is None or judged.citation is None:
+        return judged
+    was = reported_before(citations[judged.citation].sentence, judged.start, judged.end)
+    if was is None or (judged.older_text is not None and number_of(judged.older_text) == number_of(was)):
+        return judged
+    times = [published_time(c.published_at) for c in citations]
+    since = -math.inf if judged.older is None else times[judged.older]
+    same = _same_subject(question, not_held)
+    found = [(times[i], -i, span) for i, c in enumerate(citations)
+             if since < times[i] < times[judged.citation] and (span := reports_value(c.sentence, was)) is not None
+             and same(c)]
+    if not found:
+        return judged
+    _, i, (start, end) = max(found)  # the newest, the first cited of those
+    return replace(judged, older=-i, older_text=citations[-i].sentence[start:end])
 
 
 def _same_subject(question: str, not_held: NotHeld | None) -> SameSubject:
@@ -199,6 +249,13 @@ def published_time(published_at: str) -> float:
         return parse_date(published_at).timestamp() if published_at else math.nan
     except BadDate:
         return math.nan
+
+
+def _other_answer(question: str, sentence: str, reading: Reading, accepted: bool,
+                  min_p: float) -> tuple[int, int, str] | None:
+    """The short answer of a sentence read beside the chosen one, weighed as another value of what was asked: when
+    the decision `accepted` it or the reader calls it answerable."""
+    return _short_answer(question, sentence, reading, min_p) if accepted or reading.answerable > 0 else None
 
 
 def _short_answer(question: str, sentence: str, reading: Reading, min_p: float) -> tuple[int, int, str] | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import Any, Callable
 
 from qa.answers.reader import Reader
-from qa.answers.reading import Judgement, judge_changes, published_time
+from qa.answers.reading import Judgement, follow_updates, judge_changes, name_reported_before, published_time
 from qa.evidence.filters import check_filters
 from qa.evidence.retrieval import Retrieval, Retriever
 from qa.rules import decisions as rules
@@ -31,25 +31,51 @@ def revise(reader: Reader | None, retriever: Retriever, question: str, found: Re
     return relevant(reader, retriever, question, found, judged)
 
 
+LOOKUPS = 3  # searches for the value just before, each between the answer and the value named so far
+
+
 def changes(reader: Reader, retriever: Retriever, question: str, found: Retrieval, judged: Judgement, *,
             query: str, k: int, filters: dict[str, Any], as_of: float) -> tuple[Retrieval, Judgement]:
     """A number answer checked against the citations of other days the decision did not read
-    (`judge_changes`): the newest value wins, the one before it named. When none is cited, the reports
-    published before the answer's article are searched for it (`earlier`), and the one just before is cited in
-    place of the last citation that carries nothing (`k` stays the most)."""
+    (`judge_changes`): the newest value wins, the one before it named, and a newer report that gives the answer
+    as the value before ("rose to 11, up from 9") updates it (`follow_updates`). The reports published before
+    the answer's article (after the value named, if one is) are searched for the value just before (`earlier`,
+    up to `LOOKUPS` times), and it is cited in place of the last citation that carries nothing (`k` stays the
+    most)."""
     read = partial(judge_changes, reader, question, idf=retriever.lexicon.idf_of, not_held=retriever.not_held)
-    judged = read(found.citations, retriever.contexts(found), judged)
-    before = earlier(retriever, question, found, judged, query=query, k=k, filters=filters, as_of=as_of)
-    if before is None:
-        return found, judged
+    judged = follow_updates(question, found.citations, read(found.citations, retriever.contexts(found), judged),
+                            not_held=retriever.not_held)
+    judged = name_reported_before(question, found.citations, judged, not_held=retriever.not_held)
+    for _ in range(LOOKUPS):
+        before = earlier(retriever, question, found, judged, query=query, k=k, filters=filters, as_of=as_of)
+        if before is None:
+            break
+        named = _name_before(question, found, before, judged, read, retriever, k)
+        if named is None:
+            break
+        found, judged = named
+    return found, judged
+
+
+def _name_before(question: str, found: Retrieval, before: Retrieval, judged: Judgement, read: Callable[..., Judgement],
+                 retriever: Retriever, k: int) -> tuple[Retrieval, Judgement] | None:
+    """The evidence with the value just before the answer's, found in `before`, cited in place of the last
+    citation that carries nothing; None when `before` names none more recent than the one named."""
     both = replace(found, citations=found.citations + before.citations, rows=found.rows + before.rows)
-    named = read(both.citations, retriever.contexts(both), judged)
+    named = name_reported_before(question, both.citations, read(both.citations, retriever.contexts(both), judged),
+                                 not_held=retriever.not_held)
     n = len(found.citations)
-    if named.older is None or named.older < n or judged.citation is None or named.citation != judged.citation:
-        return found, judged
+    if named.older is None or named.older == judged.older or judged.citation is None or named.citation != judged.citation:
+        return None
+    times = [published_time(c.published_at) for c in both.citations]
+    if judged.older is not None and (not times[named.older] > times[judged.older] or judged.older_text is None
+                                     or rules.number_of(named.older_text or "") == rules.number_of(judged.older_text)):
+        return None  # no other value more recent than the one named
+    if named.older < n:  # one already cited
+        return found, named
     spare = [i for i in range(n - 1, 0, -1) if i != judged.citation]
     if n >= k and not spare:
-        return found, judged
+        return None
     keep = [i for i in range(n) if n < k or i != spare[0]]
     cited = [found.citations[i] for i in keep] + [both.citations[named.older]]
     rows = [found.rows[i] for i in keep] + [both.rows[named.older]]
@@ -60,16 +86,22 @@ def changes(reader: Reader, retriever: Retriever, question: str, found: Retrieva
 
 def earlier(retriever: Retriever, question: str, found: Retrieval, judged: Judgement, *, query: str, k: int,
             filters: dict[str, Any], as_of: float) -> Retrieval | None:
-    """The evidence published before the article a number answer comes from, when it names no value before
-    (None when the answer is no number, is undated, or nothing earlier answers)."""
-    if judged.text is None or judged.citation is None or judged.older is not None or not rules.is_value(judged.text):
+    """The evidence published before the article a number answer comes from, and after the value before it that
+    is named, if one is: the value just before may be in a report between the two ("19 (May 18; 16 on May 4)",
+    not "... 15 on April 27"). None when the answer is no number, is undated, or nothing in between answers."""
+    if judged.text is None or judged.citation is None or not rules.is_value(judged.text):
         return None
     at = published_time(found.citations[judged.citation].published_at)
     checked = check_filters(filters)
-    if at != at or checked.get("published_after", -math.inf) >= at:
+    after = checked.get("published_after", -math.inf)
+    if judged.older is not None:
+        named = published_time(found.citations[judged.older].published_at)
+        after = max(after, named + 1) if named == named else math.inf
+    if at != at or after >= at:
         return None
     cut = min(at, checked.get("published_before", math.inf))
-    got = retriever.retrieve(question, query=query, k=k, filters={**filters, "published_before": cut}, as_of=as_of)
+    window = {**filters, "published_before": cut} | ({} if after == -math.inf else {"published_after": after})
+    got = retriever.retrieve(question, query=query, k=k, filters=window, as_of=as_of)
     seen = {c.key for c in found.citations}
     fresh = [i for i, c in enumerate(got.citations) if c.key not in seen]
     if not got.answerable or not fresh:

@@ -225,6 +225,94 @@ def is_value(text: str) -> bool:
     return holds_number(text) and len(text.split()) <= VALUE_WORDS
 
 
+_CHANGE_VERB = (r"(?:rose|rises|risen|climbed|climbs|increased|increases|jumped|jumps|grew|grown|soared|surged|"
+                r"fell|falls|fallen|dropped|drops|declined|declines|decreased|decreases|slipped|slid|reached|"
+                r"reaches|hit|stood|stands|revised|raised|lowered|cut|swelled|doubled)")
+_NUM = r"(?:[$£€]\s?)?(?:\d(?:[\d,.]*\d)?|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|thousands?|dozens?)\b)"
+_CHANGED_TO = re.compile(rf"(?i)\b{_CHANGE_VERB}\b(?:\W+\w+){{0,4}}?\W+(?<!\bup\s)(?:to|at)\s+(?:about\s+|at\s+least\s+|"
+                         rf"nearly\s+|more\s+than\s+)?(?P<to>{_NUM})|"
+                         rf"\bfrom\s+(?P<from2>{_NUM})[^.;]{{0,40}}?\bto\s+(?P<to2>{_NUM})|"
+                         rf"(?P<to3>{_NUM})[^.;]{{0,60}}?,\s+(?:up|down)\s+from\s+(?P<from3>{_NUM})")
+_FROM = re.compile(rf"(?i)\bfrom\s+(?P<from>{_NUM})")
+_FROM_AFTER = re.compile(rf"(?i)[^.;]{{0,60}}?\bfrom\s+(?P<from>{_NUM})")
+_WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+def value_changes(sentence: str) -> list[tuple[str | None, int, int]]:
+    """(the value before, or None if not given; the start and end of the value now) for each change a sentence
+    reports: "the death toll rose to 9, up from 2" -> ("2", 9's offsets); "fell from 45,300 to 27,500"; "9 dead,
+    up from 2". A report of a change gives a later value of the quantity it names, though it may lack the
+    question's words ("How many has Storm Ada killed?")."""
+    out: list[tuple[str | None, int, int]] = []
+    for found in _CHANGED_TO.finditer(sentence):
+        if found.group("to") is not None:
+            within = _FROM.search(sentence, found.start(), found.start("to"))
+            after = within or _FROM_AFTER.match(sentence, found.end("to"))
+            out.append((after.group("from") if after else None, found.start("to"), found.end("to")))
+        else:
+            to, before = ("to2", "from2") if found.group("to2") is not None else ("to3", "from3")
+            out.append((found.group(before), found.start(to), found.end(to)))
+    return out
+
+
+def number_of(text: str) -> float | None:
+    """The first number a value holds, as a number ("at least 2" -> 2, "About 127,700" -> 127700, "two" -> 2)."""
+    found = re.search(r"\d(?:[\d,]*\d)?(?:\.\d+)?|\b(?:" + "|".join(_WORD_NUMBERS) + r")\b", text.lower())
+    if found is None:
+        return None
+    word = found.group()
+    return float(_WORD_NUMBERS[word]) if word in _WORD_NUMBERS else float(word.replace(",", ""))
+
+
+def reported_before(sentence: str, start: int, end: int) -> str | None:
+    """The value before that `sentence` gives for the value at `start:end` ("rose to 14, up from 11" -> "11"),
+    if it reports one."""
+    return next((before for before, s, e in value_changes(sentence) if s < end and start < e), None)
+
+
+def reports_value(sentence: str, value: str) -> tuple[int, int] | None:
+    """The offsets of `value` in `sentence` when the sentence reports a change to it ("rose to 11, up from 9"
+    reports 11), else None."""
+    wanted = number_of(value)
+    return next(((s, e) for _, s, e in value_changes(sentence) if number_of(sentence[s:e]) == wanted), None)
+
+
+_UNIT = re.compile(r"\s*(?:[%]|(?:percent|per cent)\b|(?:million|billion|thousand|hundred)\s+)?\s*([^\W\d_]+)")
+
+
+def unit_of(sentence: str, end: int) -> str | None:
+    """The word a number at `sentence[...:end]` counts ("16 points" -> "point", "2 deaths" -> "death"), stemmed;
+    None when a plain word follows ("rose to 9 on Monday") or none does."""
+    found = _UNIT.match(sentence, end)
+    if found is None or found.group(1).lower() in tx.STOPWORDS:
+        return None
+    return tx.stem(found.group(1).lower())
+
+
+def same_measure(question: str, sentence: str, end: int, other: str, other_end: int) -> bool:
+    """Whether two values count the same thing, as far as their words tell: the word a value counts, unless the
+    question says it ("How many points"), must be in the other value's sentence ("26 shots" is no value of "16
+    points"; "45,300" customers without power is no toll of "at least 2 deaths"). A value with no word of its own
+    ("rose to 9 on Monday") may be either."""
+    asked = set(tx.terms(question))
+    for unit, elsewhere in ((unit_of(sentence, end), other), (unit_of(other, other_end), sentence)):
+        if unit is not None and unit not in asked and unit not in tx.terms(elsewhere):
+            return False
+    return True
+
+
+def updates(value: str, sentence: str) -> tuple[int, int] | None:
+    """The offsets of the value `sentence` reports `value` changed to ("rose to 11 on Tuesday, up from 9" updates
+    "9"), if it reports one: a newer report that gives the answer as the value before is the same quantity."""
+    was = number_of(value)
+    if was is None:
+        return None
+    for before, start, end in value_changes(sentence):
+        if before is not None and number_of(before) == was and number_of(sentence[start:end]) != was:
+            return start, end
+    return None
+
+
 def holds_number(text: str) -> bool:
     """Whether a text holds a number, in digits or words ("7", "seven", "dozens")."""
     return bool(_DIGIT.search(text) or _A_NUMBER_WORD.search(text))
