@@ -212,3 +212,24 @@ def test_values_of_different_things_are_no_revision_of_each_other() -> None:
     assert not rules.same_measure(killed, deaths, deaths.index("2") + 1, power, power.index("45,300") + 6)
     people, now = "The storm has killed two people.", "The death toll rose to seven."
     assert rules.same_measure(killed, people, people.index("two") + 3, now, now.index("seven") + 5)  # asked: people
+
+
+def test_the_json_doors_spell_the_options_from_one_definition() -> None:
+    """The JSON API's request, the OpenAI chat's `sourced` field and the MCP tools take `AskFields`' fields, typed
+    and described there once; only `history` has each door's shape."""
+    import asyncio
+
+    from qa.shells import mcp_server
+    from qa.shells.api import AskRequest
+    from qa.shells.openai_api import Options
+    from qa.shells.schema import ASK_FIELDS, AskFields
+
+    assert set(AskFields.model_fields) == set(ASK_FIELDS) == NAMES - {"history"}
+    spelled = AskFields.model_json_schema()["properties"]
+    tools = {t.name: t.input_schema["properties"] for t in asyncio.run(mcp_server.build(None).list_tools())}  # type: ignore[arg-type]
+    doors = {"/api/ask": AskRequest.model_json_schema()["properties"],
+             "/v1 sourced": Options.model_json_schema()["properties"], "MCP ask": tools["ask"],
+             "MCP search": {**tools["search"], "answerer": spelled["answerer"]}}  # search answers nothing
+    for door, properties in doors.items():
+        for name in ASK_FIELDS:
+            assert properties[name] == spelled[name], (door, name)

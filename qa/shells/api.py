@@ -10,7 +10,7 @@ import itertools
 import json
 import logging
 import time
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -19,19 +19,19 @@ from fastapi.routing import APIRoute
 from pydantic import ConfigDict, Field
 
 from qa.errors import SourcedError, UnknownArticle
-from qa.options import K_HELP, MAX_K, MIN_K, NAMES, USE_TIME_HELP
+from qa.options import NAMES
 from qa.shells import uploads
 from qa.shells.auth import check_token
 from qa.shells.guard import ServerLimits, history_problem
 from qa.shells.http_errors import ApiError, GuardedRoute, error_response, status_of
-from qa.shells.schema import Filters, RequestBody
+from qa.shells.schema import AskFields, RequestBody
 
 log = logging.getLogger("qa.server")
 router = APIRouter(prefix="/api", dependencies=[Depends(check_token)], route_class=GuardedRoute)
 
 
-class AskRequest(RequestBody):
-    """A question, optionally with the conversation so far."""
+class AskRequest(RequestBody, AskFields):
+    """A question, optionally with the conversation so far, and the options (`AskFields`)."""
 
     model_config = ConfigDict(extra="forbid")
     question: str = Field(..., description="The question.", examples=["How many US troops are in Agadez?"])
@@ -40,16 +40,6 @@ class AskRequest(RequestBody):
                           "or [question, answer] pairs, oldest first. Follow-ups are searched with them. At most "
                           f"{ServerLimits.history_turns} turns; an earlier question as long as a question, an "
                           f"answer {ServerLimits.history_reply_chars:,} characters.")
-    k: int | None = Field(None, ge=MIN_K, le=MAX_K, description=K_HELP)
-    filters: Filters | None = None
-    as_of: str | float | None = Field(
-        None, description="The day the question is asked (default: now): 'this week' and 'latest' are read "
-                          "against it; articles published after it are not searched.", examples=["2024-04-12"])
-    answerer: Literal["auto", "extractive", "llm"] | None = Field(
-        None, description="extractive: quoted sentences; llm: written by the server's LLM, every sentence "
-                          "verified against its citations (extractive, with a warning, when that fails); "
-                          "auto (the default): llm when the server was started with one.")
-    use_time: bool | None = Field(None, description=USE_TIME_HELP)
 
 
 async def engine_of(request: Request) -> Any:

@@ -12,7 +12,7 @@ import inspect
 import json
 import logging
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, Iterator, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Iterator
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
@@ -21,8 +21,7 @@ from pydantic import Field
 
 from index.models import Sentence
 from qa.errors import SourcedError, UnknownArticle
-from qa.options import K_HELP, MAX_K, MIN_K, USE_TIME_HELP
-from qa.shells.schema import Filters
+from qa.shells.schema import Answerer, AsOf, Filters, K, UseTime
 
 if TYPE_CHECKING:
     from qa.engine import QA
@@ -35,13 +34,6 @@ INSTRUCTIONS = ("Sourced answers questions from a collection of news articles. E
                 "articles don't say. Use `ask` for an answer, `search` for the evidence alone, `get_article` "
                 "to read an article.")
 
-K = Annotated[int | None, Field(None, ge=MIN_K, le=MAX_K, description=K_HELP)]
-AsOf = Annotated[str | None, Field(None, description="The day the question is asked, e.g. 2024-04-12 (default: "
-                                                      "now): 'this week' and 'latest' are read against it.")]
-Answerer = Annotated[Literal["auto", "extractive", "llm"] | None, Field(
-    None, description="extractive: quoted sentences; llm: written by the server's LLM, every sentence checked "
-                      "against its citations; auto (the default): llm when the server has one.")]
-UseTime = Annotated[bool | None, Field(None, description=USE_TIME_HELP)]
 History = Annotated[list[dict[str, str]] | None, Field(
     None, description='Earlier turns, oldest first: [{"role": "user"|"assistant", "content": "..."}]. '
                       "Follow-ups such as 'When did they arrive?' are searched with them.")]

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 import uuid
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,11 +26,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qa.answers.composer import pieces
 from qa.errors import SourcedError
 from qa.models import Answer
-from qa.options import K_HELP, MAX_K, MIN_K, USE_TIME_HELP
 from qa.shells.auth import check_token
 from qa.shells.guard import ServerLimits, history_problem
 from qa.shells.http_errors import ApiError, GuardedRoute, SafeJSONResponse, status_of
-from qa.shells.schema import Filters, RequestBody
+from qa.shells.schema import AskFields, RequestBody
 
 log = logging.getLogger("qa.server")
 MODEL = "sourced"
@@ -105,15 +104,8 @@ class Message(BaseModel):
         return self.content or ""
 
 
-class Options(BaseModel):
+class Options(AskFields):
     """Sourced's own options, in the request's `sourced` field (OpenAI SDKs: `extra_body={"sourced": ...}`)."""
-
-    model_config = ConfigDict(extra="forbid")
-    k: int | None = Field(None, ge=MIN_K, le=MAX_K, description=K_HELP)
-    filters: Filters | None = None
-    as_of: str | float | None = Field(None, description="The day the question is asked (default: now).")
-    answerer: Literal["auto", "extractive", "llm"] | None = None
-    use_time: bool | None = Field(None, description=USE_TIME_HELP)
 
 
 class ChatRequest(RequestBody):

@@ -1,10 +1,13 @@
-"""Request shapes more than one door takes (the JSON API, the OpenAI-compatible chat, the MCP tools)."""
+"""Request shapes more than one door takes (the JSON API, the OpenAI-compatible chat, the MCP tools): the options of
+`qa.options.AskOptions` are spelled here once (`AskFields`, and the annotated types the MCP tools take)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from qa.options import K_HELP, MAX_K, MIN_K, USE_TIME_HELP
 
 
 def lone_surrogate(value: Any) -> str | None:
@@ -54,3 +57,26 @@ class Filters(BaseModel):
         None, description="Only articles published at or after this date (ISO 8601, 2024/04/12, epoch seconds).",
         examples=["2024-04-01"])
     published_before: str | float | None = Field(None, description="Only articles published before this date.")
+
+
+AS_OF_HELP = ("The day the question is asked (ISO 8601, 2024/04/12 or epoch seconds; default: now): 'this week' and "
+              "'latest' are read against it; articles published after it are not searched.")
+ANSWERER_HELP = ("extractive: quoted sentences; llm: written by the server's LLM, every sentence verified against its "
+                 "citations (extractive, with a warning, when that fails); auto (the default): llm when the server "
+                 "was started with one.")
+K = Annotated[int | None, Field(ge=MIN_K, le=MAX_K, description=K_HELP)]
+AsOf = Annotated[str | float | None, Field(description=AS_OF_HELP, examples=["2024-04-12"])]
+Answerer = Annotated[Literal["auto", "extractive", "llm"] | None, Field(description=ANSWERER_HELP)]
+UseTime = Annotated[bool | None, Field(description=USE_TIME_HELP)]
+ASK_FIELDS = ("k", "filters", "as_of", "answerer", "use_time")  # every option but `history`, whose shape each door has
+
+
+class AskFields(BaseModel):
+    """The options every JSON door takes beside the question (`qa.options.AskOptions`; `history` is each door's)."""
+
+    model_config = ConfigDict(extra="forbid")
+    k: K = None
+    filters: Filters | None = None
+    as_of: AsOf = None
+    answerer: Answerer = None
+    use_time: UseTime = None
