@@ -139,11 +139,10 @@ def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: 
             other = _other_answer(question, shown[k].sentence, readings[k], pk >= decision.threshold, min_p)
             if other is not None and same_measure(question, shown[choice].sentence, found[1], shown[k].sentence, other[1]):
                 answers[k] = other
-    ks = sorted(answers)
-    changed = newest_value([(published_time(shown[k].published_at), answers[k][2]) for k in ks], latest=latest)
+    changed = _newest(shown, answers, latest=latest)
     if changed is None:
         return Judgement(True, p, choice, *found)
-    newest, older = ks[changed[0]], None if changed[1] is None else ks[changed[1]]
+    newest, older = changed
     return Judgement(True, p, newest, *answers[newest], older=older,
                      older_text=None if older is None else answers[older][2])
 
@@ -181,13 +180,23 @@ def judge_changes(reader: Reader, question: str, citations: Sequence[Citation],
         if found is not None and same_measure(question, citations[judged.citation].sentence, judged.end,
                                               citations[i].sentence, found[1]):
             answers[i] = found
-    ks = sorted(answers)
-    changed = newest_value([(times[k], answers[k][2]) for k in ks])
+    changed = _newest(citations, answers)
     if changed is None or changed[1] is None:
         return judged
-    newest, older = ks[changed[0]], ks[changed[1]]
+    newest, older = changed
     return replace(judged, citation=newest, start=answers[newest][0], end=answers[newest][1],
                    text=answers[newest][2], older=older, older_text=answers[older][2])
+
+
+def _newest(citations: Sequence[Citation], answers: dict[int, tuple[int, int, str]], *,
+            latest: bool = False) -> tuple[int, int | None] | None:
+    """(newest, older) citation indexes among the short answers read (`answers`: index -> (start, end, text)), by
+    `newest_value` over their articles' days; None when they agree or are undated."""
+    ks = sorted(answers)
+    changed = newest_value([(published_time(citations[k].published_at), answers[k][2]) for k in ks], latest=latest)
+    if changed is None:
+        return None
+    return ks[changed[0]], None if changed[1] is None else ks[changed[1]]
 
 
 def follow_updates(question: str, citations: Sequence[Citation], judged: Judgement, *,
