@@ -17,6 +17,8 @@ question meets them:
 | `topic_held` | reading: a digest or yes/no question whose topic a cited article holds is answered | `qa.answers.reading` |
 | `off_topic` | reading: a yes/no question, or a digest with only quotes, none of whose cited articles holds every word of its topic: abstain | `qa.answers.reading` |
 | `newest_value`, `is_value` | reading: the answers read give different values from different days: the newest article's is the answer, the one before named ("latest" questions: the newest answer whatever it is) | `qa.answers.reading` |
+| `value_changes`, `updates`, `reported_before`, `reports_value` | revision: a newer report that gives the answer as the value before ("rose to 11, up from 9") updates it; an answer that says "up from 11" names the report of 11 | `qa.answers.reading`, `qa.answers.revision` |
+| `same_measure`, `unit_of` | reading: a value of another measure ("26 shots", "16 points") is no other value of what was asked | `qa.answers.reading` |
 | `holds_number` | revision: a number answer from a dated article is checked against the later citations and the earlier reports | `qa.answers.revision` |
 | `bears_on_question`, `repeated_sentences` | revision: a later citation the ranker and the reader both call unrelated, or a repeat, is not cited | `qa.answers.revision` |
 | `widen_number`, `trim_answer` | reading: a number keeps the words that qualify it; the span's edges | `qa.answers.reading` |
