@@ -128,6 +128,18 @@ def test_what_happened_gets_a_clause_never_a_fragment() -> None:
     assert rules.is_short_answer(q, "voted 5-2 to approve protected bike lanes")
 
 
+@pytest.mark.parametrize("question, span, answers", [
+    ("What is the status of the Harlow film festival?", "the first time since 1999", False),  # when, not what
+    ("What is the status of the Harlow arts festival?", "is back for the first time since 1999", True),
+    ("How did the Millbrook Mariners do in their most recent game?", "with 3 points", False),
+    ("How did the Millbrook Mariners do in their most recent game?", "beat the Riverton Hawks 2-0", True),
+    ("What happened in the Port of Calder labor dispute?", "walked off the job at the Port of Calder", True),
+    ("What did the council approve?", "a $382 million budget for the year", True),  # what was done: its object
+])
+def test_a_digest_gets_a_clause_that_says_what_happened(question: str, span: str, answers: bool) -> None:
+    assert rules.is_short_answer(question, span) is answers
+
+
 def test_a_yes_no_question_gets_a_clause_never_a_fragment() -> None:
     q = "Is the Millbrook City Council zoo going ahead?"
     assert rules.wants_clause(q) and not rules.is_short_answer(q, "July")

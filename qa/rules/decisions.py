@@ -140,10 +140,28 @@ _LEAD_TIME = re.compile(r"^(?:(?:in |on |by |since |until )?(?:what|which) (?:ye
 
 def is_short_answer(question: str, span: str) -> bool:
     """A span the reply may give as the short answer: not the question's own words, the kind of thing asked,
-    and for a question that wants what happened, a clause rather than a fragment."""
+    and for a question that wants what happened, a clause rather than a fragment (a digest's, one that says
+    what was done or is: "is back for the first time since 1999", not "the first time since 1999")."""
     if echoes_question(question, span) or not fits_question(question, span):
         return False
-    return not wants_clause(question) or len(span.split()) >= CLAUSE_WORDS
+    if not wants_clause(question):
+        return True
+    return len(span.split()) >= CLAUSE_WORDS and (question_form(question) != "digest" or says_what_happened(span))
+
+
+_VERB = re.compile(r"(?i)\b(?:\w{2,}(?:ed|ing)|is|are|was|were|be|been|being|has|have|had|will|would|can|could|may|"
+                   r"might|must|shall|should|do|does|did|said|says|say|won|wins|win|lost|loses|lose|beat|beats|drew|"
+                   r"draws|made|makes|took|takes|gave|gives|went|goes|came|comes|ran|runs|met|meets|set|sets|put|puts|"
+                   r"cut|cuts|hit|hits|left|leaves|kept|keeps|held|holds|told|tells|sold|sells|paid|pays|began|begins|"
+                   r"fell|falls|rose|rises|grew|grows|saw|sees|got|gets|found|finds|became|becomes|agreed|agrees|"
+                   r"voted|votes|approve|approves|remain|remains|stands|stood|struck|strikes|walked|plans|hopes|"
+                   r"faces|reopens|reopen|closed|closes|opens|ends|ended|continues|returned|returns)\b")
+
+
+def says_what_happened(span: str) -> bool:
+    """Whether a span holds a word that says what was done or is (a verb, as far as its form tells: "voted", "is
+    back", "walked off the job"); "the first time since 1999" or "increase modest" holds none."""
+    return bool(_VERB.search(span))
 
 
 CLAUSE_WORDS = 3  # "voted 5-2 to approve protected bike lanes", not "increase modest"
