@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,15 @@ def test_cli_end_to_end_on_the_seeds(tmp_path: Path):
     text = run("ask", "How many US troops are in Agadez?")
     assert text.stdout.startswith("approximately 1,100 [1]")
     assert "[1] " in text.stdout and "chars 751-830" in text.stdout
+
+    strict = tmp_path / "strict-reader"  # another reader: the shipped one, deciding never to answer
+    shutil.copytree(ROOT / "qa" / "answers" / "reader_weights", strict)
+    config = json.loads((strict / "reader.json").read_text(encoding="utf-8"))
+    config["decision"]["threshold"] = 2.0
+    (strict / "reader.json").write_text(json.dumps(config), encoding="utf-8")
+    other = run("ask", "--json", "--reader-weights", str(strict), "How many US troops are in Agadez?")
+    assert json.loads(other.stdout)["abstained"] is True, other.stderr
+    assert "holds no reader" in run("ask", "--reader-weights", str(tmp_path), "How many?").stderr
 
     listed = json.loads(run("list", "--json").stdout)
     assert len(listed) == 1 and listed[0]["n_sentences"] == 21

@@ -33,7 +33,8 @@ def _engine(ctx: click.Context) -> Any:
             options["encoder"] = obj["encoder"]
         if obj.get("limits") is not None:
             options["limits"] = obj["limits"]
-        options.update({name: obj[name] for name in ("answerer", "llm_url", "llm_model", "llm_timeout_s", "reader")
+        options.update({name: obj[name] for name in ("answerer", "llm_url", "llm_model", "llm_timeout_s", "reader",
+                                                  "reader_path")
                         if obj.get(name) is not None})
         obj["engine"] = QA(obj.get("index"), chroma=obj.get("chroma_url"), settings=Settings(**options))
     return obj["engine"]

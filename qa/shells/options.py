@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import click
@@ -85,8 +86,17 @@ def _remember(name: str) -> Any:
     return callback
 
 
+def _reader_weights(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None:
+        return
+    if not (Path(value) / "reader.json").is_file():
+        raise click.BadParameter(f"'{value}' holds no reader (no reader.json; `qa train reader --out DIR` writes "
+                                 "one).", ctx, param)
+    ctx.ensure_object(dict)["reader_path"] = value
+
+
 def llm_options(f: Any) -> Any:
-    """--llm URL, --llm-model, --llm-timeout, --reader/--no-reader and --answerer (the key only from $QA_LLM_API_KEY)."""
+    """--llm URL, --llm-model, --llm-timeout, --reader/--no-reader, --reader-weights and --answerer (the key only from $QA_LLM_API_KEY)."""
     for option in reversed([
         click.option("--llm", "llm_url", envvar="QA_LLM_URL", default=None, expose_value=False,
                      callback=_remember("llm_url"), metavar="URL",
@@ -102,6 +112,10 @@ def llm_options(f: Any) -> Any:
         click.option("--reader/--no-reader", "reader", default=None, expose_value=False, callback=_remember("reader"),
                      help="Read the evidence for a short answer and whether it answers at all (default on); "
                           "--no-reader gives the previous release's rule-based short answers."),
+        click.option("--reader-weights", type=click.Path(file_okay=False, exists=True), default=None,
+                     expose_value=False, callback=_reader_weights, metavar="DIR",
+                     help="Read with the reader in DIR (as `qa train reader --out DIR` writes it) instead of the "
+                          "shipped one."),
         click.option("--answerer", type=click.Choice(ANSWERERS), default=None, expose_value=False,
                      callback=_remember("answerer"),
                      help="extractive (quotes), llm (generated and verified), auto (llm when --llm is given; "
