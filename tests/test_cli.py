@@ -289,3 +289,12 @@ def test_check_exits_0_for_notes_and_1_for_problems(tmp_path: Path, monkeypatch)
     assert "problem: article" in CliRunner().invoke(main, ["check", *index]).stdout
     repaired = CliRunner().invoke(main, ["check", "--repair", *index])
     assert repaired.exit_code == 0 and CliRunner().invoke(main, ["check", *index]).stdout.startswith("ok: 0 articles")
+
+
+def test_train_reader_goes_on_one_way_at_a_time(tmp_path: Path):
+    checkpoint = tmp_path / "checkpoint.pt"
+    checkpoint.write_bytes(b"")
+    result = CliRunner().invoke(main, ["train", "reader", str(checkpoint), "--work", str(tmp_path / "work"),
+                                       "--continue-from", str(checkpoint), "--again-from", str(checkpoint)])
+    assert result.exit_code == 2 and "give one" in result.output
+    assert not (tmp_path / "work").exists()

@@ -391,11 +391,15 @@ def train_ranker(ctx: click.Context, squad_file: str, squad_index: str, features
 @click.option("--continue-from", "init", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Continue the finished --limit run whose checkpoint this is: train from its weights on the "
               "examples it left out.")
-@click.option("--lr", type=float, default=None, help="Peak learning rate (default 8e-5; 5e-5 with --continue-from).")
+@click.option("--again-from", "again", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Train the finished run whose checkpoint this is another epoch, on every example (a fresh "
+              "schedule, lr 3e-5): a second epoch.")
+@click.option("--lr", type=float, default=None,
+              help="Peak learning rate (default 8e-5; 5e-5 with --continue-from, 3e-5 with --again-from).")
 @click.option("--stop-after", type=float, default=None, help="Stop after this many minutes (checkpointed; run again "
               "to resume).")
 def train_reader(train_file: str, work: str, out: str | None, epochs: int, limit: int, threads: int,
-                 init: str | None, lr: float | None, stop_after: float | None) -> None:
+                 init: str | None, again: str | None, lr: float | None, stop_after: float | None) -> None:
     """Fine-tune the reader from the packaged MiniLM on SQuAD-format training data (SQuAD v1.1 train with
     SQuAD 2.0's unanswerable questions), export it to int8 ONNX, fit its decision on held-apart titles.
 
@@ -403,9 +407,14 @@ def train_reader(train_file: str, work: str, out: str | None, epochs: int, limit
     from qa.answers.reading import WEIGHTS
     from qa.training.reader import main as run
 
+    if init and again:
+        raise click.UsageError("--continue-from and --again-from are two ways to go on: give one.")
     argv = [train_file, "--out", str(out or WEIGHTS), "--work", work, "--epochs", str(epochs),
-            "--threads", str(threads), "--lr", str(lr or (5e-5 if init else 8e-5))]
-    argv += ["--rest", str(limit), "--init", init] if init else ["--limit", str(limit)]
+            "--threads", str(threads), "--lr", str(lr or (3e-5 if again else 5e-5 if init else 8e-5))]
+    if again:
+        argv += ["--init", again]  # every example, from its weights
+    else:
+        argv += ["--rest", str(limit), "--init", init] if init else ["--limit", str(limit)]
     argv += ["--stop-after", str(stop_after)] if stop_after else []
     code = run(argv)
     if code:
