@@ -256,22 +256,28 @@ def test_an_answer_that_gives_the_value_before_names_the_citation_that_reported_
     assert name_reported_before("How many?", cited, named) == named  # named already
 
 
+def _dated_reports(tmp_path, real_embedder, reports: list[tuple[str, str, str]]):
+    """A `QA` over one-sentence reports (id, published_at, text), indexed with the real model."""
+    from qa.engine import QA
+
+    path = tmp_path / "reports.jsonl"
+    path.write_text("\n".join(json.dumps({"id": i, "title": f"Report {i}", "published_at": d, "text": t})
+                              for i, d, t in reports), encoding="utf-8")
+    qa = QA(tmp_path / "index", embedder=real_embedder)
+    qa.ingest([path])
+    return qa
+
+
 @pytest.mark.real
 def test_the_newest_value_is_the_answer_and_the_older_one_is_named(tmp_path, real_embedder):
     """Two reports of one storm's toll: asked after both, the answer is the newer toll, the older named with its
     day; asked between them, the older is all there is."""
-    from qa.engine import QA
-
     reports = [("keira-0313", "2025-03-13T18:00:00Z", "Storm Keira has killed two people in the coastal towns, "
                 "officials said on Thursday."),
                ("keira-0317", "2025-03-17T18:00:00Z", "The death toll from Storm Keira rose to seven on Monday, "
                 "officials said."),
                ("council-0318", "2025-03-18T09:00:00Z", "The Millbrook council voted 5-2 to approve bike lanes.")]
-    path = tmp_path / "storm.jsonl"
-    path.write_text("\n".join(json.dumps({"id": i, "title": f"Report {i}", "published_at": d, "text": t})
-                              for i, d, t in reports), encoding="utf-8")
-    qa = QA(tmp_path / "index", embedder=real_embedder)
-    qa.ingest([path])
+    qa = _dated_reports(tmp_path, real_embedder, reports)
     question = "How many people has Storm Keira killed?"
     after = qa.ask(question, k=3, as_of="2025-03-20")
     assert after.short_answer == "seven"
@@ -291,8 +297,6 @@ def test_the_value_named_is_the_one_just_before_the_newest_wherever_it_is_cited(
     """Three tolls on three days: the answer is the newest and names the one before it (read among the later
     citations too), not the first; an article about another storm's toll is no value of this one. (The reader
     does not always take "the death toll rose to seven" as saying how many were killed: docs/time.md.)"""
-    from qa.engine import QA
-
     reports = [("keira-0313", "2025-03-13T18:00:00Z", "Storm Keira has killed two people in the coastal towns, "
                 "officials said on Thursday."),
                ("keira-0315", "2025-03-15T18:00:00Z", "Storm Keira has now killed five people, officials said on "
@@ -301,11 +305,7 @@ def test_the_value_named_is_the_one_just_before_the_newest_wherever_it_is_cited(
                 "Monday."),
                ("lorne-0318", "2025-03-18T18:00:00Z", "Storm Lorne has now killed twelve people, officials said on "
                 "Tuesday.")]
-    path = tmp_path / "storms.jsonl"
-    path.write_text("\n".join(json.dumps({"id": i, "title": f"Report {i}", "published_at": d, "text": t})
-                              for i, d, t in reports), encoding="utf-8")
-    qa = QA(tmp_path / "index", embedder=real_embedder)
-    qa.ingest([path])
+    qa = _dated_reports(tmp_path, real_embedder, reports)
     answer = qa.ask("How many people has Storm Keira killed?", k=5, as_of="2025-03-20")
     assert answer.short_answer == "seven"
     lead = answer.answer.split("\n")[0]
@@ -317,8 +317,6 @@ def test_the_value_named_is_the_one_just_before_the_newest_wherever_it_is_cited(
 def test_a_toll_reported_as_rising_is_followed_to_its_newest_value(tmp_path, real_embedder):
     """The reports after the first give the toll as "rose to N, up from M", without the question's "killed": the
     answer is still the newest toll, the one before it named, and a falling outage count is no toll."""
-    from qa.engine import QA
-
     reports = [("ada-0414", "2024-04-14T18:00:00Z", "Harlan County officials confirmed at least 2 deaths linked to "
                 "Storm Ada, Sheriff Dale Kemper said."),
                ("ada-0415", "2024-04-15T18:00:00Z", "The death toll from Storm Ada rose to 9 on Monday, up from 2 a "
@@ -327,11 +325,7 @@ def test_a_toll_reported_as_rising_is_followed_to_its_newest_value(tmp_path, rea
                 "a day earlier, the county emergency office said."),
                ("power-0417", "2024-04-17T18:00:00Z", "The number of customers without power after Storm Ada fell "
                 "to 45,300 on Wednesday, down from 79,300.")]
-    path = tmp_path / "ada.jsonl"
-    path.write_text("\n".join(json.dumps({"id": i, "title": f"Report {i}", "published_at": d, "text": t})
-                              for i, d, t in reports), encoding="utf-8")
-    qa = QA(tmp_path / "index", embedder=real_embedder)
-    qa.ingest([path])
+    qa = _dated_reports(tmp_path, real_embedder, reports)
     answer = qa.ask("How many people has Storm Ada killed?", k=5, as_of="2024-04-18")
     assert answer.short_answer == "11", answer.answer
     lead = answer.answer.split("\n")[0]

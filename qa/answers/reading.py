@@ -235,13 +235,13 @@ def name_reported_before(question: str, citations: Sequence[Citation], judged: J
     times = [published_time(c.published_at) for c in citations]
     since = -math.inf if judged.older is None else times[judged.older]
     same = _same_subject(question, not_held)
-    found = [(times[i], -i, span) for i, c in enumerate(citations)
+    found = [(i, span) for i, c in enumerate(citations)
              if since < times[i] < times[judged.citation] and (span := reports_value(c.sentence, was)) is not None
              and same(c)]
     if not found:
         return judged
-    _, i, (start, end) = max(found)  # the newest, the first cited of those
-    return replace(judged, older=-i, older_text=citations[-i].sentence[start:end])
+    i, (start, end) = max(found, key=lambda f: (times[f[0]], -f[0]))  # the newest, the first cited of those
+    return replace(judged, older=i, older_text=citations[i].sentence[start:end])
 
 
 def _same_subject(question: str, not_held: NotHeld | None) -> SameSubject:
