@@ -391,8 +391,9 @@ def train_ranker(ctx: click.Context, squad_file: str, squad_index: str, features
 @click.option("--continue-from", "init", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Continue the finished --limit run whose checkpoint this is: train from its weights on the "
               "examples it left out.")
-@click.option("--again-from", "again", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Train the finished run whose checkpoint this is another epoch, on every example (a fresh "
+@click.option("--again-from", "again", type=click.Path(exists=True), default=None,
+              help="Train the finished run whose checkpoint this is (or a reader folder such as "
+              "qa/answers/reader_weights, its int8 weights dequantised) another epoch, on every example (a fresh "
               "schedule, lr 3e-5): a second epoch.")
 @click.option("--lr", type=float, default=None,
               help="Peak learning rate (default 8e-5; 5e-5 with --continue-from, 3e-5 with --again-from).")

@@ -65,3 +65,40 @@ def ship(out: Path, folder: Path, cfg: ReaderConfig) -> None:
     """The tokenizer and config beside the weights."""
     shutil.copy(folder / "tokenizer.json", out / TOKENIZER_FILE)
     cfg.save(out / CONFIG_FILE)
+
+
+def weights_of(graph: Path) -> dict[str, Any]:
+    """The float32 weights of a reader graph `export` wrote, by the torch parameter names of `reader_net`:
+    int8 tables and matrices dequantised ((q - zero point) x scale, per channel), MatMul weights transposed
+    back. How a shipped reader is trained further when its training checkpoint is gone."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    g = onnx.load(str(graph)).graph
+    inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+
+    def value(name: str) -> Any:
+        if name in inits:
+            return inits[name].astype(np.float32)
+        q = inits[name + "_quantized"].astype(np.float32)
+        zero = inits.get(name + "_zero_point", np.zeros(1)).astype(np.float32)
+        return (q - zero) * inits[name + "_scale"].astype(np.float32)
+
+    state: dict[str, Any] = {}
+    for node in g.node:  # a Linear's weight is a MatMul input named onnx::MatMul_N: the node's name is its module
+        for name in node.input:
+            base = name.removesuffix("_quantized")
+            matrix = name != base or (name in inits and inits[name].ndim == 2)
+            if base.startswith("onnx::MatMul_") and matrix:
+                module = node.name.strip("/").rsplit("/", 1)[0].replace("/", ".")
+                state[module + ".weight"] = value(base).T
+    for name in inits:
+        base = name.removesuffix("_quantized")
+        if base.startswith("onnx::") or name.endswith(("_scale", "_zero_point")):
+            continue
+        if base.endswith(".weight_Transposed"):
+            state[base.removesuffix("_Transposed")] = value(base).T
+        else:
+            state[base] = value(base)
+    return {k: np.ascontiguousarray(v) for k, v in state.items()}

@@ -161,11 +161,18 @@ def _resume(ckpt: Path, model: Any, opt: Any, sched: Any, total: int, log: Any) 
 
 
 def _start(folder: Path, init: Path | None) -> Any:
-    """The reader net, with a finished run's weights when `init` names its checkpoint."""
+    """The reader net, with a finished run's weights when `init` names its checkpoint, or a shipped reader's
+    (a folder with its int8 graph, dequantised) when the checkpoint is gone."""
     import torch
 
+    from qa.answers.reader import MODEL_FILE
+    from qa.training.reader_export import weights_of
+
     model = reader_net(folder)
-    if init is not None:
+    if init is not None and init.is_dir():
+        state = {k: torch.from_numpy(v) for k, v in weights_of(init / MODEL_FILE).items()}
+        model.load_state_dict(state, strict=False)  # the pooler is not in the graph (no output reads it)
+    elif init is not None:
         model.load_state_dict(torch.load(init, map_location="cpu", weights_only=False)["model"])
     return model
 
