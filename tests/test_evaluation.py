@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -218,7 +219,7 @@ SMALL_SQUAD = {"version": "1.1", "data": [{"title": "Harbor", "paragraphs": [
 @pytest.mark.real
 def test_the_reader_alone_reads_the_gold_paragraph_and_scores_em_and_f1(tmp_path: Path) -> None:
     """`qa eval --reader-alone`: each question read against its own paragraph, as SQuAD scores readers."""
-    from qa.answers.reading import load_reader
+    from qa.answers.reading import WEIGHTS, load_reader
     from qa.evaluation.reader_alone import evaluate_reader_alone, short_answer
 
     reader = load_reader()
@@ -233,3 +234,10 @@ def test_the_reader_alone_reads_the_gold_paragraph_and_scores_em_and_f1(tmp_path
     assert found["questions"] == 3 and found["em"] >= 2 / 3 - 1e-4 and found["f1"] >= found["em"]
     out = CliRunner().invoke(main, ["eval", "--format", "squad", "--reader-alone", "--json", str(path)])
     assert out.exit_code == 0 and json.loads(out.output)["em"] == found["em"]
+    other = tmp_path / "one-piece-reader"  # the same weights, answers of one word piece at most
+    shutil.copytree(WEIGHTS, other)
+    config = json.loads((other / "reader.json").read_text(encoding="utf-8"))
+    (other / "reader.json").write_text(json.dumps({**config, "max_answer_tokens": 1}), encoding="utf-8")
+    out = CliRunner().invoke(main, ["eval", "--format", "squad", "--reader-alone", "--json", "--reader-weights",
+                                    str(other), str(path)])
+    assert out.exit_code == 0 and json.loads(out.output)["em"] < found["em"]

@@ -311,9 +311,10 @@ def eval_(ctx: click.Context, file: str, fmt: str, limit: int | None, squad_inde
         from qa.answers.reading import load_reader
         from qa.evaluation.reader_alone import evaluate_reader_alone
 
-        reader = load_reader()
+        folder = ctx.ensure_object(dict).get("reader_path")
+        reader = load_reader(folder)
         if reader is None:
-            raise click.ClickException("no reader weights are installed (qa/answers/reader_weights)")
+            raise click.ClickException(f"no reader weights in {folder or 'qa/answers/reader_weights'}")
         found = evaluate_reader_alone(reader, file, limit=limit)
         click.echo(json.dumps(found, indent=2) if as_json else
                    f"reader alone, gold paragraph given: EM {found['em']:.4f}, F1 {found['f1']:.4f} "
