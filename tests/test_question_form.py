@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.rules.question_form import amount_wanted, holds_amount, question_form, topic_words
+from qa.rules.question_form import amount_wanted, holds_amount, named_subject, question_form, topic_words
 
 
 @pytest.mark.parametrize("question", [
@@ -40,6 +40,21 @@ def test_topic_words_leave_out_function_and_form_words() -> None:
     assert topic_words("What is the latest on the Port of Calder strike?") == ["port", "calder", "strike"]
     assert topic_words("Are dockworkers still on strike today?") == ["dockworkers", "strike"]
     assert topic_words("What happened?") == []
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("When was the Port of Calder ferry service announced?", ["port", "calder", "ferry", "service"]),
+    ("How was the Port of Calder strike resolved?", ["port", "calder", "strike"]),
+    ("When was the Notre Dame football stadium built?", ["notre", "dame", "football", "stadium"]),
+    ("When were the Denver Broncos founded?", []),  # a name alone: the ranker and reader look for it
+    ("When was the University of Notre Dame founded?", []),
+    ("Where was the Super Bowl 50 game played?", []),  # a number in it: no plain thing of a name
+    ("When did Storm Keira make landfall?", []),  # not passive: "make" is no noun of Keira
+    ("How many people has Storm Keira killed?", []),
+    ("When was the museum opened?", []),  # no name
+])
+def test_a_passive_question_names_the_thing_it_asks_about(question: str, subject: list[str]) -> None:
+    assert named_subject(question) == subject
 
 
 def test_not_held_names_the_words_the_given_articles_lack(fake_qa, tmp_path: Path) -> None:

@@ -159,6 +159,18 @@ def test_a_question_without_a_span_needs_its_topic_in_a_cited_article(question: 
     assert rules.off_topic(question, held, quoted_only=quoted_only) is off
 
 
+def test_a_passive_question_needs_its_named_thing_in_a_cited_article() -> None:
+    articles = {"strike": {"port", "calder", "strike", "dockworkers"}, "ferry": {"port", "calder", "ferry", "service"}}
+
+    def not_held(words, ids):  # type: ignore[no-untyped-def]
+        return [w for w in words if not any(w in articles[a] for a in ids)]
+
+    q = "When was the Port of Calder ferry service announced?"
+    assert rules.subject_absent(q, ["strike"], not_held)  # the port, not its ferry service
+    assert not rules.subject_absent(q, ["strike", "ferry"], not_held)
+    assert not rules.subject_absent("When did the strike end?", ["strike"], not_held)  # no named thing: the reader decides
+
+
 def test_the_newest_value_wins_and_the_older_is_named() -> None:
     march = {13: 1_741_860_000.0, 17: 1_742_205_600.0}
     assert rules.newest_value([(march[13], "two"), (march[17], "seven")]) == (1, 0)

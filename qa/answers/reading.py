@@ -34,6 +34,7 @@ from qa.rules.decisions import (
     reports_value,
     same_measure,
     span_is_sure,
+    subject_absent,
     topic_held,
     trim_answer,
     updates,
@@ -94,6 +95,8 @@ def judge(reader: Reader, question: str, citations: Sequence[Citation],
         return Judgement(True, judged.p, logits=judged.logits)  # no span to miss, and one cited article holds all of its topic
     if judged.answered and off_topic(question, held, quoted_only=judged.text is None):
         return Judgement(False, judged.p, logits=judged.logits)  # none of the cited articles is on its topic
+    if judged.answered and subject_absent(question, [c.article_id for c in shown], not_held):
+        return Judgement(False, judged.p, logits=judged.logits)  # nor on the named thing it asks about
     return judged
 
 

@@ -38,7 +38,14 @@ from typing import Callable, Sequence
 
 from qa import text as tx
 from qa.dates.labels import DAY, day
-from qa.rules.question_form import amount_wanted, holds_amount, is_choice, question_form, topic_words
+from qa.rules.question_form import (
+    amount_wanted,
+    holds_amount,
+    is_choice,
+    named_subject,
+    question_form,
+    topic_words,
+)
 
 NotHeld = Callable[[Sequence[str], Sequence[str]], list[str]]  # (words, article ids) -> the words not held
 # words that belong to a number's answer: "approximately 1,100", not "1,100"
@@ -206,6 +213,14 @@ def topic_held(question: str, article_ids: Sequence[str], not_held: NotHeld) -> 
         return False
     topic = topic_words(question)
     return bool(topic) and any(not not_held(topic, [a]) for a in article_ids)
+
+
+def subject_absent(question: str, article_ids: Sequence[str], not_held: NotHeld) -> bool:
+    """A passive question about a named thing (`named_subject`: "When was the Port of Calder ferry service
+    announced?") none of whose cited articles holds every word of it: an article on the port's strike tells
+    nothing of when a ferry service was announced."""
+    subject = named_subject(question)
+    return bool(subject) and all(not_held(subject, [a]) for a in article_ids)
 
 
 def off_topic(question: str, held: bool, *, quoted_only: bool) -> bool:

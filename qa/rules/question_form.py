@@ -68,6 +68,37 @@ def topic_words(question: str) -> list[str]:
                               if w not in STOPWORDS and w not in _FORM_WORDS and (len(w) > 1 or w.isdigit())))
 
 
+# "When was the Port of Calder ferry service announced?": a passive question, its subject, then its verb
+_PASSIVE = re.compile(r"^(?:when|where|why|how)\s+(?:was|were|is|are|will\s+be|has\s+been|have\s+been|had\s+been)"
+                      r"\s+(?:the\s+)?(?P<subject>[^?]+?)\s+(?:[a-z]+ed|[a-z]+[ew]n|built|held|made|sold|won|found|"
+                      r"begun|run|set|put|paid|led|shut|brought|bought|taught|left|lost|kept|sent|spent|struck|hit|"
+                      r"cut|chosen|given|taken|known|shown|drawn|seen|done|met|told|said|named|sung|read)\s*\?*\s*$")
+_JOINS = frozenset({"of", "the", "and", "de", "du", "la"})  # inside a name: "Port of Calder"
+_WHEN_WORDS = frozenset("first last again ever also still once recently finally originally".split())
+
+
+def named_subject(question: str) -> list[str]:
+    """The topic words of a passive question whose subject is a name and the things of it the question is
+    about ("the Port of Calder ferry service" in "When was the Port of Calder ferry service announced?" ->
+    ['port', 'calder', 'ferry', 'service']), else []. A cited article on the port but not its ferry service
+    does not answer when it was announced."""
+    q = _FILLER.sub("", question.strip())
+    m = _PASSIVE.match(q[:1].lower() + q[1:])  # the verb in lower case: "When was the Apple Store Opened" is no form
+    if not m:
+        return []
+    tokens = m["subject"].split()
+    i = 0
+    while i < len(tokens) and (tokens[i][:1].isupper() or (i > 0 and tokens[i].lower() in _JOINS)):
+        i += 1
+    name, things = tokens[:i], tokens[i:]
+    while things and things[-1].lower() in _WHEN_WORDS:  # "the Disney and ABC merger first announced"
+        things.pop()
+    if not name or not things or len(things) > 3 or any("'" in w or "’" in w for w in name) or not all(
+            w.isalpha() and w.islower() and w not in STOPWORDS and not w.endswith("ly") for w in things):
+        return []
+    return topic_words(" ".join(name + things))
+
+
 _COUNT = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
 _HOW_MUCH = re.compile(r"\bhow much\b", re.IGNORECASE)
 _PRICE = re.compile(r"\b(?:cost|costs|costing|price|prices|priced|pay|paid|pays|spend|spent|worth|fee|fees|charge|"
