@@ -47,6 +47,8 @@ def lab() -> None:
               help="Instead: what reading adds to a question (SQuAD questions with and without the reader).")
 @click.option("--squad-index", "bench_index", type=click.Path(file_okay=False), default=None,
               help="With --reader: build the SQuAD index here once and reuse it.")
+@click.option("--reader-weights", "reader_path", type=click.Path(file_okay=False, exists=True), default=None,
+              help="With --reader: the reader in this folder (as `qa train reader --out DIR` writes it).")
 @click.option("--filters", "filter_bench", is_flag=True,
               help="Instead: what a new date window, source filter or 3,000-id list costs a question, against the "
                    "same question unfiltered (synthetic dated news of about --sentences sentences).")
@@ -60,7 +62,7 @@ def lab() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articles: int, runs: int,
           scale: bool, sentences: int, scale_index: str | None, reader_bench: bool, bench_index: str | None,
-          filter_bench: bool, stories_bench: bool, checker: bool, questions: int, as_json: bool) -> None:
+          reader_path: str | None, filter_bench: bool, stories_bench: bool, checker: bool, questions: int, as_json: bool) -> None:
     """Benchmark ingest throughput, query latency by index size, cold start, memory; llama-index side by side."""
     from lab import bench as b
 
@@ -80,7 +82,8 @@ def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articl
         from lab.reader_bench import format_reader_bench, run_reader_bench
 
         found = run_reader_bench(squad_file or b.DEFAULT_SQUAD, questions=questions, runs=runs,
-                                 squad_index=bench_index, log=lambda msg: click.echo(msg, err=True))
+                                 squad_index=bench_index, reader_path=reader_path,
+                                 log=lambda msg: click.echo(msg, err=True))
         click.echo(b.to_json(found) if as_json else format_reader_bench(found))
         return
     if checker:

@@ -29,17 +29,21 @@ def cpu_name() -> str:
 
 
 def run_reader_bench(squad_file: str | Path, *, questions: int = 200, runs: int = 3,
-                     squad_index: str | Path | None = None, log: Any = print) -> dict[str, Any]:
-    """Median added latency of reading, per question, against the same engine with the reader off."""
+                     squad_index: str | Path | None = None, reader_path: str | Path | None = None,
+                     log: Any = print) -> dict[str, Any]:
+    """Median added latency of reading, per question, against the same engine with the reader off (the reader in
+    `reader_path`, else the shipped one)."""
     from lab.bench import _machine
     from qa.engine import QA
     from qa.evaluation.evaluation import ingest_squad
     from qa.evaluation.squad import load_squad, sample
+    from qa.settings import Settings
 
     data = load_squad(squad_file)
     asked = [q.question for q in sample(data.questions, questions)]
     with tempfile.TemporaryDirectory(prefix="sourced-reader-bench-") as tmp:
-        engine = QA(squad_index or Path(tmp) / "index")
+        engine = QA(squad_index or Path(tmp) / "index",
+                    settings=Settings(reader_path=None if reader_path is None else str(reader_path)))
         log(f"indexing {len(data.articles)} SQuAD paragraphs ...")
         ingest_squad(engine, data.articles)
         plain = QA(engine.index_dir, embedder=engine.embedder, settings=replace(engine.settings, reader=False))
