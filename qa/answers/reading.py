@@ -122,8 +122,8 @@ def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: 
         return Judgement(False, p)
     min_p = reader.config.info.get("span_min_p", 0.0)
     found = _short_answer(question, shown[choice].sentence, readings[choice], min_p)
+    p_all = decision.scores(readings[: decision.n], [c.score for c in shown], share)  # each sentence alone
     if found is None:  # the next sentence the decision accepts may hold what the chosen one lacks ("16", not "1-1")
-        p_all = decision.scores(readings[: decision.n], [c.score for c in shown], share)
         for k in sorted(range(len(p_all)), key=lambda k: -p_all[k]):
             if k != choice and p_all[k] >= decision.threshold and same(shown[k]):
                 found = _short_answer(question, shown[k].sentence, readings[k], min_p)
@@ -136,12 +136,9 @@ def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: 
         return Judgement(True, p)
     # every sentence read that answers, with its short answer: by the decision, or by the reader alone (a later
     # report's paraphrase, "the death toll rose to seven", lacks the question's words the decision weighs)
-    answers = {choice: found}
-    for k, pk in enumerate(decision.scores(readings[: decision.n], [c.score for c in shown], share)):
-        if k != choice and same(shown[k]):
-            other = _other_answer(question, shown[k].sentence, readings[k], pk >= decision.threshold, min_p)
-            if other is not None and same_measure(question, shown[choice].sentence, found[1], shown[k].sentence, other[1]):
-                answers[k] = other
+    others = [k for k in range(len(p_all)) if k != choice and same(shown[k])]
+    answers = {choice: found, **_same_measure_answers(question, shown, readings, p_all, others, choice, found[1],
+                                                      decision.threshold, min_p)}
     changed = _newest(shown, answers, latest=latest)
     if changed is None:
         return Judgement(True, p, choice, *found)
@@ -178,17 +175,28 @@ def judge_changes(reader: Reader, question: str, citations: Sequence[Citation],
     answers: dict[int, tuple[int, int, str]] = {judged.citation: (judged.start, judged.end, judged.text)}
     if judged.older is not None and judged.older_text is not None:
         answers[judged.older] = (0, 0, judged.older_text)
-    for i in rest:  # as among the sentences the decision read
-        found = _other_answer(question, citations[i].sentence, read[i], p[i] >= decision.threshold, min_p)
-        if found is not None and same_measure(question, citations[judged.citation].sentence, judged.end,
-                                              citations[i].sentence, found[1]):
-            answers[i] = found
+    answers.update(_same_measure_answers(question, citations, readings, p, rest, judged.citation, judged.end,
+                                         decision.threshold, min_p))  # as among the sentences the decision read
     changed = _newest(citations, answers)
     if changed is None or changed[1] is None:
         return judged
     newest, older = changed
     return replace(judged, citation=newest, start=answers[newest][0], end=answers[newest][1],
                    text=answers[newest][2], older=older, older_text=answers[older][2])
+
+
+def _same_measure_answers(question: str, citations: Sequence[Citation], readings: Sequence[Reading],
+                          p: Sequence[float], others: Sequence[int], chosen: int, end: int, threshold: float,
+                          min_p: float) -> dict[int, tuple[int, int, str]]:
+    """The short answers of the `others` read beside the chosen sentence (whose answer ends at `end`) that give
+    another value of the same measure: each accepted by the decision (`p` at `threshold`) or by the reader alone."""
+    found = {}
+    for k in others:
+        other = _other_answer(question, citations[k].sentence, readings[k], p[k] >= threshold, min_p)
+        if other is not None and same_measure(question, citations[chosen].sentence, end, citations[k].sentence,
+                                              other[1]):
+            found[k] = other
+    return found
 
 
 def _newest(citations: Sequence[Citation], answers: dict[int, tuple[int, int, str]], *,
