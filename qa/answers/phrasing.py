@@ -65,6 +65,10 @@ def _third_person(verb: str) -> str | None:
 
 
 def _participle(word: str) -> bool:
+    """A verb's participle ("built", "elected", "rising"); a capitalised word inside a question is a name
+    ("the United States", "Red Deer")."""
+    if word[:1].isupper():
+        return False
     low = word.lower()
     return low in _PARTICIPLES or (len(low) > 4 and (low.endswith("ed") or low.endswith("ing")))
 
