@@ -58,6 +58,13 @@ def _client(path: Path | None, chroma_url: str | None) -> Any:
         raise OutOfResources(f"out of open files or memory opening the store ({exc})") from None
 
 
+def lost_segment(exc: BaseException) -> bool:
+    """chromadb's "Error creating hnsw segment reader: Nothing found on disk": this process's view of an
+    embedded store lost track of a vector segment (seen in a server taking uploads into a store its first upload
+    made: every later read failed the same way); a fresh view reads it."""
+    return "Nothing found on disk" in str(exc)
+
+
 def _out_of_files(exc: BaseException) -> bool:
     """True when `exc` says the process or machine ran out of open files or memory."""
     if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno in OUT_OF_FILES):
@@ -170,6 +177,14 @@ class Collections:
         generation = str(meta.get("generation", "0"))
         if generation == self._seen and meta.get("pending", "") in ("", self._pending):
             return False  # nothing new, or only our own write in progress
+        self.reopen()
+        self._seen = generation
+        return True
+
+    def reopen(self) -> None:
+        """Embedded store only: drop this process's shared Chroma state for the path and open it afresh."""
+        if self.chroma_url or self.path is None or self._client is None:
+            return
         try:  # chromadb shares one client state per path in a process: drop it to get a fresh one
             from chromadb.api.shared_system_client import SharedSystemClient
 
@@ -182,8 +197,6 @@ class Collections:
         # it is freed with its last client (measured: file handles stay flat, about 0.3 MB per reopen).
         self._client = _client(self.path, None)
         self._open_collections()
-        self._seen = generation
-        return True
 
     # --- generation: changes whenever committed content changes -------------------
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from index.chroma import lost_segment
 from index.commit import Commits
 from index.layout import ArticleParts, Corpus, matrix, span
 
@@ -78,8 +79,19 @@ class Store(Commits):
         """Committed articles with their sentences and chunks (offsets and vectors), in the order asked.
 
         Only parts of each article's committed version are returned; ids not committed are left out.
-        What derived indexes are built from, a group of articles at a time.
+        What derived indexes are built from, a group of articles at a time. A view of the store that lost a
+        vector segment (`lost_segment`) is opened afresh and read again, once.
         """
+        try:
+            return self._read_parts(article_ids)
+        except Exception as exc:  # chromadb's InternalError, among others
+            if not lost_segment(exc) or self.chroma_url or self.path is None:
+                raise
+            self.reopen()
+            return self._read_parts(article_ids)
+
+    def _read_parts(self, article_ids: list[str]) -> list[ArticleParts]:
+        """`read_parts`, read once."""
         if not self.exists:
             return []
         infos = {}

@@ -260,3 +260,26 @@ def test_writers_merge_small_segments_and_rewrite_mostly_dead_ones(tmp_path: Pat
 def _row_of(engine, name: str) -> int:
     segment = engine.retriever().lexicon.segments[0]
     return next(i for i, a in enumerate(segment.articles) if name in a.id or name in a.title.lower())
+
+
+def test_a_view_of_the_store_that_lost_a_vector_segment_is_opened_afresh_and_read_again(fake_qa) -> None:
+    """chromadb's "Error creating hnsw segment reader: Nothing found on disk" (a server taking uploads into a store
+    its first upload made: every later read failed so) is met by reading once more through a fresh client."""
+    fake_qa.ingest([SEEDS])
+    store = fake_qa.store
+    [info] = store.list_articles()
+    before = store._client
+    calls = []
+
+    def lost(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        raise RuntimeError("Error executing plan: Internal error: Error creating hnsw segment reader: "
+                           "Nothing found on disk")
+
+    store.sentences_col.get = lost
+    [parts] = store.read_parts([info.id])
+    assert calls and store._client is not before  # reopened, and read through the new collections
+    assert len(parts.sentences) > 0 and store.sentences_col.get is not lost
+    store.sentences_col.get = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("disk I/O error"))
+    with pytest.raises(RuntimeError, match="disk I/O error"):  # any other failure is not retried
+        store.read_parts([info.id])
