@@ -211,8 +211,12 @@ def topic_held(question: str, article_ids: Sequence[str], not_held: NotHeld) -> 
     """A digest or yes/no question (no span to find) one of whose cited articles holds every word of its topic."""
     if question_form(question) == "span":
         return False
-    topic = topic_words(question)
-    return bool(topic) and any(not not_held(topic, [a]) for a in article_ids)
+    return _held_whole(topic_words(question), article_ids, not_held)
+
+
+def _held_whole(words: Sequence[str], article_ids: Sequence[str], not_held: NotHeld) -> bool:
+    """Some words, all of them held by one of these articles (none: not held)."""
+    return bool(words) and any(not not_held(words, [a]) for a in article_ids)
 
 
 def subject_absent(question: str, article_ids: Sequence[str], not_held: NotHeld) -> bool:
@@ -220,7 +224,7 @@ def subject_absent(question: str, article_ids: Sequence[str], not_held: NotHeld)
     announced?") none of whose cited articles holds every word of it: an article on the port's strike tells
     nothing of when a ferry service was announced."""
     subject = named_subject(question)
-    return bool(subject) and all(not_held(subject, [a]) for a in article_ids)
+    return bool(subject) and not _held_whole(subject, article_ids, not_held)
 
 
 def off_topic(question: str, held: bool, *, quoted_only: bool) -> bool:
