@@ -56,6 +56,8 @@ def run_reader_bench(squad_file: str | Path, *, questions: int = 200, runs: int 
             for i, question in enumerate(asked):
                 pair = (engine, plain) if (i + run) % 2 == 0 else (plain, engine)
                 times = {}
+                if reader is not None:
+                    reader.forget()  # an earlier run's reads of this question are not kept: each run reads afresh
                 for e in pair:
                     start = time.perf_counter()
                     answer = e.ask(question)

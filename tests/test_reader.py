@@ -57,3 +57,26 @@ def test_best_span_is_widened_to_whole_words(tokenizer) -> None:  # type: ignore
     assert items[0][0][a:b] == "Photosynthesis"
     assert score < 0
     assert 0 <= spans[1][0] < spans[1][1] <= len(ITEM[0])
+
+
+@pytest.mark.real
+def test_a_sentence_reads_the_same_whatever_else_is_read_and_is_read_once_per_question() -> None:
+    """Each item is its own model call (the int8 graph scales activations over a call), so a sentence's reading
+    does not depend on its company; a sentence read again for the same question is not run through the model."""
+    from qa.answers.reader import Reader
+    from qa.answers.reading import WEIGHTS
+
+    reader = Reader(WEIGHTS)
+    question = "Who won Super Bowl 50?"
+    other = ("Photosynthesis happens in chloroplasts, the green organelles of plant cells, "
+             "using light, water and carbon dioxide.", "", "")
+    calls = []
+    run = reader.session.run
+    reader.session.run = lambda *a, **k: calls.append(1) or run(*a, **k)  # type: ignore[method-assign]
+    alone = reader.read(question, [ITEM])[0]
+    assert alone.answer == "Denver Broncos" and len(calls) == 1
+    beside = reader.read(question, [other, ITEM])
+    assert beside[1] == alone and len(calls) == 2  # the Broncos sentence was kept; only the other one ran
+    assert reader.read("Who lost Super Bowl 50?", [ITEM])[0] != alone and len(calls) == 3  # another question reads
+    together = reader.read(question, [other, ITEM], batched=True)  # one padded call: close, not necessarily equal
+    assert together[1].answer == alone.answer and abs(together[1].answerable - alone.answerable) < 1.0

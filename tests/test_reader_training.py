@@ -72,3 +72,60 @@ def test_the_shipped_int8_reader_comes_back_as_a_torch_net_that_reads_alike(net_
     assert abs(float(answerable[0]) - float(o_answerable[0])) < 0.5  # the int8 graph quantises activations too
     assert float(answerable[0]) > 0
     net.load_state_dict(before)
+
+
+CALIBRATION = {"version": "1.1", "data": [
+    {"title": "Harbor", "paragraphs": [
+        {"context": "The Harbor Bridge opened in 1932 after six years of work. It carries eight lanes of traffic and two "
+                    "rail lines. Its chief engineer was Ada Kell, who also designed the Northgate tunnel.",
+         "qas": [{"id": "h1", "question": "When did the Harbor Bridge open?", "answers": [{"text": "1932"}]},
+                 {"id": "h2", "question": "How many lanes of traffic does the Harbor Bridge carry?",
+                  "answers": [{"text": "eight"}]},
+                 {"id": "h3", "question": "Who was the chief engineer of the Harbor Bridge?",
+                  "answers": [{"text": "Ada Kell"}]}]},
+        {"context": "A ferry crossed the harbor before the bridge was built. The ferry company closed in 1935, three years "
+                    "after the opening, and sold its boats to a fishing cooperative.",
+         "qas": [{"id": "h4", "question": "When did the ferry company close?", "answers": [{"text": "1935"}]},
+                 {"id": "h5", "question": "Who bought the ferry company's boats?",
+                  "answers": [{"text": "a fishing cooperative"}]}]}]},
+    {"title": "Orchard", "paragraphs": [
+        {"context": "The Dunmore orchard grows twelve varieties of apple. It was planted in 1871 by Mary Dunmore. "
+                    "Its cider is sold in forty shops across the county.",
+         "qas": [{"id": "o1", "question": "How many varieties of apple does the Dunmore orchard grow?",
+                  "answers": [{"text": "twelve"}]},
+                 {"id": "o2", "question": "Who planted the Dunmore orchard?", "answers": [{"text": "Mary Dunmore"}]},
+                 {"id": "o3", "question": "In how many shops is the orchard's cider sold?",
+                  "answers": [{"text": "forty"}]}]}]}]}
+
+
+def test_qa_train_decision_refits_how_many_sentences_the_decision_reads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`qa train decision`: the calibration titles indexed, asked, read; the decision fitted for `--read` sentences."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from qa.answers.reader import ReaderConfig
+    from qa.answers.reading import WEIGHTS
+    from qa.shells.cli import main
+
+    data, work, folder = tmp_path / "train.json", tmp_path / "work", tmp_path / "reader"
+    squad = json.loads(json.dumps(CALIBRATION))
+    for para in (p for entry in squad["data"] for p in entry["paragraphs"]):
+        for q in para["qas"]:
+            q["answers"][0]["answer_start"] = para["context"].index(q["answers"][0]["text"])
+    data.write_text(json.dumps(squad), encoding="utf-8")
+    shutil.copytree(WEIGHTS, folder)
+    out = CliRunner().invoke(main, ["train", "decision", str(data), "--work", str(work), "--reader-weights", str(folder)])
+    assert out.exit_code != 0 and "calibration_titles.json" in out.output  # no titles held apart: said, not a traceback
+    work.mkdir()
+    (work / "calibration_titles.json").write_text(json.dumps(["Harbor", "Orchard"]), encoding="utf-8")
+    out = CliRunner().invoke(main, ["train", "decision", str(data), "--work", str(work), "--reader-weights", str(folder),
+                                    "--read", "2", "--target", "0.2"])
+    assert out.exit_code == 0, out.output
+    fitted = json.loads(out.stdout)
+    config = ReaderConfig.load(folder / "reader.json")
+    assert config.decision.n == 2 and config.info["calibration"]["questions"] == 8
+    assert config.info["calibration"]["false_abstention_target"] == 0.2
+    assert 0.0 <= fitted["false_abstention_rate"] <= 0.25 and fitted["answer_em"] > 0.5
+    assert ReaderConfig.load(WEIGHTS / "reader.json").decision.n == 3  # the shipped reader's own is untouched

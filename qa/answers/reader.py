@@ -6,13 +6,17 @@ model's own fast tokenizer. Input of one item, at most `max_tokens` word pieces:
 
     [CLS] question [SEP] end of previous sentence [unused0] sentence [unused1] start of next sentence [SEP]
 
-Spans are read only inside the marked sentence; answerability is a logit from [CLS]. All items of a
-question go through the model in one call. No torch here: numpy, onnxruntime and `tokenizers`.
+Spans are read only inside the marked sentence; answerability is a logit from [CLS]. Each item goes through the
+model in its own call (what it reads does not depend on what else is read), and the last reads are kept, so a
+sentence read twice for one question (a decision, then the check of a changed value) is read once. No torch here:
+numpy, onnxruntime and `tokenizers`.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -22,6 +26,7 @@ import numpy as np
 MODEL_FILE = "reader-int8.onnx"
 CONFIG_FILE = "reader.json"
 TOKENIZER_FILE = "tokenizer.json"
+KEPT_READS = 512  # single-sentence reads kept per reader (question, item, width): a question's sentences read again
 MARKS = ("[unused0]", "[unused1]")  # before and after the sentence read (in the uncased BERT vocabulary)
 _NEG = -1e4
 
@@ -290,18 +295,46 @@ class Reader:
         options.log_severity_level = 3
         path = self.folder / (model_file or self.config.model_file)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._kept: OrderedDict[tuple[Any, ...], Reading] = OrderedDict()
+        self._lock = threading.Lock()
 
     def read(self, question: str, items: Sequence[tuple[str, str, str]], *, context_tokens: int | None = None,
-             batched: bool = True) -> list[Reading]:
+             batched: bool = False) -> list[Reading]:
         """Read (sentence, previous sentence, next sentence) items for a question.
 
         Args:
-            batched: all items in one model call (padded to the longest); else one call per item (no padding).
+            batched: all items in one model call (padded to the longest); by default one call per item, so that
+                an item's reading does not depend on what else is read (the int8 graph scales its activations
+                over the whole call) and no padding is computed.
         """
         if not items:
             return []
-        if not batched and len(items) > 1:
-            return [r for item in items for r in self.read(question, [item], context_tokens=context_tokens)]
+        if not batched:
+            return [self._read_one(question, item, context_tokens) for item in items]
+        return self._run(question, items, context_tokens)
+
+    def forget(self) -> None:
+        """Drop the kept reads (a benchmark's repeated question is then read afresh)."""
+        with self._lock:
+            self._kept.clear()
+
+    def _read_one(self, question: str, item: tuple[str, str, str], context_tokens: int | None) -> Reading:
+        """One item in its own call, or its kept reading when it was read last for the same question."""
+        key = (question, *item, context_tokens)
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+                return kept
+        reading = self._run(question, [item], context_tokens)[0]
+        with self._lock:
+            self._kept[key] = reading
+            while len(self._kept) > KEPT_READS:
+                self._kept.popitem(last=False)
+        return reading
+
+    def _run(self, question: str, items: Sequence[tuple[str, str, str]], context_tokens: int | None) -> list[Reading]:
+        """The items through the model in one call (padded to the longest)."""
         cfg = self.config
         batch = encode(self.tokenizer, question, items, max_tokens=cfg.max_tokens,
                        context_tokens=cfg.context_tokens if context_tokens is None else context_tokens,

@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
+
 from index.dates import BadDate, parse_date
 from qa.answers.coverage import Idf, term_share
 from qa.answers.reader import Reader, Reading
@@ -178,15 +180,17 @@ def judge_changes(reader: Reader, question: str, citations: Sequence[Citation],
     answers.update(_same_measure_answers(question, citations, readings, p, rest, judged.citation, judged.end,
                                          decision.threshold, min_p))  # as among the sentences the decision read
     changed = _newest(citations, answers)
-    if changed is None or changed[1] is None:
+    if changed is None:
         return judged
     newest, older = changed
+    if older is None:
+        return judged
     return replace(judged, citation=newest, start=answers[newest][0], end=answers[newest][1],
                    text=answers[newest][2], older=older, older_text=answers[older][2])
 
 
 def _same_measure_answers(question: str, citations: Sequence[Citation], readings: Sequence[Reading],
-                          p: Sequence[float], others: Sequence[int], chosen: int, end: int, threshold: float,
+                          p: Sequence[float] | np.ndarray, others: Sequence[int], chosen: int, end: int, threshold: float,
                           min_p: float) -> dict[int, tuple[int, int, str]]:
     """The short answers of the `others` read beside the chosen sentence (whose answer ends at `end`) that give
     another value of the same measure: each accepted by the decision (`p` at `threshold`) or by the reader alone."""

@@ -423,6 +423,34 @@ def train_reader(train_file: str, work: str, out: str | None, epochs: int, limit
         raise SystemExit(code)
 
 
+@train.command(name="decision")
+@click.argument("train_file", type=click.Path(exists=True, dir_okay=False),
+                default="../shared/train/squad2-style-train-silver.json")
+@click.option("--work", type=click.Path(file_okay=False), required=True,
+              help="Directory for the calibration index and reads (a `qa train reader` work directory reuses its "
+              "own; else it needs calibration_titles.json).")
+@click.option("--reader-weights", "folder", type=click.Path(exists=True, file_okay=False), default=None,
+              help="The reader whose decision is fitted (default: the shipped qa/answers/reader_weights).")
+@click.option("--read", type=click.IntRange(1, 5), default=None,
+              help="Cited sentences the decision reads (default 3).")
+@click.option("--target", type=click.FloatRange(0.0, 0.5), default=None,
+              help="False abstentions on the calibration titles the threshold is set for (default 0.07).")
+def train_decision(train_file: str, work: str, folder: str | None, read: int | None, target: float | None) -> None:
+    """Fit the reader's decision again, without training the reader: how many cited sentences it reads, how
+    reader, ranker and term share combine, and the threshold, on the held-apart calibration titles."""
+    from pathlib import Path
+
+    from qa.answers.reading import WEIGHTS
+    from qa.training.reader import READS, calibrate
+
+    work_dir = Path(work)
+    if not (work_dir / "dump" / "questions.jsonl").exists() and not (work_dir / "calibration_titles.json").exists():
+        raise click.ClickException(f"{work_dir}: no calibration_titles.json (nor a dump of them); give the --work "
+                                   "directory of a `qa train reader` run")
+    fitted = calibrate(Path(folder or WEIGHTS), work_dir, train_file, n=read or READS, target=target)
+    click.echo(json.dumps(fitted, indent=2))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 for all).")
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, envvar="PORT",
