@@ -88,9 +88,14 @@ def bench(squad_file: str | None, sizes: str, quick: bool, archive: bool, articl
         return
     if checker:
         from lab.checker_bench import format_checker_bench, run_checker_bench
+        from qa.answers.reading import load_reader
 
-        found = run_checker_bench(squad_file or b.DEFAULT_SQUAD, limit=questions)
-        click.echo(b.to_json(found) if as_json else format_checker_bench(found))
+        reader = load_reader(reader_path)  # the same claims checked by the words alone, then with the reader
+        found = {"words": run_checker_bench(squad_file or b.DEFAULT_SQUAD, limit=questions),
+                 "reader": run_checker_bench(squad_file or b.DEFAULT_SQUAD, limit=questions, reader=reader)}
+        click.echo(b.to_json(found) if as_json else
+                   "\n\n".join(f"{how}:\n{format_checker_bench(f)}" for how, f in
+                               (("by the words alone", found["words"]), ("with the reader", found["reader"]))))
         return
 
     if scale:

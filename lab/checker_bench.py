@@ -67,13 +67,18 @@ def _cases(path: str, limit: int) -> list[dict[str, Any]]:
     return cases
 
 
-def run_checker_bench(path: str, *, limit: int = 2000) -> dict[str, Any]:
-    """Precision and recall of the checker on claims built from `limit` SQuAD questions."""
+def run_checker_bench(path: str, *, limit: int = 2000, reader: Any = None) -> dict[str, Any]:
+    """Precision and recall of the checker on claims built from `limit` SQuAD questions (with `reader`, a claim
+    stating the reader's answer from its sentence may word the question's part otherwise, as the engine's)."""
+    from qa.answers.reading import reader_answer
+
     accepted: dict[str, int] = defaultdict(int)
     total: dict[str, int] = defaultdict(int)
     reasons: dict[str, int] = defaultdict(int)
     for case in _cases(path, limit):
-        reason = check(case["claim"], [case["evidence"]], question=case["question"], context=[case["context"]])
+        read = None if reader is None else (lambda n, c=case: reader_answer(reader, c["question"], (c["evidence"], "", "")))
+        reason = check(case["claim"], [case["evidence"]], question=case["question"], context=[case["context"]],
+                       read=read)
         total[case["kind"]] += 1
         if reason is None:
             accepted[case["kind"]] += 1

@@ -16,8 +16,9 @@ from qa.answers.citations import render
 from qa.answers.conversation import contextualize
 from qa.answers.generate import LLMAnswerer, generated_answer
 from qa.answers.reader import Reader
-from qa.answers.reading import Judgement, judge, load_reader
+from qa.answers.reading import Judgement, judge, load_reader, reader_answer
 from qa.answers.revision import revise
+from qa.answers.verify import ReadAnswer
 from qa.dates import TimeIntent, read_time
 from qa.dates.labels import iso, month
 from qa.errors import UnknownAnswerer
@@ -183,11 +184,20 @@ class QA(Library):
                                                  "the answer is extractive")
             else:
                 context = asked.retriever.contexts(found.evidence)
-                answer = yield from generated_answer(self.llm, answer, context, asked.history)
+                answer = yield from generated_answer(self.llm, answer, context, asked.history,
+                                                     read=self._read_answer(answer, context))
             timings["generate"] = (time.perf_counter() - t0) * 1e3
         elif pieces and not answer.abstained:
             yield from composer.pieces(answer.answer)
         return answer
+
+    def _read_answer(self, answer: Answer, context: Sequence[tuple[str, str]]) -> ReadAnswer | None:
+        """For the checker: the reader's short answer from citation n of `answer`, if it reads one (None: no reader)."""
+        reader = self.reader()
+        if reader is None:
+            return None
+        items = [(c.sentence, *(context[i] if i < len(context) else ("", ""))) for i, c in enumerate(answer.citations)]
+        return lambda n: reader_answer(reader, answer.question, items[n - 1]) if 1 <= n <= len(items) else None
 
     def search(self, question: str, **options: Unpack[AskArgs]) -> Retrieval:
         """The ranked, cited evidence for a question and whether it answers, with no answer composed: what `ask`

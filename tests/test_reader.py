@@ -80,3 +80,14 @@ def test_a_sentence_reads_the_same_whatever_else_is_read_and_is_read_once_per_qu
     assert reader.read("Who lost Super Bowl 50?", [ITEM])[0] != alone and len(calls) == 3  # another question reads
     together = reader.read(question, [other, ITEM], batched=True)  # one padded call: close, not necessarily equal
     assert together[1].answer == alone.answer and abs(together[1].answerable - alone.answerable) < 1.0
+
+
+@pytest.mark.real
+def test_the_readers_answer_for_the_checker_is_a_sure_short_answer_or_none() -> None:
+    from qa.answers.reading import load_reader, reader_answer
+
+    reader = load_reader()
+    assert reader is not None
+    agadez = ("Currently, there are approximately 1,100 American soldiers stationed in Agadez.", "", "")
+    assert reader_answer(reader, "How many US troops are in Agadez?", agadez) == "approximately 1,100"
+    assert reader_answer(reader, "Who is the president of France?", agadez) is None

@@ -337,3 +337,17 @@ def test_a_toll_reported_as_rising_is_followed_to_its_newest_value(tmp_path, rea
     lead = answer.answer.split("\n")[0]
     assert re.search(r"11 \[1\] \(April 16, 2024; 9 on April 15, 2024 \[\d\]\)", lead), lead
     assert "45,300" not in lead
+
+
+@pytest.mark.parametrize("toll_logit, expected", [(-0.45, "14"), (-3.9, "at least 2")])
+def test_a_value_a_reported_change_came_to_is_weighed_unless_the_reader_calls_it_unrelated(toll_logit, expected):
+    """Among the sentences read, "rose to 14, up from 11" gives a newer value of the toll though the reader does not
+    call it answering ("How many people has Storm Ada killed?"); not when the reader calls it unrelated."""
+    rose = "The death toll from Storm Ada rose to 14 on Wednesday, up from 11 a day earlier."
+    first = "Officials confirmed at least 2 deaths linked to Storm Ada."
+    cited = [_toll(1, 17, rose), _toll(2, 14, first), _toll(3, 17, "Schools reopened on Wednesday.")]
+    at, fr = rose.index("14"), first.index("at least 2")
+    reader = FakeReader([(toll_logit, at, at + 2, -0.03), (0.9, fr, fr + 10, -0.2), (-5.0, 0, 7, -4.0)],
+                        coef=(1.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5, n=3, rerank=True)
+    judged = judge(reader, "How many people has Storm Ada killed?", cited, [("", "")] * 3)
+    assert judged.answered and judged.text == expected

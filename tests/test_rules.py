@@ -257,3 +257,13 @@ def test_the_json_doors_spell_the_options_from_one_definition() -> None:
     for door, properties in doors.items():
         for name in ASK_FIELDS:
             assert properties[name] == spelled[name], (door, name)
+
+
+def test_a_value_a_reported_change_came_to_is_told_from_other_numbers_of_the_sentence() -> None:
+    toll = "The death toll from Storm Ada rose to 14 on Wednesday, up from 11 a day earlier."
+    at = toll.index("14")
+    assert rules.reported_change(toll, at, at + 2)
+    was = toll.index("11")
+    assert not rules.reported_change(toll, was, was + 2)  # the value before, not what it came to
+    plain = "Harlan County officials confirmed at least 2 deaths linked to Storm Ada."
+    assert not rules.reported_change(plain, plain.index("2"), plain.index("2") + 1)

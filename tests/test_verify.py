@@ -183,3 +183,45 @@ def test_a_supported_sentence_without_its_marker_is_kept_with_the_citation_the_c
     assert [(a.sentence, a.citation) for a in made.attributed] == [
         ("France withdrew its troops at the end of 2023.", 1)]  # renumbered: the first citation shown
     assert [(d.sentence, d.reason) for d in made.dropped] == [("About 5,000 tanks arrived in Agadez.", "no citation")]
+
+
+READER_ANSWERS = {1: "approximately 1,100", 2: "100 Russian military instructors", 3: None}
+
+
+def _read(n: int) -> str | None:
+    return READER_ANSWERS.get(n)
+
+
+def test_a_claim_stating_the_readers_answer_may_word_the_question_its_own_way():
+    """The reader reads [1] as answering "How many US troops are in Agadez?" with "approximately 1,100": a claim
+    stating that answer in the question's words ("US troops") is supported though [1] says "American soldiers"
+    and its neighbours say neither "troops" nor "deployed"; without the reader, or with an answer it doesn't state, it is not."""
+    question = "How many US troops are deployed in the Agadez region of Niger?"
+    claim = Claim("Approximately 1,100 US troops are deployed in the Agadez region of Niger.", (1,), "")
+    words_only = check(claim, EVIDENCE, question=question, context=CONTEXT)
+    assert words_only is not None and "niger" in words_only  # a name, then too few content words
+    assert check(claim, EVIDENCE, question=question, context=CONTEXT, read=_read) is None
+    other = Claim("The US troops deployed in the Agadez region of Niger are Russian military instructors.", (1,), "")
+    assert check(other, EVIDENCE, question=question, context=CONTEXT, read=_read) is not None  # not what [1] answers
+    assert check(claim, EVIDENCE, question=question, context=CONTEXT, read=lambda n: None) == words_only
+
+
+def test_the_reader_never_vouches_for_numbers_negations_or_words_beyond_the_question():
+    question = "How many US troops are deployed in the Agadez region of Niger?"
+    checks = {
+        "There are approximately 1,100 US troops and 300 drones deployed in the Agadez region of Niger.": "the number 300",
+        "There are approximately 1,100 US troops not deployed in the Agadez region of Niger.": "negation",
+        "There are approximately 1,100 US troops deployed in the Agadez region of Niger under General Brandt.": "general",
+        "There are approximately 1,100 US troops deployed in the Agadez region of Niger, guarding uranium convoys and "
+        "pipelines.": "content words",
+    }
+    for text, reason in checks.items():
+        found = check(Claim(text, (1,), text), EVIDENCE, question=question, context=CONTEXT, read=_read)
+        assert found is not None and reason in found.lower(), (text, found)
+
+
+def test_an_answer_made_of_the_questions_own_words_vouches_for_nothing():
+    question = "Where are the Russian military instructors?"  # [2]'s "answer" would be the question's own words
+    claim = Claim("The Russian military instructors are in the barracks.", (2,), "")
+    assert check(claim, EVIDENCE, question=question, context=CONTEXT,
+                 read=lambda n: "Russian military instructors" if n == 2 else None) is not None

@@ -23,7 +23,7 @@ from typing import Any, Generator, Iterator, Sequence
 from qa import text as tx
 from qa.answers.citations import marker, render
 from qa.answers.conversation import previous_questions
-from qa.answers.verify import Claim, check, claims
+from qa.answers.verify import Claim, ReadAnswer, check, claims
 from qa.errors import SourcedError
 from qa.models import Answer, Attributed, Citation, Dropped
 
@@ -179,8 +179,9 @@ def evidence_prompt(question: str, citations: Sequence[Citation], context: Seque
 
 
 def verified(raw: str, question: str, citations: Sequence[Citation],
-             context: Sequence[tuple[str, str]]) -> Generated:
-    """The generated answer reduced to its supported sentences, cited by key; the rest dropped with reasons."""
+             context: Sequence[tuple[str, str]], *, read: ReadAnswer | None = None) -> Generated:
+    """The generated answer reduced to its supported sentences, cited by key; the rest dropped with reasons
+    (`read`: the reader's short answer from citation n, which a claim may state in the question's words)."""
     evidence = [c.sentence for c in citations]
     around = [f"{before} {after}" for before, after in context]
     kept: list[str] = []
@@ -189,7 +190,7 @@ def verified(raw: str, question: str, citations: Sequence[Citation],
     attributed: list[tuple[str, int]] = []
     found = claims(raw)
     for claim in found:
-        reason = check(claim, evidence, question=question, context=around)
+        reason = check(claim, evidence, question=question, context=around, read=read)
         if reason == "no citation":  # small models forget the [n] of a sentence they did take from the evidence
             n = attribute(claim, evidence, question=question, context=around)
             if n is not None:
@@ -221,9 +222,10 @@ def attribute(claim: Claim, evidence: list[str], *, question: str = "", context:
 
 
 def generated_answer(llm: LLMAnswerer, extractive: Answer, context: Sequence[tuple[str, str]],
-                     history: Sequence[object] | None) -> Generator[str, None, Answer]:
+                     history: Sequence[object] | None, *,
+                     read: ReadAnswer | None = None) -> Generator[str, None, Answer]:
     """The LLM's answer to the question of `extractive`, from its citations (`context`: each one's neighbours),
-    verified (its tokens yielded as they come); else `extractive` with a warning saying why."""
+    verified (its tokens yielded as they come; `read`: see `verified`); else `extractive` with a warning saying why."""
     messages = llm.messages(extractive.question, extractive.citations, context, history)
     text = []
     try:
@@ -233,7 +235,7 @@ def generated_answer(llm: LLMAnswerer, extractive: Answer, context: Sequence[tup
     except LLMFailed as exc:
         log.warning("LLM answer failed: %s", exc)
         return replace(extractive, llm_model=llm.model_name, warning=f"{exc}: the answer is extractive")
-    made = verified("".join(text), extractive.question, extractive.citations, context)
+    made = verified("".join(text), extractive.question, extractive.citations, context, read=read)
     if not made.keyed:
         why = ("the LLM wrote nothing" if not made.n_claims else
                f"none of the LLM's {made.n_claims} sentence(s) is supported by the sentences it cites")

@@ -24,6 +24,7 @@ from qa.answers.coverage import Idf, term_share
 from qa.answers.reader import Reader, Reading
 from qa.models import Citation
 from qa.rules.decisions import (
+    BEARS_LOGIT,
     NotHeld,
     amount_missing,
     holds_number,
@@ -33,6 +34,7 @@ from qa.rules.decisions import (
     number_of,
     off_topic,
     reported_before,
+    reported_change,
     reports_value,
     same_measure,
     span_is_sure,
@@ -278,8 +280,15 @@ def published_time(published_at: str) -> float:
 def _other_answer(question: str, sentence: str, reading: Reading, accepted: bool,
                   min_p: float) -> tuple[int, int, str] | None:
     """The short answer of a sentence read beside the chosen one, weighed as another value of what was asked: when
-    the decision `accepted` it or the reader calls it answerable."""
-    return _short_answer(question, sentence, reading, min_p) if accepted or reading.answerable > 0 else None
+    the decision `accepted` it, the reader calls it answerable, or it is the value a reported change gives ("the
+    death toll rose to 14, up from 11": a later value of the quantity, in words the reader may not take for
+    the question's: logit -0.45 for "How many people has Storm Ada killed?") and the reader does not call it
+    unrelated (`BEARS_LOGIT`: -3.9 for "How many customers are still without power?")."""
+    found = _short_answer(question, sentence, reading, min_p)
+    if found is None or accepted or reading.answerable > 0:
+        return found
+    changed = reading.answerable >= BEARS_LOGIT and reported_change(sentence, found[0], found[1])
+    return found if changed else None
 
 
 def _short_answer(question: str, sentence: str, reading: Reading, min_p: float) -> tuple[int, int, str] | None:
@@ -291,3 +300,13 @@ def _short_answer(question: str, sentence: str, reading: Reading, min_p: float) 
         if text is not None and is_short_answer(question, text):
             return start, end, text
     return None
+
+
+def reader_answer(reader: Reader, question: str, item: tuple[str, str, str]) -> str | None:
+    """The reader's short answer to the question from one sentence (with its neighbours), when the reader alone
+    calls the sentence answering (answerable logit above 0) and its span is a sure short answer; else None."""
+    reading = reader.read(question, [item])[0]
+    if reading.answerable <= 0:
+        return None
+    found = _short_answer(question, item[0], reading, reader.config.info.get("span_min_p", 0.0))
+    return None if found is None else found[2]

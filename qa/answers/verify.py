@@ -15,14 +15,18 @@ A claim is kept only when all of these hold (otherwise it is dropped with the fi
    A claim with nothing to check ("Yes.") is dropped.
 
 It checks what a claim says against what its citations say, word for word: a faithful paraphrase in other
-words is dropped (precision over recall: what survives is shown as verified). Its precision and recall are
-measured on SQuAD by `python -m lab bench --checker` (see docs/llm-answerer.md).
+words is dropped (precision over recall: what survives is shown as verified). With the reader (`read`), rules 4
+and 6 are also met when the reader, reading a cited sentence for the question, answers with words the claim
+states beyond the question's (`reader_confirms`): the claim then says what the sentence answers, in the
+question's words. Rules 1-3 and 5 always hold. Its precision and recall are measured on SQuAD by
+`python -m lab bench --checker` (see docs/llm-answerer.md).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from index.sentences import sentence_spans
 from qa import text as tx
@@ -106,14 +110,43 @@ def _words(text: str) -> set[str]:
     return {tx.fold(tx.strip_possessive(w)) for w in tx.words(text)}
 
 
-def check(claim: Claim, evidence: list[str], *, question: str = "", context: list[str] | None = None) -> str | None:
+ReadAnswer = Callable[[int], "str | None"]  # evidence sentence n (1-based) -> the reader's short answer from it, if any
+
+
+def check(claim: Claim, evidence: list[str], *, question: str = "", context: list[str] | None = None,
+          read: ReadAnswer | None = None) -> str | None:
     """Why `claim` is not supported by the evidence sentences it cites (1-based), or None when it is.
 
     Args:
         evidence: the numbered sentences the model was given, in order.
         question: the question asked (its words may be supported by the neighbours; see the module doc).
         context: for each evidence sentence, its neighbouring sentences (same order as `evidence`).
+        read: the reader's short answer to the question from evidence sentence n, when it reads one there. A
+            claim stating it may use the question's words where the sentence says it otherwise (rules 4 and 6);
+            what it adds to the question must still be in the cited sentence.
     """
+    reason = _check(claim, evidence, question, context)
+    if reason is None or read is None or not reader_confirms(claim, question, [read(n) for n in claim.markers]):
+        return reason
+    return _check(claim, evidence, question, context, vouched=True)
+
+
+def reader_confirms(claim: Claim, question: str, answers: list[str | None]) -> bool:
+    """Whether one of the reader's answers from the cited sentences is stated by the claim, and says something
+    the question does not (its words are the claim's, its content words not all the question's)."""
+    said, asked = _words(claim.text), _words(question)
+    for answer in answers:
+        words = _words(answer or "")
+        content = {w for w in words if w not in tx.STOPWORDS}
+        if content and words <= said and not content <= asked:
+            return True
+    return False
+
+
+def _check(claim: Claim, evidence: list[str], question: str, context: list[str] | None, *,
+           vouched: bool = False) -> str | None:
+    """`check` by the words (`vouched`: the reader reads a cited sentence as answering the question with what the
+    claim states, so the question's own words count as the sentence's)."""
     if not claim.markers:
         return "no citation"
     unknown = [n for n in claim.markers if not 1 <= n <= len(evidence)]
@@ -134,7 +167,7 @@ def check(claim: Claim, evidence: list[str], *, question: str = "", context: lis
         return f"the date word '{dated[0]}' is not in the cited sentence"
     around_words = _words(around) | cited_words
     for name in _names(claim.text):
-        if tx.fold(name) not in cited_words and not (name in asked and tx.fold(name) in around_words):
+        if tx.fold(name) not in cited_words and not (name in asked and (vouched or tx.fold(name) in around_words)):
             return f"the name '{name}' is not in the cited sentence"
     negated = _negations(claim.text)
     if negated and not _negations(cited):
@@ -145,7 +178,7 @@ def check(claim: Claim, evidence: list[str], *, question: str = "", context: lis
     if terms:
         cited_terms, around_terms, asked_terms = set(tx.terms(cited)), set(tx.terms(around)), set(tx.terms(question))
         new = terms - asked_terms  # what the claim adds to the question must be in the cited sentences
-        found = {t for t in terms if t in cited_terms or (t in asked_terms and t in around_terms)}
+        found = {t for t in terms if t in cited_terms or (t in asked_terms and (vouched or t in around_terms))}
         if len(found) < SUPPORT * len(terms) or len(found & new) < SUPPORT * len(new):
             absent = sorted(terms - found)
             return (f"{len(terms) - len(found)} of its {len(terms)} content words are not in the cited sentence "

@@ -309,6 +309,12 @@ def reported_before(sentence: str, start: int, end: int) -> str | None:
     return next((before for before, s, e in value_changes(sentence) if s < end and start < e), None)
 
 
+def reported_change(sentence: str, start: int, end: int) -> bool:
+    """Whether the value at `start:end` is what a change the sentence reports came to ("rose to 14, up from 11";
+    "rose to 9 on Monday")."""
+    return any(s < end and start < e for _, s, e in value_changes(sentence))
+
+
 def reports_value(sentence: str, value: str) -> tuple[int, int] | None:
     """The offsets of `value` in `sentence` when the sentence reports a change to it ("rose to 11, up from 9"
     reports 11), else None."""
