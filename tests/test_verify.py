@@ -221,7 +221,11 @@ def test_the_reader_never_vouches_for_numbers_negations_or_words_beyond_the_ques
 
 
 def test_an_answer_made_of_the_questions_own_words_vouches_for_nothing():
-    question = "Where are the Russian military instructors?"  # [2]'s "answer" would be the question's own words
-    claim = Claim("The Russian military instructors are in the barracks.", (2,), "")
-    assert check(claim, EVIDENCE, question=question, context=CONTEXT,
-                 read=lambda n: "Russian military instructors" if n == 2 else None) is not None
+    """[3] says nothing of the instructors; a "reading" of it that echoes the question must not let the question's
+    words pass for the sentence's (were it taken, "based in Niger" would be accepted: Niger is in [3])."""
+    question = "Where are the Russian military instructors based?"
+    claim = Claim("The Russian military instructors are based in Niger.", (3,), "")
+    echo = check(claim, EVIDENCE, question=question, context=CONTEXT,
+                 read=lambda n: "Russian military instructors" if n == 3 else None)
+    assert echo is not None and "russian" in echo
+    assert check(claim, EVIDENCE, question=question, context=CONTEXT, read=lambda n: "Niger" if n == 3 else None) is None

@@ -284,11 +284,12 @@ def _other_answer(question: str, sentence: str, reading: Reading, accepted: bool
     death toll rose to 14, up from 11": a later value of the quantity, in words the reader may not take for
     the question's: logit -0.45 for "How many people has Storm Ada killed?") and the reader does not call it
     unrelated (`BEARS_LOGIT`: -3.9 for "How many customers are still without power?")."""
+    if accepted or reading.answerable > 0:
+        return _short_answer(question, sentence, reading, min_p)
+    if reading.answerable < BEARS_LOGIT:
+        return None
     found = _short_answer(question, sentence, reading, min_p)
-    if found is None or accepted or reading.answerable > 0:
-        return found
-    changed = reading.answerable >= BEARS_LOGIT and reported_change(sentence, found[0], found[1])
-    return found if changed else None
+    return found if found is not None and reported_change(sentence, found[0], found[1]) else None
 
 
 def _short_answer(question: str, sentence: str, reading: Reading, min_p: float) -> tuple[int, int, str] | None:
