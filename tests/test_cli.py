@@ -298,3 +298,12 @@ def test_train_reader_goes_on_one_way_at_a_time(tmp_path: Path):
                                        "--continue-from", str(checkpoint), "--again-from", str(checkpoint)])
     assert result.exit_code == 2 and "give one" in result.output
     assert not (tmp_path / "work").exists()
+
+
+def test_train_reader_near_misses_train_a_finished_reader_further(tmp_path: Path):
+    data = tmp_path / "train.json"
+    data.write_text('{"data": []}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["train", "reader", str(data), "--work", str(tmp_path / "work"),
+                                       "--near-misses", "100"])
+    assert result.exit_code == 2 and "--again-from" in result.output
+    assert not (tmp_path / "work").exists()

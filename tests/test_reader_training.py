@@ -129,3 +129,35 @@ def test_qa_train_decision_refits_how_many_sentences_the_decision_reads(tmp_path
     assert config.info["calibration"]["false_abstention_target"] == 0.2
     assert 0.0 <= fitted["false_abstention_rate"] <= 0.25 and fitted["answer_em"] > 0.5
     assert ReaderConfig.load(WEIGHTS / "reader.json").decision.n == 3  # the shipped reader's own is untouched
+
+
+def test_near_misses_are_the_engines_own_ranked_sentences_that_do_not_answer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`reader_mining`: a training title's retrieval dumped with the real engine; per question its answer's sentence
+    (with the span) and negatives from the gold-out and normal runs, none holding a gold answer; calibration titles
+    never mined."""
+    import json
+
+    from qa.training.reader_mining import dump_near_misses, near_miss_examples
+
+    data = tmp_path / "train.json"
+    squad = json.loads(json.dumps(CALIBRATION))
+    squad["data"][0]["paragraphs"][1]["context"] += " Crowds watched the Harbor Bridge open in 1932 from its deck."
+    for para in (p for entry in squad["data"] for p in entry["paragraphs"]):
+        for q in para["qas"]:
+            q["answers"][0]["answer_start"] = para["context"].index(q["answers"][0]["text"])
+    data.write_text(json.dumps(squad), encoding="utf-8")
+    dump = dump_near_misses(data, tmp_path, {"Orchard"})
+    assert json.loads((tmp_path / "near-miss-titles.json").read_text()) == ["Harbor"]
+    examples = near_miss_examples(dump, 100)
+    answers = {q["question"]: q["answers"][0]["text"] for p in squad["data"][0]["paragraphs"] for q in p["qas"]}
+    positives = [e for e in examples if e.label == 1]
+    assert sorted(e.question for e in positives) == sorted(answers)  # every Harbor question, no Orchard one
+    for e in positives:
+        (start, end), = e.spans
+        assert e.item[0][start:end] == answers[e.question]
+    negatives = [e for e in examples if e.label == 0]
+    assert {e.kind for e in negatives} == {"retrieval_miss", "retrieval_miss_normal"}
+    assert all(answers[e.question] not in e.item[0] for e in negatives)  # "open in 1932" in the other paragraph too
+    gold_out = [e for e in negatives if e.kind == "retrieval_miss" and e.question == "When did the ferry company close?"]
+    assert gold_out and all("ferry" not in e.item[0] for e in gold_out)  # only the other paragraph is left to rank
+    assert len(near_miss_examples(dump, 2)) <= 2 * 5

@@ -38,6 +38,7 @@ def cpu_name() -> str:
 
 
 SPAN_MIN_P = 0.1  # p(start)·p(end) under which the span is not shown (the sentence is quoted instead)
+NEAR_MISS_MIX = 16_000  # examples of the other kinds a --near-misses run keeps beside them (reader v5)
 READS = 3  # cited sentences the decision reads: 2 -> 3 took the calibration titles' gold-out abstentions 0.595 ->
 # 0.622 and F1 0.670 -> 0.682 at the same 7.5% false abstentions (5-fold by title); 4 adds 0.006 (docs/reader.md)
 
@@ -77,6 +78,28 @@ def calibrate(folder: Path, work: Path, data: str | Path, *, n: int = READS, wid
     return fitted
 
 
+def near_miss_rows(work: Path, data: str | Path, questions: int, cfg: ReaderConfig, folder: Path) -> list[Any]:
+    """Model input rows of `questions` questions' near misses (`reader_mining`), cached in `work`."""
+    import pickle
+
+    from qa.answers.reader import load_tokenizer
+    from qa.training.reader_mining import dump_near_misses, near_miss_examples
+    from qa.training.reader_trainer import prepare
+
+    cache = work / f"near-miss-rows-{questions}.pkl"
+    if cache.exists():
+        with cache.open("rb") as fh:
+            return list(pickle.load(fh))
+    calibration = set(json.loads((work / "calibration_titles.json").read_text(encoding="utf-8")))
+    examples = near_miss_examples(dump_near_misses(data, work, calibration), questions)
+    rows = prepare(examples, load_tokenizer(folder / "tokenizer.json"), cfg, seed=5)
+    tmp = cache.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(rows, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(cache)
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: examples (cached), train (resumable), export."""
     from index.encoding import packaged_model_path
@@ -96,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--init", default=None, metavar="CHECKPOINT",
                    help="start from the model weights of this finished run's checkpoint (fresh optimiser)")
     p.add_argument("--stop-after", type=float, default=None, help="stop (checkpointed) after this many minutes")
+    p.add_argument("--near-misses", type=int, default=None, metavar="N",
+                   help="train on N questions' near misses of the engine's retrieval over training titles "
+                   "(qa.training.reader_mining) and --mix of the other examples, instead of the other examples")
+    p.add_argument("--mix", type=int, default=NEAR_MISS_MIX, help="examples of the other kinds beside --near-misses")
     p.add_argument("--read", type=int, default=READS, help="cited sentences the decision reads (default %(default)s)")
     args = p.parse_args(argv)
     work, out = Path(args.work), Path(args.out)
@@ -112,7 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return found
 
     rows = load_rows(work, examples, folder / "tokenizer.json", cfg, seed=0)
-    if args.limit and args.limit < len(rows):
+    if args.near_misses:
+        rows = near_miss_rows(work, args.data, args.near_misses, cfg, folder) + random.Random(6).sample(
+            rows, min(args.mix, len(rows)))
+    elif args.limit and args.limit < len(rows):
         rows = random.Random(1).sample(rows, args.limit)
     elif args.rest and args.rest < len(rows):
         taken = set(random.Random(1).sample(range(len(rows)), args.rest))
@@ -124,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if model is None:
         return 3
     info.update(cpu=cpu_name(), data=Path(args.data).name, init=args.init, rest=args.rest, limit=args.limit,
+                near_misses=args.near_misses, mix=args.mix if args.near_misses else None,
                 calibration_titles=json.loads((work / "calibration_titles.json").read_text()))
     plain, int8 = export(model, work / "onnx")
     assert int8 is not None
