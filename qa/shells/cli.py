@@ -443,7 +443,7 @@ def train_reader(train_file: str, work: str, out: str | None, epochs: int, limit
 @click.option("--read", type=click.IntRange(1, 5), default=None,
               help="Cited sentences the decision reads (default 3).")
 @click.option("--target", type=click.FloatRange(0.0, 0.5), default=None,
-              help="False abstentions on the calibration titles the threshold is set for (default 0.07).")
+              help="False abstentions on the calibration titles the threshold is set for (default 0.075).")
 def train_decision(train_file: str, work: str, folder: str | None, read: int | None, target: float | None) -> None:
     """Fit the reader's decision again, without training the reader: how many cited sentences it reads, how
     reader, ranker and term share combine, and the threshold, on the held-apart calibration titles."""

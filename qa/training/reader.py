@@ -100,6 +100,19 @@ def near_miss_rows(work: Path, data: str | Path, questions: int, cfg: ReaderConf
     return rows
 
 
+def chosen_rows(rows: list[Any], args: argparse.Namespace, work: Path, cfg: ReaderConfig, folder: Path) -> list[Any]:
+    """The rows a run trains on: the near misses and a mix of the others, a `--limit` sample, or the `--rest`."""
+    if args.near_misses:
+        return near_miss_rows(work, args.data, args.near_misses, cfg, folder) + random.Random(6).sample(
+            rows, min(args.mix, len(rows)))
+    if args.limit and args.limit < len(rows):
+        return random.Random(1).sample(rows, args.limit)
+    if args.rest and args.rest < len(rows):
+        taken = set(random.Random(1).sample(range(len(rows)), args.rest))
+        return [r for i, r in enumerate(rows) if i not in taken]
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: examples (cached), train (resumable), export."""
     from index.encoding import packaged_model_path
@@ -138,15 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (work / "calibration_titles.json").write_text(json.dumps(sorted(cal), indent=1) + "\n")
         return found
 
-    rows = load_rows(work, examples, folder / "tokenizer.json", cfg, seed=0)
-    if args.near_misses:
-        rows = near_miss_rows(work, args.data, args.near_misses, cfg, folder) + random.Random(6).sample(
-            rows, min(args.mix, len(rows)))
-    elif args.limit and args.limit < len(rows):
-        rows = random.Random(1).sample(rows, args.limit)
-    elif args.rest and args.rest < len(rows):
-        taken = set(random.Random(1).sample(range(len(rows)), args.rest))
-        rows = [r for i, r in enumerate(rows) if i not in taken]
+    rows = chosen_rows(load_rows(work, examples, folder / "tokenizer.json", cfg, seed=0), args, work, cfg, folder)
     print(f"{len(rows)} examples ready in {time.perf_counter() - t0:.0f} s", flush=True)
     model, info = train(rows, folder, work, epochs=args.epochs, batch=args.batch, lr=args.lr, threads=args.threads,
                         stop_after=None if args.stop_after is None else args.stop_after * 60,
