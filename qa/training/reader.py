@@ -48,7 +48,7 @@ def calibrate(folder: Path, work: Path, data: str | Path, *, n: int = READS, wid
     """Fit the decision of the reader in `folder`, reading its first `n` cited sentences, on the calibration titles
     and write it into its reader.json (the calibration index and reads are kept in `work`)."""
     from qa.answers.reader import CONFIG_FILE
-    from qa.training.reader_corpus import calibration_file
+    from qa.training.reader_corpus import titles_file
     from qa.training.reader_data import dump_retrieval, load_dump
     from qa.training.reader_eval import (
         FALSE_ABSTENTION_TARGET,
@@ -63,7 +63,7 @@ def calibrate(folder: Path, work: Path, data: str | Path, *, n: int = READS, wid
     target = FALSE_ABSTENTION_TARGET if target is None else target
     if not (work / "dump" / "questions.jsonl").exists():
         titles = set(json.loads((work / "calibration_titles.json").read_text(encoding="utf-8")))
-        dump_retrieval(calibration_file(data, titles, work / "calibration.json"), work / "cal-index", work / "dump")
+        dump_retrieval(titles_file(data, titles, work / "calibration.json"), work / "cal-index", work / "dump")
     sentences, questions = load_dump(work / "dump")
     cal = cached_reads(folder, MODEL_FILE, width, sentences, questions,
                        work / "reads" / f"{folder.name}-cal-ctx{width}-depth{n}-each.pkl", threads=threads, depth=n)
@@ -80,24 +80,14 @@ def calibrate(folder: Path, work: Path, data: str | Path, *, n: int = READS, wid
 
 def near_miss_rows(work: Path, data: str | Path, questions: int, cfg: ReaderConfig, folder: Path) -> list[Any]:
     """Model input rows of `questions` questions' near misses (`reader_mining`), cached in `work`."""
-    import pickle
-
-    from qa.answers.reader import load_tokenizer
     from qa.training.reader_mining import dump_near_misses, near_miss_examples
-    from qa.training.reader_trainer import prepare
+    from qa.training.reader_trainer import load_rows
 
-    cache = work / f"near-miss-rows-{questions}.pkl"
-    if cache.exists():
-        with cache.open("rb") as fh:
-            return list(pickle.load(fh))
-    calibration = set(json.loads((work / "calibration_titles.json").read_text(encoding="utf-8")))
-    examples = near_miss_examples(dump_near_misses(data, work, calibration), questions)
-    rows = prepare(examples, load_tokenizer(folder / "tokenizer.json"), cfg, seed=5)
-    tmp = cache.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(rows, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(cache)
-    return rows
+    def examples() -> list[Any]:
+        calibration = set(json.loads((work / "calibration_titles.json").read_text(encoding="utf-8")))
+        return near_miss_examples(dump_near_misses(data, work, calibration), questions)
+
+    return load_rows(work, examples, folder / "tokenizer.json", cfg, seed=5, name=f"near-miss-rows-{questions}")
 
 
 def chosen_rows(rows: list[Any], args: argparse.Namespace, work: Path, cfg: ReaderConfig, folder: Path) -> list[Any]:

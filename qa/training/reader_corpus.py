@@ -100,7 +100,8 @@ def _best(question: set[str], candidates: list[tuple[set[str], Any]], idf: dict[
     return best
 
 
-def _holds(text: str, answers: list[str]) -> bool:
+def holds_answer(text: str, answers: list[str]) -> bool:
+    """Whether the text holds one of the answers (case and spacing aside)."""
     low = " ".join(text.lower().split())
     return any(" ".join(a.lower().split()) in low for a in answers if a.strip())
 
@@ -133,14 +134,14 @@ def title_examples(paragraphs: list[Paragraph], rng: random.Random, *, paragraph
             offset = para.spans[row][0]
             out.append(Example(question, para.item(row), 1, ((start - offset, end - offset),), "positive"))
             if rng.random() < paragraph_miss:
-                others = [(bag, r) for r, bag in enumerate(bags[pi]) if r != row and not _holds(para.texts[r], answers)]
+                others = [(bag, r) for r, bag in enumerate(bags[pi]) if r != row and not holds_answer(para.texts[r], answers)]
                 miss = _best(q, others, idf)
                 if miss is not None:
                     out.append(Example(question, para.item(miss), 0, (), "paragraph_miss"))
             if rng.random() < article_miss:
                 elsewhere: list[tuple[set[str], Any]] = [
                     (bag, (pj, r)) for pj in range(len(paragraphs)) if pj != pi
-                    for r, bag in enumerate(bags[pj]) if not _holds(paragraphs[pj].texts[r], answers)]
+                    for r, bag in enumerate(bags[pj]) if not holds_answer(paragraphs[pj].texts[r], answers)]
                 found = _best(q, elsewhere, idf)
                 if found is not None:
                     pj, r = found
@@ -162,8 +163,9 @@ def build_examples(path: str | Path, *, seed: int = 0, paragraph_miss: float = 0
     return examples, calibration
 
 
-def calibration_file(path: str | Path, titles: set[str], out: str | Path) -> Path:
-    """A SQuAD-format file of the calibration titles' answerable questions (to dump retrieval over)."""
+def titles_file(path: str | Path, titles: set[str], out: str | Path) -> Path:
+    """A SQuAD-format file of these titles' answerable questions, to dump retrieval over (the calibration titles;
+    the titles mined for near misses)."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     kept = []
     for entry in data["data"]:

@@ -13,7 +13,7 @@ import json
 import random
 from pathlib import Path
 
-from qa.training.reader_corpus import Example, _holds, calibration_file
+from qa.training.reader_corpus import Example, holds_answer, titles_file
 from qa.training.reader_data import dump_retrieval, load_dump
 
 TITLES = 120  # training titles whose retrieval is dumped (24,263 answerable questions; 12 min on 2 cores)
@@ -37,7 +37,7 @@ def dump_near_misses(data: str | Path, work: Path, calibration: set[str], n: int
     if not (out / "questions.jsonl").exists():
         titles = mining_titles(data, calibration, n)
         (work / "near-miss-titles.json").write_text(json.dumps(sorted(titles), indent=1) + "\n", encoding="utf-8")
-        dump_retrieval(calibration_file(data, titles, work / "near-miss.json"), work / "near-miss-index", out)
+        dump_retrieval(titles_file(data, titles, work / "near-miss.json"), work / "near-miss-index", out)
     return out
 
 
@@ -55,6 +55,6 @@ def near_miss_examples(dump: Path, questions: int, seed: int = QUESTION_SEED) ->
         out.append(Example(q["question"], sentences.item(row), 1, spans, "positive"))
         for ranked, keep, kind in ((q["excluded"], GOLD_OUT, "retrieval_miss"), (q["normal"], NORMAL, "retrieval_miss_normal")):
             rows = [r for r in (int(r) for r, _ in ranked) if r not in gold_rows
-                    and not _holds(sentences.text[r], q["answers"])]
+                    and not holds_answer(sentences.text[r], q["answers"])]
             out += [Example(q["question"], sentences.item(r), 0, (), kind) for r in rows[:keep]]
     return out

@@ -239,9 +239,11 @@ def train(rows: Sequence[tuple[Any, ...]], folder: Path, work: Path, *, epochs: 
                    "train_seconds": round(spent, 1), "bf16": bf16, "context_choices": list(CONTEXT_CHOICES), "warmup": warmup}
 
 
-def load_rows(work: Path, examples_fn: Any, tokenizer_path: Path, cfg: ReaderConfig, seed: int) -> list[Any]:
-    """The prepared rows, cached in `work/rows.pkl` (built with `examples_fn()` the first time)."""
-    cache = work / "rows.pkl"
+def load_rows(work: Path, examples_fn: Any, tokenizer_path: Path, cfg: ReaderConfig, seed: int, *,
+              name: str = "rows") -> list[Any]:
+    """The prepared rows, cached in `work/{name}.pkl` (built with `examples_fn()` the first time; their kinds
+    counted in `work/examples.json`, or `work/{name}-examples.json` for another name)."""
+    cache = work / f"{name}.pkl"
     if cache.exists():
         with cache.open("rb") as fh:
             return pickle.load(fh)
@@ -250,7 +252,7 @@ def load_rows(work: Path, examples_fn: Any, tokenizer_path: Path, cfg: ReaderCon
     kinds: dict[str, int] = {}
     for ex in examples:
         kinds[ex.kind] = kinds.get(ex.kind, 0) + 1
-    (work / "examples.json").write_text(json.dumps({"examples": len(examples), "kinds": kinds}, indent=1) + "\n")
+    (work / ("examples.json" if name == "rows" else f"{name}-examples.json")).write_text(json.dumps({"examples": len(examples), "kinds": kinds}, indent=1) + "\n")
     tmp = cache.with_suffix(".tmp")
     with tmp.open("wb") as fh:
         pickle.dump(rows, fh, protocol=pickle.HIGHEST_PROTOCOL)
