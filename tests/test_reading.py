@@ -351,3 +351,24 @@ def test_a_value_a_reported_change_came_to_is_weighed_unless_the_reader_calls_it
                         coef=(1.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5, n=3, rerank=True)
     judged = judge(reader, "How many people has Storm Ada killed?", cited, [("", "")] * 3)
     assert judged.answered and judged.text == expected
+
+
+@pytest.mark.parametrize("newer_logit, expected", [(-1.6, "beat the Hollister Rangers 3-2"),
+                                                    (-3.0, "beat the Bayview Pilots 2-1")])
+def test_asked_for_the_latest_a_newer_report_of_the_same_kind_is_the_answer(newer_logit, expected):
+    """"How did the Mariners do in their most recent game?": the decision weighs the older result's sentence
+    higher, the newer one reports the same kind of thing ("beat ... 3-2") and is the answer, unless the reader
+    calls it unrelated; a newer sentence of another kind ("12 points") is not. Asked without "latest", the
+    decision's choice stands."""
+    newer = "The Millbrook Mariners beat the Hollister Rangers 3-2 on Saturday at Harbor Park."
+    points = "The win leaves the Mariners with 12 points after 7 games."
+    older = "The Millbrook Mariners beat the Bayview Pilots 2-1 on Saturday on the road."
+    cited = [_toll(1, 20, newer), _toll(2, 20, points), _toll(3, 13, older)]
+    spans = [(s.index("beat"), s.index(end) + len(end)) for s, end in ((newer, "3-2"), (older, "2-1"))]
+    reader = FakeReader([(newer_logit, *spans[0], -0.1), (-1.1, points.index("12"), points.index("12") + 9, -0.1),
+                         (1.0, *spans[1], -0.1)], coef=(1.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5, n=3,
+                        rerank=True)
+    question = "How did the Millbrook Mariners do in their most recent game?"
+    judged = judge(reader, question, cited, [("", "")] * 3, latest=True)
+    assert judged.answered and judged.text == expected
+    assert judge(reader, question, cited, [("", "")] * 3).text == "beat the Bayview Pilots 2-1"

@@ -49,6 +49,16 @@ def test_a_number_keeps_its_qualifier_and_edges_are_trimmed() -> None:
     assert rules.trim_answer("It rained on Monday, again.", 13, 20)[2] == "Monday"
 
 
+def test_a_which_answer_starts_at_the_thing_the_question_names() -> None:
+    s = "The junta announced the termination of an agreement with the US that permitted staff to work in Niger."
+    at = s.index("the US")
+    assert s[rules.widen_to_asked("Which agreement did the junta terminate?", s, at):].startswith("an agreement with")
+    assert s[rules.widen_to_asked("What agreements were ended?", s, at):].startswith("an agreement with")
+    assert rules.widen_to_asked("Which country signed the agreement?", s, at) == at  # another head
+    assert rules.widen_to_asked("What did the junta terminate?", s, at) == at  # no head named
+    assert rules.widen_to_asked("Which agreement ended?", "It ended a pact with the US.", 20) == 20
+
+
 def test_time_and_window_rules() -> None:
     day = 86400.0
     asked = 1_712_700_000.0

@@ -36,12 +36,14 @@ from qa.rules.decisions import (
     reported_before,
     reported_change,
     reports_value,
+    same_form,
     same_measure,
     span_is_sure,
     subject_absent,
     topic_held,
     trim_answer,
     updates,
+    widen_to_asked,
 )
 from qa.rules.decisions import widen_number as widen  # noqa: F401  (the name tests and callers know)
 from qa.text import key_terms
@@ -143,6 +145,8 @@ def _decide(reader: Reader, question: str, shown: Sequence[Citation], readings: 
     others = [k for k in range(len(p_all)) if k != choice and same(shown[k])]
     answers = {choice: found, **_same_measure_answers(question, shown, readings, p_all, others, choice, found[1],
                                                       decision.threshold, min_p)}
+    if latest:
+        answers.update(_newer_reports(question, shown, readings, others, choice, found[2], min_p))
     changed = _newest(shown, answers, latest=latest)
     if changed is None:
         return Judgement(True, p, choice, *found)
@@ -201,6 +205,23 @@ def _same_measure_answers(question: str, citations: Sequence[Citation], readings
         other = _other_answer(question, citations[k].sentence, readings[k], p[k] >= threshold, min_p)
         if other is not None and same_measure(question, citations[chosen].sentence, end, citations[k].sentence,
                                               other[1]):
+            found[k] = other
+    return found
+
+
+def _newer_reports(question: str, citations: Sequence[Citation], readings: Sequence[Reading], others: Sequence[int],
+                   chosen: int, answer: str, min_p: float) -> dict[int, tuple[int, int, str]]:
+    """For a question asking for the latest: the short answers of the `others` read from newer articles than the
+    chosen one's that report the same kind of thing (`same_form`: "beat the Hollister Rangers 3-2" beside "beat
+    the Bayview Pilots 2-1") and that the reader does not call unrelated. The decision may weigh an older report
+    higher (its words, its rank); the question asks for the newest."""
+    t = published_time(citations[chosen].published_at)
+    found = {}
+    for k in others:
+        if not published_time(citations[k].published_at) > t or readings[k].answerable < BEARS_LOGIT:
+            continue
+        other = _short_answer(question, citations[k].sentence, readings[k], min_p)
+        if other is not None and same_form(answer, other[2]):
             found[k] = other
     return found
 
@@ -297,7 +318,7 @@ def _short_answer(question: str, sentence: str, reading: Reading, min_p: float) 
     for start, end, score in reading.alternatives or ((reading.start, reading.end, reading.span_score),):
         if not span_is_sure(score, start, end, min_p):
             return None  # the rest are less sure still
-        start, end, text = trim_answer(sentence, start, end)
+        start, end, text = trim_answer(sentence, widen_to_asked(question, sentence, start), end)
         if text is not None and is_short_answer(question, text):
             return start, end, text
     return None

@@ -73,7 +73,7 @@ def _jsonl_row(item: dict[str, Any], number: int, question: str, answer: Any) ->
         "time": answer.time,
         "answerable": bool(item.get("answerable", bool(evidence or answers))),
         "abstained": answer.abstained,
-        "evidence_first": bool(evidence) and _norm(first) == _norm(evidence),
+        "evidence_first": bool(evidence) and _norm(first) == _norm(str(evidence)),
         "answer_in_first": any(_norm(a) in _norm(first) for a in answers) if first else False,
         "first_citation": first,
         "citations": len(answer.citations),

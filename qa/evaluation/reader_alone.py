@@ -3,7 +3,7 @@
 Every sentence of the gold paragraph is read (with its neighbours, as the engine reads citations); the
 sentence the reader finds likeliest to answer (answerability logit plus span log-probability) gives the
 short answer, its best span kept by the same rules the engine applies (`qa.rules.decisions`): a number with
-its qualifier, never the question's own words, the kind of thing asked. EM and F1 over every answerable
+its qualifier, the thing a "which X" asks for whole, never the question's own words, the kind of thing asked. EM and F1 over every answerable
 question (no span counts 0), as SQuAD scores readers; a reader change can be judged here before retrieval.
 """
 
@@ -17,7 +17,7 @@ from index.sentences import split_sentences
 from qa.answers.reader import Reader
 from qa.evaluation import metrics as m
 from qa.evaluation.squad import load_squad, sample
-from qa.rules.decisions import is_short_answer, trim_answer
+from qa.rules.decisions import is_short_answer, trim_answer, widen_to_asked
 
 
 def short_answer(reader: Reader, question: str, paragraph: str, *, context_tokens: int | None = None) -> str | None:
@@ -29,7 +29,7 @@ def short_answer(reader: Reader, question: str, paragraph: str, *, context_token
     readings = reader.read(question, items, context_tokens=context_tokens)
     i = max(range(len(readings)), key=lambda j: readings[j].answerable + readings[j].span_score)
     for start, end, _ in readings[i].alternatives or ((readings[i].start, readings[i].end, 0.0),):
-        _, _, text = trim_answer(texts[i], start, end)
+        _, _, text = trim_answer(texts[i], widen_to_asked(question, texts[i], start), end)
         if text and is_short_answer(question, text):
             return text
     return None

@@ -19,9 +19,10 @@ question meets them:
 | `newest_value`, `is_value` | reading: the answers read give different values from different days: the newest article's is the answer, the one before named ("latest" questions: the newest answer whatever it is) | `qa.answers.reading` |
 | `value_changes`, `updates`, `reported_before`, `reports_value` | revision: a newer report that gives the answer as the value before ("rose to 11, up from 9") updates it; an answer that says "up from 11" names the report of 11 | `qa.answers.reading`, `qa.answers.revision` |
 | `same_measure`, `unit_of` | reading: a value of another measure ("26 shots", "16 points") is no other value of what was asked | `qa.answers.reading` |
+| `same_form` | reading: for a "latest" question, a newer sentence read that reports the same kind of thing ("beat ... 3-2" beside "beat ... 2-1") and that the reader does not call unrelated is the answer | `qa.answers.reading` |
 | `holds_number` | revision: a number answer from a dated article is checked against the later citations and the earlier reports | `qa.answers.revision` |
 | `bears_on_question`, `repeated_sentences` | revision: a later citation the ranker and the reader both call unrelated, or a repeat, is not cited | `qa.answers.revision` |
-| `widen_number`, `trim_answer` | reading: a number keeps the words that qualify it; the span's edges | `qa.answers.reading` |
+| `widen_number`, `widen_to_asked`, `trim_answer` | reading: a number keeps the words that qualify it; a "which agreement" answer starts at "an agreement with ...", not mid-phrase; the span's edges | `qa.answers.reading` |
 | `evidence_answers` | engine: whether what was read answers (retrieval and reader agree) | `qa.engine` |
 | `search_outside_window` | engine: nothing in the question's window answers, so look outside it | `qa.engine` |
 | `keep_short_answer` | engine: a short answer is shown only at offsets found in its article | `qa.engine` |
@@ -255,6 +256,19 @@ def newest_value(values: Sequence[tuple[float, str]], *, latest: bool = False) -
     return (newest, None) if latest else None  # the same value again: the newest report says it
 
 
+def same_form(answer: str, other: str) -> bool:
+    """Two answers that report the same kind of thing, as far as their words tell: the same first word that is
+    not a function word ("beat the Bayview Pilots 2-1", "beat the Hollister Rangers 3-2"; "voted to ...") or both
+    a result ("lost 2-1 ...", "beat ... 3-2"). For a question asking for the latest, the newer of them answers."""
+    first = [next((tx.stem(w) for w in tx.words(t) if w not in tx.STOPWORDS), None) for t in (answer, other)]
+    if first[0] is not None and first[0] == first[1]:
+        return True
+    return all(_RESULT.search(t) for t in (answer, other))
+
+
+_RESULT = re.compile(r"\b\d{1,3}\s*[-–]\s*\d{1,3}\b")  # "2-1", "3–2": a game's result or a vote's tally
+
+
 VALUE_WORDS = 5  # "a 6 percent raise", "About 127,700", "$1.30 billion": a value; a longer answer is a clause
 
 
@@ -381,6 +395,25 @@ def widen_number(sentence: str, start: int, end: int) -> int:
         return start
     found = _APPROXIMATE.search(sentence[:start])
     return found.start() if found else start
+
+
+def widen_to_asked(question: str, sentence: str, start: int) -> int:
+    """The start of a span that completes the thing a "which / what X" question asks for: "an agreement with the
+    US that ..." for "Which agreement ...?", not "the US that ..." (the reader's span starts after "an agreement
+    with", the head the question names)."""
+    asked = _ASKED_NOUN.match(question)
+    if asked is None:
+        return start
+    found = _HEAD_BEFORE.search(sentence[:start])
+    if found is None or tx.stem(found.group("noun").lower()) != tx.stem(asked.group(1).lower()):
+        return start
+    return found.start()
+
+
+_ASKED_NOUN = re.compile(r"(?i)^\s*(?:which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have|had|will|would|can|"
+                         r"could|should|kind|type|sort)\b)([a-z]{3,})\b")
+_HEAD_BEFORE = re.compile(r"(?i)\b(?:an?|the|its|their|his|her)\s+(?:[a-z-]+\s+)?(?P<noun>[a-z]{3,})\s+"
+                          r"(?:with|between|among|for|on|over|against|to)\s+$")
 
 
 def trim_answer(sentence: str, start: int, end: int) -> tuple[int, int, str | None]:

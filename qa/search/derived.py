@@ -123,9 +123,9 @@ class Derived:
         wanted = {a.id: a for a in infos}
         live: dict[str, tuple[int, int, str]] = {}
         for i, name in enumerate(kept.segments):
-            dead = set(kept.dead[i])
+            gone = set(kept.dead[i])
             for row, a in enumerate(self._open[name].articles):
-                if row not in dead:
+                if row not in gone:
                     live[a.id] = (i, row, a.content_hash)
         for aid, (i, row, version) in live.items():
             if aid not in wanted or wanted[aid].content_hash != version:
