@@ -372,3 +372,25 @@ def test_asked_for_the_latest_a_newer_report_of_the_same_kind_is_the_answer(newe
     judged = judge(reader, question, cited, [("", "")] * 3, latest=True)
     assert judged.answered and judged.text == expected
     assert judge(reader, question, cited, [("", "")] * 3).text == "beat the Bayview Pilots 2-1"
+
+
+@pytest.mark.real
+def test_the_most_recent_game_is_the_newest_result_in_a_recurring_story(tmp_path, real_embedder):
+    """A team's weekly results, each in the article of its week with the standings beside it: asked after the
+    third game, the answer comes from the third game's article whatever the decision makes of the older ones'
+    words; asked between the second and the third, from the second's."""
+    reports = [("mariners-0406", "2024-04-06T20:00:00Z", "The Millbrook Mariners lost 2-0 to the Port Adams Pioneers "
+                "on Saturday at Harbor Park. The loss leaves the Mariners with 6 points after 5 games."),
+               ("mariners-0413", "2024-04-13T20:00:00Z", "The Millbrook Mariners beat the Bayview Pilots 2-1 on "
+                "Saturday on the road. The win leaves the Mariners with 9 points after 6 games."),
+               ("mariners-0420", "2024-04-20T20:00:00Z", "The Millbrook Mariners beat the Hollister Rangers 3-2 on "
+                "Saturday at Harbor Park. The win leaves the Mariners with 12 points after 7 games."),
+               ("council-0418", "2024-04-18T09:00:00Z", "The Millbrook council voted 5-2 to approve bike lanes.")]
+    qa = _dated_reports(tmp_path, real_embedder, reports)
+    question = "How did the Millbrook Mariners do in their most recent game?"
+    for as_of, week in (("2024-04-26", "mariners-0420"), ("2024-04-15", "mariners-0413")):
+        answer = qa.ask(question, k=4, as_of=as_of)
+        assert not answer.abstained, answer.answer
+        span = answer.short_answer_span
+        told = answer.citations[0] if span is None else answer.citations[span.citation - 1]
+        assert told.article_id == week, answer.answer
