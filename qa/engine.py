@@ -117,7 +117,9 @@ class QA(Library):
 
     def _find(self, asked: Asked) -> Found:
         """Evidence in the question's window and the reader's judgement of it; when nothing in the window
-        answers (`rules.search_outside_window`), the evidence outside it if that answers."""
+        answers (`rules.search_outside_window`), the evidence outside it if that answers; a "latest" question the
+        newest-first evidence does not answer, the evidence by relevance alone if that answers
+        (`rules.search_without_recency`)."""
         found = self._retrieve(asked, windowed=True)
         t1 = time.perf_counter()
         judged = self._read(asked.timed.question, found, asked.retriever, latest=asked.timed.recency is not None)
@@ -131,9 +133,20 @@ class QA(Library):
                     outside = wide
                     break
         else:
+            if rules.search_without_recency(asked.timed.recency is not None, asked.timed.windowed, answered):
+                found, judged = self._by_relevance(asked, found, judged)
             found, judged = revise(self.reader(), asked.retriever, asked.timed.question, found, judged,
                                    query=asked.query, k=asked.k, filters=asked.filters, as_of=asked.asked_at)
         return Found(found, judged, outside, (time.perf_counter() - t1) * 1e3, outside is not None and newest)
+
+    def _by_relevance(self, asked: Asked, found: Retrieval, judged: Judgement | None) -> tuple[Retrieval,
+                                                                                            Judgement | None]:
+        """The evidence by relevance alone, and its reading, when that answers; else what was found newest first."""
+        plain = self._retrieve(asked, windowed=False)
+        plain_judged = self._read(asked.timed.question, plain, asked.retriever, latest=True)
+        if rules.evidence_answers(plain.answerable, None if plain_judged is None else plain_judged.answered):
+            return plain, plain_judged
+        return found, judged
 
     def _retrieve(self, asked: Asked, *, windowed: bool, newest: bool = False) -> Retrieval:
         """Retrieval with the question's window and recency (`windowed`), or with the filters alone (`newest`:

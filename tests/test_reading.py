@@ -394,3 +394,24 @@ def test_the_most_recent_game_is_the_newest_result_in_a_recurring_story(tmp_path
         span = answer.short_answer_span
         told = answer.citations[0] if span is None else answer.citations[span.citation - 1]
         assert told.article_id == week, answer.answer
+
+
+@pytest.mark.real
+def test_a_latest_question_whose_answer_is_weeks_old_is_answered_with_its_day(tmp_path, real_embedder):
+    """The quarter's revenue was reported once, weeks before the day asked; the company's articles since say other
+    things. Newest first, those fill the evidence and none answers, so it is searched by relevance alone: the
+    revenue, "As of" its day. A company no article names still gets no answer."""
+    today = ("Halvorsen Robotics named Marcus Oyelaran its chief executive on Monday. Shares of Halvorsen Robotics "
+             "fell 2 percent in early trading. The company said it had 438 open positions. Halvorsen Robotics will "
+             "report its first-quarter results in May. Investors had been waiting for news from Halvorsen Robotics "
+             "for weeks. The Portland company makes robots that sort parcels in warehouses.")
+    reports = [("halvorsen-0314", "2024-03-14T18:00:00Z", "Halvorsen Robotics reported fourth-quarter revenue of "
+                "$1.23 billion on Thursday, up 14 percent from a year earlier."),
+               ("halvorsen-0402", "2024-04-02T18:00:00Z", "Halvorsen Robotics opened a second plant in Salem."),
+               ("halvorsen-0408", "2024-04-08T18:00:00Z", today)]
+    qa = _dated_reports(tmp_path, real_embedder, reports)
+    answer = qa.ask("What revenue did Halvorsen Robotics report for its latest quarter?", k=5, as_of="2024-04-09")
+    assert answer.short_answer == "$1.23 billion", answer.answer
+    assert answer.answer.startswith("As of March 14, 2024: ")
+    absent = qa.ask("What revenue did Kestrel Drones report for its latest quarter?", k=5, as_of="2024-04-09")
+    assert absent.abstained, absent.answer

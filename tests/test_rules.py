@@ -66,6 +66,9 @@ def test_time_and_window_rules() -> None:
     assert rules.as_of_prefix([asked - 3600], asked) is None
     assert rules.as_of_prefix([float("nan")], asked) is None
     assert rules.search_outside_window(True, False) and not rules.search_outside_window(False, False)
+    assert rules.search_without_recency(True, False, False)  # "latest", no window, nothing newest first answers
+    assert not rules.search_without_recency(True, True, False) and not rules.search_without_recency(True, False, True)
+    assert not rules.search_without_recency(False, False, False)
     assert rules.evidence_answers(True, None) and not rules.evidence_answers(True, False)
     assert not rules.keep_short_answer("1,100", False) and rules.keep_short_answer(None, False)
     assert rules.abstains(False, None) and rules.abstains(True, False) and not rules.abstains(True, True)

@@ -25,6 +25,7 @@ question meets them:
 | `widen_number`, `widen_to_asked`, `trim_answer` | reading: a number keeps the words that qualify it; a "which agreement" answer starts at "an agreement with ...", not mid-phrase; the span's edges | `qa.answers.reading` |
 | `evidence_answers` | engine: whether what was read answers (retrieval and reader agree) | `qa.engine` |
 | `search_outside_window` | engine: nothing in the question's window answers, so look outside it | `qa.engine` |
+| `search_without_recency` | engine: a "latest" question the newest-first evidence does not answer is searched by relevance alone | `qa.engine` |
 | `keep_short_answer` | engine: a short answer is shown only at offsets found in its article | `qa.engine` |
 | `newest_reference` | engine: outside the window, "newest" is measured from the archive's end when it ends before the day asked | `qa.engine` |
 | `as_of_prefix` | engine: a "latest" answer from evidence older than a day says how old | `qa.engine` |
@@ -432,6 +433,13 @@ def evidence_answers(answerable: bool, read_answered: bool | None) -> bool:
 def search_outside_window(windowed: bool, answered_inside: bool) -> bool:
     """The question has a time window and nothing in it answers: search without the window."""
     return windowed and not answered_inside
+
+
+def search_without_recency(wants_newest: bool, windowed: bool, answered: bool) -> bool:
+    """A question asking for the latest, with no window, that the newest-first evidence does not answer: search by
+    relevance alone. Age may push the one report that says it (a quarter's revenue, weeks old) below newer
+    articles that do not; the answer then says how old it is ("As of March 14, 2024: ...")."""
+    return wants_newest and not windowed and not answered
 
 
 def keep_short_answer(short: str | None, found_at_offsets: bool) -> bool:
