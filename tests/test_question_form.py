@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from qa.rules.question_form import amount_wanted, holds_amount, named_subject, question_form, topic_words
+from qa.rules.question_form import (
+    amount_wanted,
+    asks_what_was_done,
+    holds_amount,
+    named_subject,
+    question_form,
+    topic_words,
+)
 
 
 @pytest.mark.parametrize("question", [
@@ -40,6 +47,20 @@ def test_topic_words_leave_out_function_and_form_words() -> None:
     assert topic_words("What is the latest on the Port of Calder strike?") == ["port", "calder", "strike"]
     assert topic_words("Are dockworkers still on strike today?") == ["dockworkers", "strike"]
     assert topic_words("What happened?") == []
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("What did Halvorsen Robotics announce this week?", ["halvorsen", "robotics"]),
+    ("What has the Millbrook City Council voted on recently?", ["millbrook", "city", "council"]),
+    ("What did the council decide?", ["council"]),
+    ("What did Microsoft announce that it would rename SkyDrive to?", None),  # a span it names
+    ("What did people vote the Doctor Who series as in a 2011 online vote?", None),
+    ("Who announced the deal?", None)])
+def test_a_question_asking_what_its_subject_did_has_the_subject_for_its_topic(question, subject) -> None:
+    assert asks_what_was_done(question) is (subject is not None)
+    assert question_form(question) == "span"  # a span answers it too: "a $382 million budget"
+    if subject is not None:
+        assert topic_words(question) == subject
 
 
 @pytest.mark.parametrize("question, subject", [

@@ -415,3 +415,21 @@ def test_a_latest_question_whose_answer_is_weeks_old_is_answered_with_its_day(tm
     assert answer.answer.startswith("As of March 14, 2024: ")
     absent = qa.ask("What revenue did Kestrel Drones report for its latest quarter?", k=5, as_of="2024-04-09")
     assert absent.abstained, absent.answer
+
+
+@pytest.mark.real
+def test_what_a_company_announced_this_week_is_answered_with_its_news(tmp_path, real_embedder):
+    """"What did Halvorsen Robotics announce this week?": the reader does not take "named Marcus Oyelaran its chief
+    executive" for an announcement, but the company's article of the week holds the whole topic, so its news is
+    quoted; a company no article of the week names gets no answer."""
+    reports = [("halvorsen-0408", "2024-04-08T18:00:00Z", "PORTLAND, Ore. (AP) — Investors had been waiting for news "
+                "from Halvorsen Robotics for weeks. Halvorsen Robotics named Marcus Oyelaran its chief executive on "
+                "Monday, replacing Dana Whitfield, who is retiring after nine years."),
+               ("mariners-0406", "2024-04-06T20:00:00Z", "The Millbrook Mariners beat the Bayview Pilots 2-1."),
+               ("kestrel-0301", "2024-03-01T12:00:00Z", "Kestrel Drones opened an office in Bristol.")]
+    qa = _dated_reports(tmp_path, real_embedder, reports)
+    answer = qa.ask("What did Halvorsen Robotics announce this week?", k=3, as_of="2024-04-10")
+    assert not answer.abstained and "Marcus Oyelaran" in answer.answer, answer.answer
+    assert all(c.article_id == "halvorsen-0408" for c in answer.citations)
+    other = qa.ask("What did Kestrel Drones announce this week?", k=3, as_of="2024-04-10")
+    assert other.abstained and "Marcus" not in other.answer.split("\n")[0], other.answer

@@ -39,6 +39,10 @@ def test_topic_held_only_for_digest_and_yes_no_questions() -> None:
     assert rules.topic_held("What is the latest on the Calder strike?", ["b", "a"], held)
     assert not rules.topic_held("What is the latest on the Calder strike?", ["b"], held)
     assert not rules.topic_held("Who led the Calder strike?", ["a"], held)  # a span question: the reader decides
+    # what its subject did: the subject's news, quoted, answers when no span does
+    assert rules.topic_held("What did Halvorsen Robotics announce this week?", ["a"], held)
+    assert not rules.topic_held("What did Halvorsen Robotics announce this week?", ["b"], held)
+    assert not rules.topic_held("What did Microsoft announce that it would rename SkyDrive to?", ["a"], held)
 
 
 def test_a_number_keeps_its_qualifier_and_edges_are_trimmed() -> None:

@@ -14,7 +14,7 @@ question meets them:
 | `wants_clause` | reading: a digest, a yes/no question or "What did X decide?" gets a clause or the sentence, never a fragment | `qa.answers.reading` |
 | `fits_question` | reading: a count wants a number, a price money, a time a date, a place no date, a "which company" a name | `qa.answers.reading` |
 | `amount_missing` | reading: a count or price asked, and none in what was read: abstain | `qa.answers.reading` |
-| `topic_held` | reading: a digest or yes/no question whose topic a cited article holds is answered | `qa.answers.reading` |
+| `topic_held` | reading: a digest or yes/no question, or "What did X announce / decide ...?", whose topic a cited article holds is answered | `qa.answers.reading` |
 | `off_topic` | reading: a yes/no question, or a digest with only quotes, none of whose cited articles holds every word of its topic: abstain | `qa.answers.reading` |
 | `newest_value`, `is_value` | reading: the answers read give different values from different days: the newest article's is the answer, the one before named ("latest" questions: the newest answer whatever it is) | `qa.answers.reading` |
 | `value_changes`, `updates`, `reported_before`, `reports_value` | revision: a newer report that gives the answer as the value before ("rose to 11, up from 9") updates it; an answer that says "up from 11" names the report of 11 | `qa.answers.reading`, `qa.answers.revision` |
@@ -42,6 +42,7 @@ from qa import text as tx
 from qa.dates.labels import DAY, day
 from qa.rules.question_form import (
     amount_wanted,
+    asks_what_was_done,
     holds_amount,
     is_choice,
     named_subject,
@@ -210,8 +211,9 @@ def amount_missing(question: str, sentences: Sequence[str]) -> bool:
 
 
 def topic_held(question: str, article_ids: Sequence[str], not_held: NotHeld) -> bool:
-    """A digest or yes/no question (no span to find) one of whose cited articles holds every word of its topic."""
-    if question_form(question) == "span":
+    """A digest or yes/no question (no span to find), or one asking what its subject did ("What did Halvorsen
+    Robotics announce this week?"), one of whose cited articles holds every word of its topic."""
+    if question_form(question) == "span" and not asks_what_was_done(question):
         return False
     return _held_whole(topic_words(question), article_ids, not_held)
 

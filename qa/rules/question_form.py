@@ -6,7 +6,9 @@ latest on Storm Ada?", "How did the Mariners do?") and yes/no ("Are the dockwork
 No span answers those, so the reader's "no span here" is no reason to say the articles don't say. They
 are answered with the evidence quoted when one cited article holds every word the question's topic is made
 of (`topic_words`: "What is the latest on the French elections?" over articles without "elections" is
-still not answered); otherwise the reader's decision stands.
+still not answered); otherwise the reader's decision stands. So is a question asking what its subject did
+("What did Halvorsen Robotics announce this week?", `asks_what_was_done`) when no span answers it: the reader
+does not take "named Marcus Oyelaran its chief executive" for an announcement.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ _DIGEST = re.compile(
     r"|what(?:'s|’s|\s+is)\s+new\s+(?:with|at|in|on|about|from)\b"
     r"|how\s+(?:did|does|do|is|are|was|were|has|have)\b.*\b(?:do|doing|done|go|going|gone|fare|fared|faring)\b"
     r"|(?:give me|summari[sz]e|update me|catch me up|brief me|any news|any updates?|an update)\b)", re.IGNORECASE)
+# "What did Halvorsen Robotics announce this week?", "What has the council voted on recently?": what was done, a
+# digest of its subject's news; not "What did Microsoft announce that it would rename SkyDrive to?" (a span)
+_DONE = re.compile(r"^what\s+(?:did|does|do|has|have|had|will)\s+(?P<subject>(?:\S+\s+){0,5}?\S+)\s+(?:announce|announced|decide|"
+                   r"decided|agree|agreed|approve|approved|propose|proposed|unveil|unveiled|vote|voted|rule|ruled)"
+                   r"(?:\s+(?:on|upon|to|for))?(?:\s+(?:this|last|in|on|since|during|over|at|recently|so\s+far|today|"
+                   r"yesterday)\b[^?]*)?\s*\?*\s*$", re.IGNORECASE)
 _YES_NO = re.compile(r"^(?:is|are|was|were|am|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|"
                      r"must|isn't|aren't|wasn't|weren't|don't|doesn't|didn't|hasn't|haven't|hadn't|won't|"
                      r"wouldn't|can't|couldn't|shouldn't)\b", re.IGNORECASE)
@@ -56,6 +64,12 @@ def question_form(question: str) -> Form:
     return "span"
 
 
+def asks_what_was_done(question: str) -> bool:
+    """"What did Halvorsen Robotics announce this week?", "What has the council voted on recently?": a span
+    question ("a $382 million budget" answers it) whose subject's news, quoted, answers it too when no span does."""
+    return bool(_DONE.match(_FILLER.sub("", question.strip())))
+
+
 def is_choice(question: str) -> bool:
     """The question offers its answers ("Was the test a failure or a success?", "Paris or Lyon?")."""
     return bool(_ALTERNATIVE.search(question))
@@ -63,8 +77,10 @@ def is_choice(question: str) -> bool:
 
 def topic_words(question: str) -> list[str]:
     """The question's words that name its topic: no function words, no words of its form ("latest", "status",
-    "happened", "still"); 'What is the latest on the Port of Calder strike?' -> ['port', 'calder', 'strike']."""
-    return list(dict.fromkeys(w for w in words(question)
+    "happened", "still"); 'What is the latest on the Port of Calder strike?' -> ['port', 'calder', 'strike'];
+    of what was done, its subject: 'What did the Millbrook council decide this week?' -> ['millbrook', 'council']."""
+    done = _DONE.match(_FILLER.sub("", question.strip()))
+    return list(dict.fromkeys(w for w in words(done["subject"] if done else question)
                               if w not in STOPWORDS and w not in _FORM_WORDS and (len(w) > 1 or w.isdigit())))
 
 
