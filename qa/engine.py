@@ -155,10 +155,10 @@ class QA(Library):
         if not windowed:
             recency = Recency.load(rules.newest_reference(asked.asked_at, asked.retriever.dated)) if newest else None
             return asked.retriever.retrieve(asked.timed.question, query=asked.query, k=asked.k, filters=asked.filters,
-                                            as_of=cutoff, recency=recency)
+                                            as_of=cutoff, recency=recency, unnamed=asked.timed.period_terms)
         return asked.retriever.retrieve(asked.timed.question, query=asked.query, k=asked.k,
                                         filters={**asked.filters, **asked.timed.filters}, as_of=cutoff,
-                                        recency=asked.timed.recency)
+                                        recency=asked.timed.recency, unnamed=asked.timed.period_terms)
 
     def _compose(self, asked: Asked, found: Found) -> Answer:
         """The extractive answer: what is outside the window, or the reply composed from what was read."""

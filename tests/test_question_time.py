@@ -207,3 +207,18 @@ def test_admits_keeps_publication_dates_inside_the_window_only() -> None:
     assert intent.admits(day(2024, 5, 29)) and intent.admits(datetime(2024, 6, 9, 23, 59, 59, tzinfo=UTC))
     assert not intent.admits(day(2024, 6, 10)) and not intent.admits(datetime(2024, 5, 28, 23, 59, tzinfo=UTC))
     assert read_time("What is the latest?", AS_OF).admits(day(1999, 1, 1))
+
+
+@pytest.mark.parametrize("question, archive_from, unnamed", [
+    ("What was the revenue in the fourth quarter of 2023?", day(2024, 3, 1), ("2023",)),  # reported on after it
+    ("What was the revenue in the fourth quarter of 2019?", day(2024, 3, 1), ()),  # years before the archive
+    ("What was the revenue in the fourth quarter of 2023?", day(2023, 11, 1), ()),  # a window over the archive
+])
+def test_a_period_just_before_the_archive_is_a_topic_whose_year_the_articles_may_leave_unsaid(
+        question, archive_from, unnamed) -> None:
+    from qa.evidence.window import plan
+
+    asked = AS_OF.timestamp()
+    timed = plan(question, read_time(question, AS_OF), asked, (archive_from.timestamp(), asked), {})
+    assert timed.period_terms == unnamed
+    assert timed.windowed is (archive_from < day(2024, 1, 1))

@@ -433,3 +433,19 @@ def test_what_a_company_announced_this_week_is_answered_with_its_news(tmp_path, 
     assert all(c.article_id == "halvorsen-0408" for c in answer.citations)
     other = qa.ask("What did Kestrel Drones announce this week?", k=3, as_of="2024-04-10")
     assert other.abstained and "Marcus" not in other.answer.split("\n")[0], other.answer
+
+
+@pytest.mark.real
+def test_a_quarter_asked_by_its_year_is_answered_from_the_report_that_does_not_name_it(tmp_path, real_embedder):
+    """"... revenue in the fourth quarter of 2023?" asked of articles from 2024: the report says "fourth-quarter
+    revenue", never "2023"; a year just before the archive is what its articles report on. A year long before
+    it no article names is still not in the articles."""
+    reports = [("halvorsen-0314", "2024-03-14T18:00:00Z", "Halvorsen Robotics reported fourth-quarter revenue of "
+                "$1.23 billion on Thursday, up 14 percent from a year earlier."),
+               ("halvorsen-0408", "2024-04-08T18:00:00Z", "Halvorsen Robotics named Marcus Oyelaran its chief "
+                "executive on Monday.")]
+    qa = _dated_reports(tmp_path, real_embedder, reports)
+    answer = qa.ask("What was Halvorsen Robotics' revenue in the fourth quarter of 2023?", as_of="2024-04-20")
+    assert answer.short_answer == "$1.23 billion", answer.answer
+    old = qa.ask("What was Halvorsen Robotics' revenue in the fourth quarter of 1987?", as_of="2024-04-20")
+    assert old.abstained and old.short_answer is None

@@ -65,11 +65,12 @@ class Retriever:
 
     def retrieve(self, question: str, *, query: str | None = None, k: int = 5,
                  filters: dict[str, Any] | None = None, as_of: float | None = None,
-                 recency: Recency | None = None) -> Retrieval:
+                 recency: Recency | None = None, unnamed: Sequence[str] = ()) -> Retrieval:
         """Cited evidence for `question` (searched as `query`, e.g. folded with the conversation), or why not.
 
         `as_of` (epoch seconds): articles published later are not searched (undated ones are). `recency`,
         for questions that want the newest (`qa.evidence.recency`), re-scores candidates by their age.
+        `unnamed`: key terms the articles may leave unsaid (`TimePlan.period_terms`), not required of them.
         """
         t0 = time.perf_counter()
         query = query or question
@@ -78,7 +79,7 @@ class Retriever:
         t1 = time.perf_counter()
         hits = self.search(query, vector=vector, k=k, allowed=allowed, recency=recency)
         t2 = time.perf_counter()
-        reason = self._abstention(question, hits, filters, as_of=as_of, allowed=allowed)
+        reason = self._abstention(question, hits, filters, as_of=as_of, allowed=allowed, unnamed=unnamed)
         cited = self.cite(hits, allowed=allowed) if not reason else []
         reason = citations_reason(reason, len(cited))
         timings = {"embed": (t1 - t0) * 1e3, "search": (t2 - t1) * 1e3, "decide": (time.perf_counter() - t2) * 1e3}
@@ -86,12 +87,13 @@ class Retriever:
                          [c for _, c in self.cite(hits[:k], allowed=allowed)] if reason and hits else [])
 
     def _abstention(self, question: str, hits: list[Hit], filters: dict[str, Any] | None, *,
-                    as_of: float | None, allowed: np.ndarray | None) -> str:
+                    as_of: float | None, allowed: np.ndarray | None, unnamed: Sequence[str] = ()) -> str:
         """Why the hits do not answer the question ('' when they may)."""
         if filters and set(filters) <= {"exclude_article_ids"} and not self._cuts(as_of):  # only excluding
             missing = self.missing_key_terms(question, excluded=list(filters["exclude_article_ids"]))
         else:
             missing = self.missing_key_terms(question, allowed=allowed)
+        missing = [w for w in missing if w not in unnamed]
         best = max((h.score for h in hits), default=0.0)
         return evidence_reason(bool(hits), missing, best, self.ranker.threshold, wants_span=wants_span(question))
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from qa import text as tx
 from qa.dates import TimeIntent
 from qa.dates.labels import DAY, day, iso, month  # noqa: F401  (re-exported: window.day, ...)
 from qa.evidence.recency import Recency
@@ -25,6 +26,9 @@ class TimePlan:
     recency: Recency | None = None
     question: str = ""  # what is searched and read (the time words out when the window applies)
     note: str = ""  # why a window was not applied
+    # the numbers of a window read as a topic that articles published within a year after it may report on
+    # without naming them: "2023" of "in the fourth quarter of 2023" asked of articles from March 2024
+    period_terms: tuple[str, ...] = ()
 
     @property
     def windowed(self) -> bool:
@@ -36,6 +40,8 @@ class TimePlan:
         return {**self.intent.to_dict(), "applied": self.windowed or self.recency is not None,
                 **({"note": self.note} if self.note else {})}
 
+
+YEAR = 365 * DAY
 
 # "Who is the chief executive?", "How many people has the storm killed?": about the state of things as of
 # the day asked, as "latest" is, though no word says so
@@ -59,7 +65,9 @@ def plan(question: str, intent: TimeIntent, as_of: float, dated: tuple[float, fl
     after = intent.after.timestamp() if intent.after else None
     before = intent.before.timestamp() if intent.before else None
     if before is not None and before <= dated[0]:
-        return TimePlan(intent, question=question, note="the window ends before the earliest article: a topic")
+        reported = tuple(w for w in tx.key_terms(intent.phrase) if w.isdigit()) if dated[0] - before <= YEAR else ()
+        return TimePlan(intent, question=question, note="the window ends before the earliest article: a topic",
+                        period_terms=reported)
     window: dict[str, Any] = {}
     if after is not None:
         window["published_after"] = max(after, filters.get("published_after", after))
