@@ -3,8 +3,9 @@
 Every sentence of the gold paragraph is read (with its neighbours, as the engine reads citations); the
 sentence the reader finds likeliest to answer (answerability logit plus span log-probability) gives the
 short answer, its best span kept by the same rules the engine applies (`qa.rules.decisions`): a number with
-its qualifier, the thing a "which X" asks for whole, never the question's own words, the kind of thing asked. EM and F1 over every answerable
-question (no span counts 0), as SQuAD scores readers; a reader change can be judged here before retrieval.
+its qualifier, the thing a "which X" asks for whole, never the question's own words, the kind of thing asked.
+EM and F1 over every answerable question (no span counts 0), as SQuAD scores readers; a reader change can be
+judged here before retrieval.
 """
 
 from __future__ import annotations

@@ -35,8 +35,9 @@ _DIGEST = re.compile(
     r"|(?:give me|summari[sz]e|update me|catch me up|brief me|any news|any updates?|an update)\b)", re.IGNORECASE)
 # "What did Halvorsen Robotics announce this week?", "What has the council voted on recently?": what was done, a
 # digest of its subject's news; not "What did Microsoft announce that it would rename SkyDrive to?" (a span)
-_DONE = re.compile(r"^what\s+(?:did|does|do|has|have|had|will)\s+(?P<subject>(?:\S+\s+){0,5}?\S+)\s+(?:announce|announced|decide|"
-                   r"decided|agree|agreed|approve|approved|propose|proposed|unveil|unveiled|vote|voted|rule|ruled)"
+_DONE = re.compile(r"^what\s+(?:did|does|do|has|have|had|will)\s+(?P<subject>(?:\S+\s+){0,5}?\S+)\s+"
+                   r"(?:announce|announced|decide|decided|agree|agreed|approve|approved|propose|proposed|unveil|"
+                   r"unveiled|vote|voted|rule|ruled)"
                    r"(?:\s+(?:on|upon|to|for))?(?:\s+(?:this|last|in|on|since|during|over|at|recently|so\s+far|today|"
                    r"yesterday)\b[^?]*)?\s*\?*\s*$", re.IGNORECASE)
 _YES_NO = re.compile(r"^(?:is|are|was|were|am|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|"
