@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.dates import BadDate, date_from_url, normalise_date
@@ -186,3 +187,22 @@ def test_an_article_is_shown_on_the_day_it_was_published_where_it_was_and_compar
     assert qa_.ask(question, filters={"published_after": "2024-06-10T00:00:00Z"}).citations
     assert not qa_.ask(question, filters={"published_before": "2024-06-10T00:00:00Z"}).citations
     assert qa_.ask(question, as_of="2024-06-10T02:00:00Z").abstained  # not yet published in UTC
+
+
+def test_recency_reads_an_article_without_the_question_s_names_as_the_oldest(fake_qa, tmp_path: Path) -> None:
+    """"Who runs Halvorsen Robotics now?": a newer article about something else is not put first for its age;
+    with no name asked, or none held, the ages are the articles' own."""
+    records = [{"id": "ceo", "title": "Halvorsen names a chief", "published_at": "2024-04-08T12:00:00Z",
+                "text": "Halvorsen Robotics named Marcus Oyelaran its chief executive on Monday."},
+               {"id": "league", "title": "League schedule", "published_at": "2024-04-20T12:00:00Z",
+                "text": "The Cascade League season runs through October."}]
+    path = tmp_path / "reports.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    fake_qa.ingest([path])
+    retriever = fake_qa.retriever()
+    rows = np.arange(len(retriever.corpus.sentence_article))
+    article = [retriever.corpus.articles[a].id for a in retriever.corpus.sentence_article[rows]]
+    ages = retriever._ages_on_subject("Who runs Halvorsen Robotics now?", rows)
+    assert all(np.isnan(t) == (a == "league") for a, t in zip(article, ages)), (article, ages)
+    for question in ("Who runs the league now?", "Who runs Kestrel Drones now?"):  # no name; a name none holds
+        assert not np.isnan(retriever._ages_on_subject(question, rows)).any()

@@ -449,3 +449,19 @@ def test_a_quarter_asked_by_its_year_is_answered_from_the_report_that_does_not_n
     assert answer.short_answer == "$1.23 billion", answer.answer
     old = qa.ask("What was Halvorsen Robotics' revenue in the fourth quarter of 1987?", as_of="2024-04-20")
     assert old.abstained and old.short_answer is None
+
+
+@pytest.mark.real
+def test_who_runs_a_company_now_is_not_crowded_out_by_newer_articles_about_something_else(tmp_path, real_embedder):
+    """Newer articles that share a word of the question but none of its names ("The Cascade League season runs
+    through October") are not read first for their age: the chief executive named two weeks before is."""
+    reports = [("halvorsen-0408", "2024-04-08T18:00:00Z", "PORTLAND, Ore. (AP) — Investors had been waiting for news "
+                "from Halvorsen Robotics for weeks. Halvorsen Robotics named Marcus Oyelaran its chief executive on "
+                "Monday, replacing Dana Whitfield, who is retiring after nine years.")]
+    reports += [(f"league-04{d}", f"2024-04-{d}T20:00:00Z", f"The Millbrook Mariners won again on Saturday. The Cascade "
+                 f"League season runs through October. Emeka Durojaiye scored in the {d}th minute.")
+                for d in (13, 20)]
+    qa = _dated_reports(tmp_path, real_embedder, reports)
+    answer = qa.ask("Who runs Halvorsen Robotics now?", k=5, as_of="2024-04-21")
+    assert answer.short_answer == "Marcus Oyelaran", answer.answer
+    assert answer.citations[0].article_id == "halvorsen-0408"

@@ -55,6 +55,18 @@ class KeyTerms:
                     missing.append(w)
         return missing
 
+    def holding(self, words: Sequence[str], n_articles: int) -> np.ndarray:
+        """Per article row, whether it holds every one of the words (as `held_by` matches them)."""
+        out = np.ones(n_articles, bool)
+        for word in words:
+            rows = [r for stem in {tx.stem(f) for f in self._forms(tx.fold(word))}
+                    for r in (*self.lexicon.bm25.postings(stem, self.lexicon.bm25.articles)[0].tolist(),
+                              *self._titles.get(stem, ()))]
+            held = np.zeros(n_articles, bool)
+            held[[r for r in rows if r < n_articles]] = True
+            out &= held
+        return out
+
     def held_by(self, word: str, allowed: np.ndarray) -> bool:
         """Whether an allowed article holds the word as `Vocabulary.knows` matches it (itself, its stem, its
         singular, a word one edit away), read from the term postings of articles and titles: a filter costs

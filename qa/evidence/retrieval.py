@@ -18,6 +18,7 @@ import numpy as np
 
 from index.layout import Corpus
 from index.models import Article
+from qa import text as tx
 from qa.evidence.candidates import Candidates, Hit, candidates
 from qa.evidence.cite import ArticleTexts, EvidenceStore, cite, neighbours
 from qa.evidence.filters import allowed_articles, article_mask, check_filters, publication_times
@@ -155,10 +156,23 @@ class Retriever:
         scores = self.ranker.score(found.features)
         ranked = scores  # the order; a hit keeps the ranker's score, which the abstention threshold reads
         if recency is not None:
-            ranked = recency.rescore(scores, self.published[self.corpus.sentence_article[found.rows]])
+            ranked = recency.rescore(scores, self._ages_on_subject(question, found.rows))
         order = np.argsort(-ranked, kind="stable")
         hits = [Hit(int(found.rows[i]), float(scores[i])) for i in order]
         return one_copy_per_story(hits, max(k, 1), self.stories, self.corpus, allowed)
+
+    def _ages_on_subject(self, question: str, rows: np.ndarray) -> np.ndarray:
+        """The publication times recency reads for candidate sentence rows: an article that lacks one of the names
+        the question asks about counts as the oldest (NaN), so a newer article about something else ("The Cascade
+        League season runs through October" for "Who runs Halvorsen Robotics now?") is not put first for its
+        age. Unchanged when the question names nothing or no candidate's article holds all of it."""
+        articles = self.corpus.sentence_article[rows]
+        times = self.published[articles]
+        names = [w for w in tx.key_terms(question) if not w.isdigit()]
+        on_subject = self._key_terms.holding(names, len(self.corpus.articles)) if names else None
+        if on_subject is None or not on_subject[articles].any():
+            return times
+        return np.where(on_subject[articles], times, np.nan)
 
     def candidates(self, question: str, vector: np.ndarray, *, article_ids: list[str] | None = None,
                    allowed: np.ndarray | None = None) -> Candidates | None:
