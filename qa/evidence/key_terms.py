@@ -59,27 +59,29 @@ class KeyTerms:
         """Per article row, whether it holds every one of the words (as `held_by` matches them)."""
         out = np.ones(n_articles, bool)
         for word in words:
-            rows = [r for stem in {tx.stem(f) for f in self._forms(tx.fold(word))}
-                    for r in (*self.lexicon.bm25.postings(stem, self.lexicon.bm25.articles)[0].tolist(),
-                              *self._titles.get(stem, ()))]
-            held = np.zeros(n_articles, bool)
-            held[[r for r in rows if r < n_articles]] = True
-            out &= held
+            rows = self._rows_holding(tx.fold(word))
+            if rows is not None:
+                held = np.zeros(n_articles, bool)
+                held[rows] = True
+                out &= held
         return out
 
     def held_by(self, word: str, allowed: np.ndarray) -> bool:
         """Whether an allowed article holds the word as `Vocabulary.knows` matches it (itself, its stem, its
         singular, a word one edit away), read from the term postings of articles and titles: a filter costs
         what the question's few terms touch, not a pass over the filtered sentences."""
+        rows = self._rows_holding(word)
+        return rows is None or bool(allowed[rows].any())
+
+    def _rows_holding(self, word: str) -> np.ndarray | None:
+        """The article rows whose text or title holds a form of the word; None when no form of it is in the
+        postings (one they cannot name, accents folded: not called missing)."""
         lex = self.lexicon
-        seen = False
-        for stem in {tx.stem(f) for f in self._forms(word)}:
-            rows = lex.bm25.postings(stem, lex.bm25.articles)[0]
-            titled = self._titles.get(stem, ())
-            seen = seen or len(rows) > 0 or len(titled) > 0
-            if (len(rows) and allowed[rows].any()) or any(allowed[r] for r in titled):
-                return True
-        return not seen  # a form the postings cannot name (accents folded): not called missing
+        found = [np.concatenate([lex.bm25.postings(stem, lex.bm25.articles)[0].astype(np.int64),
+                                 np.asarray(self._titles.get(stem, ()), np.int64)])
+                 for stem in {tx.stem(f) for f in self._forms(word)}]
+        rows = np.concatenate(found) if found else np.zeros(0, np.int64)
+        return rows if len(rows) else None
 
     def _forms(self, word: str) -> set[str]:
         """The word, its singular, and the known words one edit away (for words of five letters or more)."""

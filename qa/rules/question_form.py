@@ -68,7 +68,12 @@ def question_form(question: str) -> Form:
 def asks_what_was_done(question: str) -> bool:
     """"What did Halvorsen Robotics announce this week?", "What has the council voted on recently?": a span
     question ("a $382 million budget" answers it) whose subject's news, quoted, answers it too when no span does."""
-    return bool(_DONE.match(_FILLER.sub("", question.strip())))
+    return _what_was_done(question) is not None
+
+
+def _what_was_done(question: str) -> re.Match[str] | None:
+    """The match of `_DONE` (its subject), or None."""
+    return _DONE.match(_FILLER.sub("", question.strip()))
 
 
 def is_choice(question: str) -> bool:
@@ -80,7 +85,7 @@ def topic_words(question: str) -> list[str]:
     """The question's words that name its topic: no function words, no words of its form ("latest", "status",
     "happened", "still"); 'What is the latest on the Port of Calder strike?' -> ['port', 'calder', 'strike'];
     of what was done, its subject: 'What did the Millbrook council decide this week?' -> ['millbrook', 'council']."""
-    done = _DONE.match(_FILLER.sub("", question.strip()))
+    done = _what_was_done(question)
     return list(dict.fromkeys(w for w in words(done["subject"] if done else question)
                               if w not in STOPWORDS and w not in _FORM_WORDS and (len(w) > 1 or w.isdigit())))
 
