@@ -7,11 +7,36 @@ their metadata, and the shapes readers get: `ArticleInfo`, `ArticleParts`, `Corp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator, Protocol, TypeVar
 
 import numpy as np
 
 PREFIX = "sourced"
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Rows(Protocol[T_co]):
+    """Values by row: a list, or a view that reads them from stored segments when asked."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, row: int, /) -> T_co: ...
+
+    def __iter__(self) -> Iterator[T_co]: ...
+
+
+class VectorRows(Protocol):
+    """A matrix of row vectors: an array, or stored blocks read as one (`m[rows]`, `m @ v`, `len(m)`)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, rows: Any, /) -> Any: ...
+
+    def __matmul__(self, vector: np.ndarray, /) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -70,18 +95,18 @@ class Corpus:
 
     generation: str
     articles: list[ArticleInfo] = field(default_factory=list)
-    sentence_ids: list[str] = field(default_factory=list)
+    sentence_ids: Rows[str] = field(default_factory=list)
     sentence_article: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     sentence_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     sentence_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     sentence_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    sentence_text: list[str] = field(default_factory=list)
-    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
-    chunk_ids: list[str] = field(default_factory=list)
+    sentence_text: Rows[str] = field(default_factory=list)
+    sentence_vectors: VectorRows = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    chunk_ids: Rows[str] = field(default_factory=list)
     chunk_article: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     chunk_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # sentence rows
     chunk_last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    chunk_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    chunk_vectors: VectorRows = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     article_live: np.ndarray | None = None  # False for rows of removed or replaced articles kept in place
 
     def __post_init__(self) -> None:

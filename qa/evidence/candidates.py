@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.layout import VectorRows
 from qa.evidence.features import Pool, Query, feature_matrix
 from qa.search.lexicon import Lexicon
 
@@ -109,7 +110,7 @@ def _top(scores: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[
     return [int(i) for i in idx if scores[i] > 0]
 
 
-def _nearest(vectors: np.ndarray, vector: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[int]:
+def _nearest(vectors: VectorRows, vector: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[int]:
     """Rows of the `n` vectors nearest `vector` by cosine (exact; unit rows), best first, among the allowed."""
     scores = vectors @ vector
     if allowed is not None:
